@@ -1,0 +1,9 @@
+"""The data model: import every mapped class here so that metadata is complete."""
+
+from models.booking import BOOKING_STATUSES, Booking
+from models.db import Base
+from models.show import Show, ShowTag
+from models.theatre import Theatre
+from models.user import ROLES, User
+
+__all__ = ['BOOKING_STATUSES', 'ROLES', 'Base', 'Booking', 'Show', 'ShowTag', 'Theatre', 'User']

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.db import Base, Cents, IntPK, Timestamp, UTCDateTime, fk
+
+if TYPE_CHECKING:
+    from models.show import Show
+    from models.user import User
+
+BOOKING_STATUSES = ('confirmed', 'cancelled')
+
+
+class Booking(Base):
+    """The seed's "Ticket": some seats of one show for one person, priced when booked."""
+
+    __tablename__ = 'bookings'
+    __table_args__ = (
+        CheckConstraint('booked_tickets >= 1', name='ck_bookings_tickets'),
+        CheckConstraint('price_cents >= 0 AND total_cents = price_cents * booked_tickets', name='ck_bookings_total'),
+        CheckConstraint("status IN ('confirmed', 'cancelled')", name='ck_bookings_status'),
+        Index('ix_bookings_show_status', 'show_id', 'status'),
+    )
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = fk('users.id', ondelete='RESTRICT')
+    show_id: Mapped[int] = fk('shows.id', ondelete='RESTRICT')
+    booked_tickets: Mapped[int] = mapped_column(Integer)
+    price_cents: Mapped[Cents]
+    total_cents: Mapped[Cents]
+    status: Mapped[str] = mapped_column(String(10), default='confirmed')
+    created_at: Mapped[Timestamp]
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    user: Mapped[User] = relationship(back_populates='bookings')
+    show: Mapped[Show] = relationship(back_populates='bookings')
+
+    def __repr__(self) -> str:
+        return f'Booking(id={self.id}, show_id={self.show_id}, tickets={self.booked_tickets}, status={self.status!r})'

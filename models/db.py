@@ -1,0 +1,99 @@
+"""Engine, session factory and the shared column types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any
+
+from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware datetimes stored as UTC on every backend (SQLite keeps no offset itself)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError('naive datetime given to a timezone-aware column')
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == 'sqlite' else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+IntPK = Annotated[int, mapped_column(Integer, primary_key=True)]
+Timestamp = Annotated[dt.datetime, mapped_column(UTCDateTime, default=utcnow)]
+Cents = Annotated[int, mapped_column(Integer)]
+Name = Annotated[str, mapped_column(String(100))]
+
+
+def fk(target: str, **kwargs: Any) -> Any:
+    return mapped_column(ForeignKey(target, ondelete=kwargs.pop('ondelete', 'CASCADE')), index=True, **kwargs)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so writers wait."""
+    if url.startswith('sqlite'):
+        engine = create_engine(url, connect_args={'timeout': 30, 'check_same_thread': False}, **kwargs)
+
+        @event.listens_for(engine, 'connect')
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cursor = dbapi_conn.cursor()
+            cursor.execute('PRAGMA journal_mode=WAL')
+            cursor.execute('PRAGMA foreign_keys=ON')
+            cursor.execute('PRAGMA busy_timeout=30000')
+            cursor.execute('PRAGMA synchronous=NORMAL')
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+
+
+_engine: Engine | None = None
+_factory: sessionmaker[Session] | None = None
+
+
+def configure(url: str) -> Engine:
+    """(Re)point the process at a database; returns the engine."""
+    global _engine, _factory
+    if _engine is not None:
+        _engine.dispose()
+    _engine = make_engine(url)
+    _factory = sessionmaker(_engine, expire_on_commit=False)
+    return _engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError('database not configured: call models.db.configure(url) first')
+    return _engine
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back when it raises."""
+    if _factory is None:
+        raise RuntimeError('database not configured: call models.db.configure(url) first')
+    with _factory() as session, session.begin():
+        yield session

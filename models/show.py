@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Float, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, fk
+
+if TYPE_CHECKING:
+    from models.booking import Booking
+    from models.theatre import Theatre
+
+
+class Show(Base):
+    __tablename__ = 'shows'
+    __table_args__ = (
+        CheckConstraint('num_tickets >= 1', name='ck_shows_num_tickets'),
+        CheckConstraint('tickets_sold >= 0 AND tickets_sold <= num_tickets', name='ck_shows_tickets_sold'),
+        CheckConstraint('price_cents >= 0', name='ck_shows_price'),
+        CheckConstraint('rating >= 0 AND rating <= 5', name='ck_shows_rating'),
+    )
+
+    id: Mapped[IntPK]
+    theatre_id: Mapped[int] = fk('theatres.id', ondelete='RESTRICT')
+    name: Mapped[Name] = mapped_column(index=True)
+    rating: Mapped[float] = mapped_column(Float, default=0, index=True)
+    price_cents: Mapped[Cents]
+    num_tickets: Mapped[int] = mapped_column(Integer)
+    tickets_sold: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[Timestamp]
+
+    theatre: Mapped[Theatre] = relationship(back_populates='shows')
+    tag_rows: Mapped[list[ShowTag]] = relationship(
+        back_populates='show', cascade='all, delete-orphan', lazy='selectin', order_by='ShowTag.tag'
+    )
+    bookings: Mapped[list[Booking]] = relationship(back_populates='show', passive_deletes='all')
+
+    @property
+    def tags(self) -> list[str]:
+        return [row.tag for row in self.tag_rows]
+
+    @property
+    def tickets_left(self) -> int:
+        return self.num_tickets - self.tickets_sold
+
+    def __repr__(self) -> str:
+        return f'Show(id={self.id}, name={self.name!r})'
+
+
+class ShowTag(Base):
+    """One tag of one show: a row each, so that filtering by tag uses an index."""
+
+    __tablename__ = 'show_tags'
+
+    show_id: Mapped[int] = fk('shows.id', primary_key=True)
+    tag: Mapped[str] = mapped_column(String(30), primary_key=True, index=True)
+
+    show: Mapped[Show] = relationship(back_populates='tag_rows')

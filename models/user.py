@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.db import Base, IntPK, Name, Timestamp, UTCDateTime
+
+if TYPE_CHECKING:
+    from models.booking import Booking
+    from models.theatre import Theatre
+
+ROLES = ('user', 'manager', 'admin')
+
+
+class User(Base):
+    __tablename__ = 'users'
+    __table_args__ = (CheckConstraint("role IN ('user', 'manager', 'admin')", name='ck_users_role'),)
+
+    id: Mapped[IntPK]
+    username: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[Name]
+    email: Mapped[str] = mapped_column(String(254))
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(10), default='user')
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[Timestamp]
+    last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    theatres: Mapped[list[Theatre]] = relationship(back_populates='owner')
+    bookings: Mapped[list[Booking]] = relationship(back_populates='user')
+
+    def __repr__(self) -> str:
+        return f'User(id={self.id}, username={self.username!r}, role={self.role!r})'

@@ -1,0 +1,26 @@
+"""Who may touch which theatre or show: the one place that answers it for every face."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from models import Show, Theatre, User
+from services.auth import require_role
+from services.errors import NotFound
+
+
+def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatre:
+    """The theatre if `actor` may manage it; a foreign one is reported as missing, not as forbidden."""
+    require_role(actor, 'manager', 'admin', action='manage theatres')
+    theatre = session.get(Theatre, theatre_id) if isinstance(theatre_id, int) else None
+    if theatre is None or (actor.role != 'admin' and theatre.owner_id != actor.id):
+        raise NotFound('No such theatre.')
+    return theatre
+
+
+def managed_show(session: Session, actor: User, show_id: object) -> Show:
+    require_role(actor, 'manager', 'admin', action='manage shows')
+    show = session.get(Show, show_id) if isinstance(show_id, int) else None
+    if show is None or (actor.role != 'admin' and show.theatre.owner_id != actor.id):
+        raise NotFound('No such show.')
+    return show

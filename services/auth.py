@@ -1,0 +1,130 @@
+"""Accounts: sign-up, password checks, admins. Passwords are kept only as bcrypt hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+
+import bcrypt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import User
+from models.db import utcnow
+from services.config import get_settings
+from services.errors import Conflict, NotAllowed, Unauthenticated
+from services.validation import Checker
+
+USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
+EMAIL_PATTERN = re.compile(r'[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+')
+SIGNUP_ROLES = ('user', 'manager')
+WRONG_CREDENTIALS = 'Wrong username or password.'
+
+
+def _prehash(password: str) -> bytes:
+    # bcrypt reads only 72 bytes; a SHA-256 digest first lets every allowed password (up to 128 chars) count whole.
+    return base64.b64encode(hashlib.sha256(password.encode()).digest())
+
+
+def hash_password(password: str) -> str:
+    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
+
+
+def verify_password(password: str, password_hash: str) -> bool:
+    return bcrypt.checkpw(_prehash(password), password_hash.encode())
+
+
+_DUMMY_HASH: str | None = None
+
+
+def _dummy_hash() -> str:
+    global _DUMMY_HASH
+    if _DUMMY_HASH is None:
+        _DUMMY_HASH = hash_password('not-a-real-password')
+    return _DUMMY_HASH
+
+
+def _check_account_fields(check: Checker, *, username: object, name: object, email: object,
+                          password: object, password_confirm: object) -> tuple[str, str, str, str]:
+    clean_username = username.strip().lower() if isinstance(username, str) else ''
+    if not clean_username:
+        check.fail('username', 'Username is required.')
+    elif not USERNAME_PATTERN.fullmatch(clean_username):
+        check.fail('username', 'Username must be 3–32 letters, digits, dots, dashes or underscores.')
+    clean_name = check.text('name', name, label='Full name')
+    clean_email = email.strip() if isinstance(email, str) else ''
+    if not clean_email:
+        check.fail('email', 'Email is required.')
+    elif len(clean_email) > 254 or not EMAIL_PATTERN.fullmatch(clean_email):
+        check.fail('email', 'Enter an email address like name@example.com.')
+    if not isinstance(password, str) or not password:
+        check.fail('password', 'Password is required.')
+        password = ''
+    elif not 8 <= len(password) <= 128:
+        check.fail('password', 'Password must be 8–128 characters.')
+    if password_confirm is not None and password_confirm != password:
+        check.fail('password_confirm', 'The two passwords differ.')
+    return clean_username, clean_name, clean_email, str(password)
+
+
+def signup(session: Session, *, username: object, name: object, email: object, password: object,
+           password_confirm: object = None, role: object = 'user') -> User:
+    """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case)."""
+    check = Checker()
+    clean_username, clean_name, clean_email, clean_password = _check_account_fields(
+        check, username=username, name=name, email=email, password=password, password_confirm=password_confirm)
+    if role not in SIGNUP_ROLES:
+        check.fail('role', 'Choose audience member or theatre manager.')
+    check.done()
+    return _create(session, username=clean_username, name=clean_name, email=clean_email,
+                   password=clean_password, role=str(role))
+
+
+def create_admin(session: Session, *, username: str, name: str, email: str, password: str) -> User:
+    check = Checker()
+    clean_username, clean_name, clean_email, clean_password = _check_account_fields(
+        check, username=username, name=name, email=email, password=password, password_confirm=None)
+    check.done()
+    return _create(session, username=clean_username, name=clean_name, email=clean_email,
+                   password=clean_password, role='admin')
+
+
+def _create(session: Session, *, username: str, name: str, email: str, password: str, role: str) -> User:
+    if session.scalar(select(func.count()).select_from(User).where(User.username == username)):
+        raise Conflict(f'The username "{username}" is taken; choose another.', field='username')
+    user = User(username=username, name=name, email=email, password_hash=hash_password(password), role=role)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, username: object, password: object) -> User:
+    """The user with these credentials; one neutral message whatever was wrong."""
+    clean_username = username.strip().lower() if isinstance(username, str) else ''
+    user = session.scalar(select(User).where(User.username == clean_username)) if clean_username else None
+    if not isinstance(password, str) or not password or len(password) > 128:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    if user is None:
+        verify_password(password, _dummy_hash())  # same cost as a real check: no timing hint that the user is unknown
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    if not verify_password(password, user.password_hash) or not user.is_active:
+        raise Unauthenticated(WRONG_CREDENTIALS)
+    user.last_seen_at = utcnow()
+    return user
+
+
+def load_actor(session: Session, user_id: int) -> User:
+    """The logged-in person, re-read from the database so a disabled account stops at once."""
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthenticated('Please log in again.')
+    return user
+
+
+def require_role(user: User, *roles: str, action: str) -> None:
+    if user.role not in roles:
+        raise NotAllowed(f'Only {" or ".join(_ROLE_NAMES[r] for r in roles)} can {action}.')
+
+
+_ROLE_NAMES = {'user': 'audience members', 'manager': 'theatre managers', 'admin': 'admins'}

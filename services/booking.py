@@ -1,0 +1,131 @@
+"""Booking and cancelling: the seat count is changed by one conditional UPDATE, never read-then-write."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, joinedload
+
+from models import Booking, Show
+from models.db import utcnow
+from services.auth import load_actor
+from services.errors import Conflict, NotFound
+from services.validation import Checker
+
+MAX_TICKETS_PER_BOOKING = 10
+
+
+@dataclass(frozen=True)
+class BookingView:
+    id: int
+    show_id: int
+    show_name: str
+    theatre_name: str
+    place: str
+    starts_at: dt.datetime
+    booked_tickets: int
+    price_cents: int
+    total_cents: int
+    status: str
+    created_at: dt.datetime
+    cancelled_at: dt.datetime | None
+
+    def can_cancel(self, now: dt.datetime | None = None) -> bool:
+        return self.status == 'confirmed' and self.starts_at > (now or utcnow())
+
+    @classmethod
+    def of(cls, booking: Booking) -> BookingView:
+        show = booking.show
+        return cls(id=booking.id, show_id=show.id, show_name=show.name, theatre_name=show.theatre.name,
+                   place=show.theatre.place, starts_at=show.starts_at, booked_tickets=booking.booked_tickets,
+                   price_cents=booking.price_cents, total_cents=booking.total_cents, status=booking.status,
+                   created_at=booking.created_at, cancelled_at=booking.cancelled_at)
+
+
+@dataclass(frozen=True)
+class MyBookings:
+    upcoming: list[BookingView]
+    past: list[BookingView]
+
+
+def book(session: Session, *, show_id: object, user_id: int, tickets: object,
+         now: dt.datetime | None = None) -> BookingView:
+    """Sell `tickets` seats of a show to a user, or refuse; never more than the show has."""
+    now = now or utcnow()
+    load_actor(session, user_id)
+    check = Checker()
+    count = check.integer('tickets', tickets, label='Tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
+    check.done()
+    show = session.get(Show, show_id) if isinstance(show_id, int) else None
+    if show is None:
+        raise NotFound('No such show.')
+    if show.starts_at <= now:
+        raise Conflict('This show has already started; it can no longer be booked.')
+    # The seat check and the write are one statement: concurrent buyers are serialised by the database.
+    price_cents = session.execute(
+        update(Show)
+        .where(Show.id == show.id, Show.tickets_sold + count <= Show.num_tickets, Show.starts_at > now)
+        .values(tickets_sold=Show.tickets_sold + count)
+        .returning(Show.price_cents)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if price_cents is None:
+        session.refresh(show)
+        if show.starts_at <= now:
+            raise Conflict('This show has already started; it can no longer be booked.')
+        left = show.num_tickets - show.tickets_sold
+        raise Conflict('Housefull: no tickets left.' if left <= 0 else
+                       f'Not enough tickets left: only {left} left.', field='tickets')
+    booking = Booking(user_id=user_id, show_id=show.id, booked_tickets=count, price_cents=price_cents,
+                      total_cents=price_cents * count, status='confirmed', created_at=now)
+    session.add(booking)
+    session.flush()
+    session.refresh(show)
+    return BookingView.of(booking)
+
+
+def cancel_booking(session: Session, *, booking_id: object, user_id: int,
+                   now: dt.datetime | None = None) -> BookingView:
+    """Cancel one's own upcoming booking; its seats go back on sale in the same transaction."""
+    now = now or utcnow()
+    load_actor(session, user_id)
+    booking = session.get(Booking, booking_id) if isinstance(booking_id, int) else None
+    if booking is None or booking.user_id != user_id:
+        raise NotFound('No such booking.')
+    if booking.status != 'confirmed':
+        raise Conflict('This booking is already cancelled.')
+    if booking.show.starts_at <= now:
+        raise Conflict('This show has already started; the booking can no longer be cancelled.')
+    cancelled = session.execute(
+        update(Booking).where(Booking.id == booking.id, Booking.status == 'confirmed')
+        .values(status='cancelled', cancelled_at=now).execution_options(synchronize_session=False)
+    ).rowcount
+    if not cancelled:  # a concurrent cancel won: release the seats only once
+        raise Conflict('This booking is already cancelled.')
+    session.execute(
+        update(Show).where(Show.id == booking.show_id)
+        .values(tickets_sold=Show.tickets_sold - booking.booked_tickets)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    session.refresh(booking)
+    return BookingView.of(booking)
+
+
+def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = None) -> MyBookings:
+    """A person's bookings: upcoming shows soonest first, past ones most recent first."""
+    now = now or utcnow()
+    load_actor(session, user_id)
+    rows = session.scalars(
+        select(Booking).join(Show).where(Booking.user_id == user_id)
+        .options(joinedload(Booking.show).joinedload(Show.theatre))
+        .order_by(Show.starts_at, Booking.id)
+    ).all()
+    views = [BookingView.of(b) for b in rows]
+    return MyBookings(upcoming=[v for v in views if v.starts_at > now],
+                      past=[v for v in reversed(views) if v.starts_at <= now])
+
+
+__all__ = ['BookingView', 'MyBookings', 'book', 'cancel_booking', 'my_bookings']

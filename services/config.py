@@ -1,0 +1,66 @@
+"""Settings: one place, environment variables prefixed TICKETSHOW_ (and an optional .env file)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import tzinfo
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from tzlocal import get_localzone
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix='TICKETSHOW_', env_file='.env', extra='ignore')
+
+    host: str = '127.0.0.1'
+    port: int = Field(8080, ge=1, le=65535)
+    var_dir: Path = Path('var')
+    database_url: str | None = None
+    redis_url: str = 'redis://127.0.0.1:6379/0'
+    timezone: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_tls: Literal['none', 'starttls', 'ssl'] = 'starttls'
+    mail_from: str | None = None
+    demo_data: bool = False
+    scheduler: Literal['on', 'off'] = 'on'
+    session_idle_minutes: int = Field(60 * 24, ge=1)
+    session_max_hours: int = Field(24 * 14, ge=1)
+    page_size: int = Field(12, ge=1, le=100)
+    currency: str = '₹'
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f'sqlite:///{(self.var_dir / "ticketshow.sqlite3").resolve()}'
+
+    @cached_property
+    def tz(self) -> tzinfo:
+        return ZoneInfo(self.timezone) if self.timezone else get_localzone()
+
+    def ensure_var_dir(self) -> Path:
+        self.var_dir.mkdir(parents=True, exist_ok=True)
+        return self.var_dir
+
+    def storage_secret(self) -> str:
+        """The browser-storage signing secret: generated into var/ on first run, never committed."""
+        path = self.ensure_var_dir() / 'storage_secret'
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; `get_settings.cache_clear()` re-reads the environment."""
+    return Settings()

@@ -1,0 +1,118 @@
+"""Theatres: managers keep their own, admins see all."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Booking, Show, Theatre, User
+from services.access import managed_theatre
+from services.auth import load_actor, require_role
+from services.errors import Conflict
+from services.shows import ShowView
+from services.validation import Checker
+
+MAX_CAPACITY = 100_000
+
+
+@dataclass(frozen=True)
+class TheatreView:
+    id: int
+    name: str
+    place: str
+    capacity: int
+    owner_id: int
+    owner_name: str
+
+    @classmethod
+    def of(cls, theatre: Theatre) -> TheatreView:
+        return cls(id=theatre.id, name=theatre.name, place=theatre.place, capacity=theatre.capacity,
+                   owner_id=theatre.owner_id, owner_name=theatre.owner.name)
+
+
+@dataclass(frozen=True)
+class DashboardEntry:
+    theatre: TheatreView
+    shows: list[ShowView]
+
+
+def _check_fields(name: object, place: object, capacity: object) -> tuple[str, str, int]:
+    check = Checker()
+    clean_name = check.text('name', name, label='Name')
+    clean_place = check.text('place', place, label='Place')
+    clean_capacity = check.integer('capacity', capacity, label='Capacity', low=1, high=MAX_CAPACITY)
+    check.done()
+    return clean_name, clean_place, clean_capacity
+
+
+def create_theatre(session: Session, *, actor_id: int, name: object, place: object, capacity: object) -> TheatreView:
+    actor = load_actor(session, actor_id)
+    require_role(actor, 'manager', 'admin', action='add theatres')
+    clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
+    theatre = Theatre(owner=actor, name=clean_name, place=clean_place, capacity=clean_capacity)
+    session.add(theatre)
+    session.flush()
+    return TheatreView.of(theatre)
+
+
+def update_theatre(session: Session, *, actor_id: int, theatre_id: object, name: object, place: object,
+                   capacity: object) -> TheatreView:
+    actor = load_actor(session, actor_id)
+    theatre = managed_theatre(session, actor, theatre_id)
+    clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
+    largest_show = session.scalar(select(func.max(Show.num_tickets)).where(Show.theatre_id == theatre.id)) or 0
+    if clean_capacity < largest_show:
+        raise Conflict(f'Capacity cannot drop below {largest_show:,}: a show of this theatre offers that many tickets.',
+                       field='capacity')
+    theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
+    session.flush()
+    return TheatreView.of(theatre)
+
+
+def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> None:
+    """Refused while any show of it has confirmed bookings; otherwise its shows go with it."""
+    actor = load_actor(session, actor_id)
+    theatre = managed_theatre(session, actor, theatre_id)
+    confirmed = session.execute(
+        select(func.count(Booking.id), func.coalesce(func.sum(Booking.booked_tickets), 0))
+        .join(Show, Show.id == Booking.show_id)
+        .where(Show.theatre_id == theatre.id, Booking.status == 'confirmed')
+    ).one()
+    if confirmed[0]:
+        raise Conflict(f'"{theatre.name}" has {confirmed[0]} confirmed booking(s) for {confirmed[1]} ticket(s); '
+                       'it can be deleted once none are left.')
+    show_ids = select(Show.id).where(Show.theatre_id == theatre.id)
+    session.execute(delete(Booking).where(Booking.show_id.in_(show_ids)))
+    for show in list(theatre.shows):
+        session.delete(show)
+    session.delete(theatre)
+    session.flush()
+
+
+def list_theatres(session: Session, *, actor_id: int) -> list[TheatreView]:
+    actor = load_actor(session, actor_id)
+    require_role(actor, 'manager', 'admin', action='manage theatres')
+    query = select(Theatre).options(selectinload(Theatre.owner)).order_by(Theatre.name, Theatre.id)
+    if actor.role != 'admin':
+        query = query.where(Theatre.owner_id == actor.id)
+    return [TheatreView.of(t) for t in session.scalars(query)]
+
+
+def get_theatre(session: Session, *, actor_id: int, theatre_id: object) -> TheatreView:
+    actor = load_actor(session, actor_id)
+    return TheatreView.of(managed_theatre(session, actor, theatre_id))
+
+
+def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
+    """Each theatre the actor manages, with all its shows (past ones too), soonest first."""
+    actor = load_actor(session, actor_id)
+    require_role(actor, 'manager', 'admin', action='see the dashboard')
+    query = (select(Theatre)
+             .options(selectinload(Theatre.owner), selectinload(Theatre.shows).selectinload(Show.tag_rows))
+             .order_by(Theatre.name, Theatre.id))
+    if actor.role != 'admin':
+        query = query.where(Theatre.owner_id == actor.id)
+    return [DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows])
+            for t in session.scalars(query)]

@@ -1,0 +1,174 @@
+"""Input cleaning shared by every service: each checker returns the clean value or records a message."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from services.config import get_settings
+from services.errors import Invalid
+
+_MARKUP = re.compile(r'[<>]')
+
+
+class Checker:
+    """Collects every field's problem so a form can show them all at once, then raises `Invalid`."""
+
+    def __init__(self) -> None:
+        self.errors: dict[str, str] = {}
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.setdefault(field, message)
+
+    def done(self) -> None:
+        if self.errors:
+            raise Invalid(self.errors)
+
+    def text(self, field: str, value: Any, *, label: str, max_len: int = 100, min_len: int = 1) -> str:
+        if not isinstance(value, str):
+            self.fail(field, f'{label} must be text.')
+            return ''
+        cleaned = unicodedata.normalize('NFC', value).strip()
+        if not cleaned:
+            self.fail(field, f'{label} is required.')
+        elif len(cleaned) < min_len:
+            self.fail(field, f'{label} must be at least {min_len} characters.')
+        elif len(cleaned) > max_len:
+            self.fail(field, f'{label} must be at most {max_len} characters.')
+        elif any(unicodedata.category(ch) in ('Cc', 'Cf') for ch in cleaned):
+            self.fail(field, f'{label} must not contain control characters.')
+        elif _MARKUP.search(cleaned):
+            self.fail(field, f'{label} must not contain < or >.')
+        return cleaned
+
+    def integer(self, field: str, value: Any, *, label: str, low: int, high: int) -> int:
+        number = _to_int(value)
+        if number is None:
+            self.fail(field, f'{label} must be a whole number.')
+            return 0
+        if not low <= number <= high:
+            self.fail(field, f'{label} must be between {low:,} and {high:,}.')
+        return number
+
+    def money_cents(self, field: str, value: Any, *, label: str, high_cents: int = 100_000_000) -> int:
+        if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+            self.fail(field, f'{label} is required.')
+            return 0
+        try:
+            amount = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(field, f'{label} must be a number, like 250 or 250.50.')
+            return 0
+        if not amount.is_finite():
+            self.fail(field, f'{label} must be a number, like 250 or 250.50.')
+            return 0
+        if amount < 0:
+            self.fail(field, f'{label} must not be negative.')
+            return 0
+        if amount != amount.quantize(Decimal('0.01')):
+            self.fail(field, f'{label} can have at most two decimals.')
+            return 0
+        cents = int(amount * 100)
+        if cents > high_cents:
+            self.fail(field, f'{label} must be at most {high_cents // 100:,}.')
+        return cents
+
+    def rating(self, field: str, value: Any, *, label: str = 'Rating') -> float:
+        if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+            self.fail(field, f'{label} is required.')
+            return 0.0
+        try:
+            number = Decimal(str(value).strip())
+        except InvalidOperation:
+            self.fail(field, f'{label} must be a number from 0 to 5.')
+            return 0.0
+        if not number.is_finite() or not 0 <= number <= 5:
+            self.fail(field, f'{label} must be a number from 0 to 5.')
+            return 0.0
+        if number != number.quantize(Decimal('0.1')):
+            self.fail(field, f'{label} can have at most one decimal.')
+            return 0.0
+        return float(number)
+
+    def tags(self, field: str, value: Any, *, max_tags: int = 10, max_len: int = 30) -> list[str]:
+        """Tags as a list or a comma-separated string; lower-cased, de-duplicated, order kept."""
+        if value is None:
+            return []
+        items = value.split(',') if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)):
+            self.fail(field, 'Tags must be a list of words.')
+            return []
+        tags: list[str] = []
+        for item in items:
+            if not isinstance(item, str):
+                self.fail(field, 'Each tag must be text.')
+                return []
+            tag = unicodedata.normalize('NFC', item).strip().lower()
+            if not tag:
+                if isinstance(value, str):
+                    continue
+                self.fail(field, 'A tag must not be empty.')
+                return []
+            if len(tag) > max_len:
+                self.fail(field, f'Each tag must be at most {max_len} characters.')
+                return []
+            if _MARKUP.search(tag) or any(unicodedata.category(ch) in ('Cc', 'Cf') for ch in tag):
+                self.fail(field, 'Tags must not contain < or > or control characters.')
+                return []
+            if tag not in tags:
+                tags.append(tag)
+        if len(tags) > max_tags:
+            self.fail(field, f'At most {max_tags} tags.')
+        return tags
+
+    def future_datetime(self, field: str, value: Any, *, now: dt.datetime, label: str = 'Date and time') -> dt.datetime:
+        """An aware datetime, or a (date text, time text) pair read in the app's time zone."""
+        if isinstance(value, tuple) and len(value) == 2:
+            try:
+                value = local_datetime(*value, get_settings().tz, field=field)
+            except Invalid as error:
+                self.fail(field, error.message)
+                return now
+        if not isinstance(value, dt.datetime):
+            self.fail(field, f'{label} is required.')
+            return now
+        if value.tzinfo is None:
+            self.fail(field, f'{label} needs a time zone.')
+            return now
+        if value <= now:
+            self.fail(field, f'{label} must be in the future.')
+        elif value > now + dt.timedelta(days=5 * 366):
+            self.fail(field, f'{label} must be within the next five years.')
+        return value
+
+
+def _to_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    if isinstance(value, str) and re.fullmatch(r'\s*[+-]?\d{1,12}\s*', value):
+        return int(value)
+    return None
+
+
+def local_datetime(date_text: object, time_text: object, tz: dt.tzinfo, *, field: str = 'starts_at') -> dt.datetime:
+    """A date ('YYYY-MM-DD') and a time ('HH:MM') read in the app's time zone, as an aware datetime."""
+    if not str(date_text or '').strip():
+        raise Invalid({field: 'Date is required.'})
+    if not str(time_text or '').strip():
+        raise Invalid({field: 'Time is required.'})
+    try:
+        day = dt.date.fromisoformat(str(date_text).strip())
+    except ValueError:
+        raise Invalid({field: 'Enter a date like 2026-12-24.'}) from None
+    try:
+        clock = dt.time.fromisoformat(str(time_text).strip())
+    except ValueError:
+        raise Invalid({field: 'Enter a time like 19:30.'}) from None
+    return dt.datetime.combine(day, clock.replace(second=0, microsecond=0), tzinfo=tz)

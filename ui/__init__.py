@@ -1,0 +1,1 @@
+"""NiceGUI pages and components: read input, call a service, show the result."""

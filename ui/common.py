@@ -1,0 +1,87 @@
+"""Small pieces every page uses: calling services off the event loop, formatting, form errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, run, ui
+
+from models.db import session_scope
+from services import sessions
+from services.config import get_settings
+from services.errors import DomainError, Invalid, Unauthenticated
+from services.sessions import Principal
+
+T = TypeVar('T')
+
+
+def _in_transaction(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    with session_scope() as session:
+        return fn(session, **kwargs)
+
+
+async def call(fn: Callable[..., T], **kwargs: Any) -> T:
+    """Run a service in its own transaction on a worker thread, so one slow query freezes no page."""
+    return await run.io_bound(_in_transaction, fn, kwargs)
+
+
+def principal() -> Principal | None:
+    """The logged-in person, checked against the session store on every page and action."""
+    token = app.storage.user.get('token')
+    who = sessions.store().get(token)
+    if who is None and token:
+        app.storage.user.clear()
+    return who
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    target = request.url.path + (f'?{request.url.query}' if request.url.query else '')
+    return RedirectResponse(f'/login?redirect_to={quote(target, safe="")}', status_code=303)
+
+
+def safe_target(target: str | None) -> str:
+    """Only paths inside this app: an open redirect to another site is never followed."""
+    if not target or not target.startswith('/') or target.startswith('//') or '\\' in target:
+        return '/'
+    return target
+
+
+def show_errors(error: DomainError, fields: Mapping[str, Any]) -> None:
+    """Put each message beside its field; what has no field goes to a notification."""
+    for element in fields.values():
+        element.error = None
+    messages = error.errors if isinstance(error, Invalid) else {error.field or '': error.message}
+    unplaced = [message for field, message in messages.items() if field not in fields]
+    for field, message in messages.items():
+        if field in fields:
+            fields[field].error = message
+    if unplaced:
+        ui.notify(' '.join(unplaced), type='negative')
+
+
+def notify_error(error: DomainError) -> None:
+    if isinstance(error, Unauthenticated):
+        ui.notify(error.message, type='warning')
+        ui.navigate.to('/login')
+        return
+    message = ' '.join(error.errors.values()) if isinstance(error, Invalid) else error.message
+    ui.notify(message, type='negative')
+
+
+def money(cents: int) -> str:
+    symbol = get_settings().currency
+    return f'{symbol}{cents // 100:,}' if cents % 100 == 0 else f'{symbol}{cents / 100:,.2f}'
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(get_settings().tz)
+
+
+def when(moment: dt.datetime) -> str:
+    """'Sat 12 Dec 2026, 19:30' in the app's time zone."""
+    return local(moment).strftime('%a %d %b %Y, %H:%M')

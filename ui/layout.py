@@ -1,0 +1,78 @@
+"""The frame every page shares: header with navigation by role, content column, footer."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from nicegui import app, ui
+
+from services.sessions import Principal
+
+PRIMARY = '#4c1d95'
+
+
+def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
+    items = [('Shows', '/', 'theater_comedy')]
+    if who is not None:
+        items.append(('My bookings', '/bookings', 'confirmation_number'))
+        if who.role in ('manager', 'admin'):
+            items.append(('Dashboard', '/manage', 'dashboard'))
+    return items
+
+
+@contextmanager
+def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
+    """Header, a centred content column (yielded) and a footer."""
+    ui.colors(primary=PRIMARY, secondary='#0f766e', accent='#d97706', positive='#15803d', negative='#b91c1c')
+    ui.page_title(f'{title} · TicketShow')
+    dark = ui.dark_mode(app.storage.user.get('dark', False))
+    with ui.header(elevated=True).classes('items-center justify-between px-4 py-2 bg-primary'):
+        with ui.link(target='/').classes('text-white no-underline flex items-center gap-2'):
+            ui.icon('local_activity', size='28px')
+            ui.label('TicketShow').classes('text-xl font-bold tracking-tight')
+        with ui.row().classes('items-center gap-1 gt-xs'):
+            for label, target, icon in _nav_items(who):
+                ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)) \
+                    .props('flat no-caps color=white')
+        with ui.row().classes('items-center gap-1'):
+            def toggle_dark() -> None:
+                dark.value = not dark.value
+                app.storage.user['dark'] = dark.value
+            ui.button(icon='dark_mode', on_click=toggle_dark).props('flat round color=white aria-label="Dark mode"')
+            if who is None:
+                ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('flat no-caps color=white')
+                ui.button('Sign up', on_click=lambda: ui.navigate.to('/signup')) \
+                    .props('unelevated no-caps color=accent')
+            else:
+                ui.label(who.name).classes('text-white gt-xs').mark('header-name')
+                ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')) \
+                    .props('flat round color=white aria-label="Log out"').tooltip('Log out')
+            with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-sm'):
+                with ui.menu():
+                    for label, target, icon in _nav_items(who):
+                        with ui.menu_item(on_click=lambda t=target: ui.navigate.to(t)):
+                            with ui.row().classes('items-center gap-2'):
+                                ui.icon(icon)
+                                ui.label(label)
+    with ui.column().classes('w-full max-w-6xl mx-auto px-3 sm:px-6 py-4 gap-4') as content:
+        yield content
+    with ui.row().classes('w-full justify-center py-6 text-gray-500'):
+        ui.label('TicketShow · book shows, run theatres').classes('text-xs')
+
+
+def not_allowed(message: str) -> None:
+    with ui.card().classes('w-full max-w-lg mx-auto items-center text-center gap-3 p-8'):
+        ui.icon('block', size='48px', color='negative')
+        ui.label(message).classes('text-lg').mark('not-allowed')
+        ui.button('Back to shows', on_click=lambda: ui.navigate.to('/')).props('no-caps')
+
+
+def empty_state(icon: str, title: str, hint: str, *, action: tuple[str, str] | None = None) -> None:
+    with ui.column().classes('w-full items-center text-center gap-2 py-10 text-gray-500'):
+        ui.icon(icon, size='56px')
+        ui.label(title).classes('text-lg font-medium')
+        ui.label(hint)
+        if action is not None:
+            label, target = action
+            ui.button(label, on_click=lambda: ui.navigate.to(target)).props('no-caps')

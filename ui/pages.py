@@ -1,0 +1,26 @@
+"""Every page's route, in one list: main.py registers them at start."""
+
+from __future__ import annotations
+
+from nicegui import ui
+
+from ui.auth_pages import login_page, logout_page, signup_page
+from ui.bookings_page import bookings_page
+from ui.home import home_page
+from ui.manage_page import manage_page
+from ui.show_page import show_page
+
+ROUTES = {
+    '/': home_page,
+    '/login': login_page,
+    '/signup': signup_page,
+    '/logout': logout_page,
+    '/shows/{show_id}': show_page,
+    '/bookings': bookings_page,
+    '/manage': manage_page,
+}
+
+
+def register_pages() -> None:
+    for path, page in ROUTES.items():
+        ui.page(path)(page)

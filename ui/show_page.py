@@ -1,0 +1,107 @@
+"""One show: its details and, for a logged-in person, the booking step."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from nicegui import ui
+
+from services import booking, shows
+from services.booking import MAX_TICKETS_PER_BOOKING
+from services.errors import DomainError, NotFound
+from ui.common import call, money, notify_error, principal, show_errors, when
+from ui.components import availability, rating_badge
+from ui.layout import empty_state, frame
+
+
+async def show_page(show_id: int) -> None:
+    who = principal()
+    with frame('Show', who):
+        try:
+            show = await call(shows.public_show, show_id=show_id)
+        except NotFound:
+            empty_state('search_off', 'This show does not exist', 'It may have been removed.',
+                        action=('Browse shows', '/'))
+            return
+        ui.page_title(f'{show.name} · TicketShow')
+        ui.link('← All shows', '/').classes('text-sm')
+        with ui.row().classes('w-full gap-6 items-start'):
+            with ui.card().classes('grow basis-80 p-6 gap-3'):
+                with ui.row().classes('w-full items-start justify-between no-wrap'):
+                    ui.label(show.name).classes('text-3xl font-bold').mark('show-title')
+                    rating_badge(show.rating)
+                with ui.row().classes('items-center gap-2 text-gray-700'):
+                    ui.icon('place')
+                    ui.label(f'{show.theatre_name} · {show.place}')
+                with ui.row().classes('items-center gap-2 text-gray-700'):
+                    ui.icon('event')
+                    ui.label(when(show.starts_at)).classes('font-medium')
+                if show.tags:
+                    with ui.row().classes('gap-1'):
+                        for tag in show.tags:
+                            ui.badge(tag, color='secondary').props('outline')
+                ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
+                availability(show)
+            with ui.card().classes('grow basis-72 p-6 gap-3').mark('booking-card'):
+                ui.label('Book tickets').classes('text-xl font-bold')
+                if show.has_started():
+                    ui.label('This show has already started; it can no longer be booked.').mark('started')
+                elif show.housefull:
+                    ui.label('Housefull: every ticket is sold.').classes('text-negative font-medium')
+                elif who is None:
+                    ui.label('Log in to book tickets for this show.')
+                    ui.button('Log in to book', icon='login',
+                              on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}')) \
+                        .props('unelevated no-caps')
+                else:
+                    _booking_form(show, who.user_id)
+
+
+def _booking_form(show: shows.ShowView, user_id: int) -> None:
+    most = min(MAX_TICKETS_PER_BOOKING, show.tickets_left)
+    tickets = ui.number('Tickets', value=1, min=1, max=most, step=1, precision=0) \
+        .props(f'outlined hint="1 to {most} per booking"').classes('w-full').mark('tickets')
+    with ui.column().classes('w-full gap-0'):
+        with ui.row().classes('w-full justify-between'):
+            ui.label('Unit price')
+            ui.label(money(show.price_cents)).mark('unit-price')
+        with ui.row().classes('w-full justify-between text-lg font-bold'):
+            ui.label('Total')
+            total = ui.label().mark('total')
+
+    def update_total() -> None:
+        count = tickets.value
+        valid = isinstance(count, (int, float)) and count == int(count) and 1 <= count <= most
+        total.text = money(show.price_cents * int(count)) if valid else '—'
+        tickets.error = None if valid else f'Choose between 1 and {most} tickets.'
+        book_button.enabled = valid
+
+    async def confirm() -> None:
+        count = int(tickets.value)
+        with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('confirm-dialog'):
+            ui.label('Confirm your booking').classes('text-xl font-bold')
+            ui.label(f'{count} × {show.name}, {when(show.starts_at)}')
+            ui.label(f'{count} × {money(show.price_cents)} = {money(show.price_cents * count)}') \
+                .classes('text-lg font-bold')
+            with ui.row().classes('w-full justify-end'):
+                ui.button('Back', on_click=lambda: dialog.submit(False)).props('flat no-caps')
+                ui.button('Confirm booking', on_click=lambda: dialog.submit(True)).props('unelevated no-caps')
+        if not await dialog:
+            return
+        book_button.props('loading')
+        try:
+            made = await call(booking.book, show_id=show.id, user_id=user_id, tickets=count)
+        except DomainError as error:
+            book_button.props(remove='loading')
+            if error.field == 'tickets':
+                show_errors(error, {'tickets': tickets})
+            notify_error(error)
+            return
+        ui.notify(f'Booked {made.booked_tickets} ticket(s) for {made.show_name}: {money(made.total_cents)}.',
+                  type='positive')
+        ui.navigate.to('/bookings')
+
+    book_button = ui.button('Book now', icon='confirmation_number', on_click=confirm) \
+        .props('unelevated no-caps size=lg').classes('w-full').mark('book')
+    tickets.on_value_change(update_total)
+    update_total()
