@@ -50,7 +50,7 @@ def serve(settings: Settings) -> None:
     url = f'http://{settings.host}:{settings.port}'
     for line in ['TicketShow is starting on ' + url, *(['Demo logins (username / password):'] if lines else []),
                  *('  ' + line for line in lines)]:
-        print(line, flush=True)  # noqa: T201 - console output of the CLI
+        print(line, flush=True)
     ui.run(host=settings.host, port=settings.port, title='TicketShow', storage_secret=settings.storage_secret(),
            reload=False, show=False, favicon='🎭', show_welcome_message=False)
 
@@ -68,7 +68,7 @@ def create_admin(settings: Settings, argv: list[str]) -> int:
     else:
         password = getpass.getpass('Password: ')
         if getpass.getpass('Password again: ') != password:
-            print('The two passwords differ.', file=sys.stderr)  # noqa: T201
+            print('The two passwords differ.', file=sys.stderr)
             return 2
     prepare(settings)
     try:
@@ -78,9 +78,9 @@ def create_admin(settings: Settings, argv: list[str]) -> int:
             username = user.username
     except DomainError as error:
         messages = getattr(error, 'errors', {'': error.message}).values()
-        print('\n'.join(messages), file=sys.stderr)  # noqa: T201
+        print('\n'.join(messages), file=sys.stderr)
         return 2
-    print(f'Admin "{username}" created.')  # noqa: T201
+    print(f'Admin "{username}" created.')
     return 0
 
 
@@ -88,7 +88,7 @@ def migrate(settings: Settings, argv: list[str]) -> int:
     argparse.ArgumentParser(prog='main.py migrate', description='Apply database migrations.').parse_args(argv)
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
-    print('Database is up to date.')  # noqa: T201
+    print('Database is up to date.')
     return 0
 
 
@@ -102,7 +102,7 @@ def main(argv: list[str]) -> int:
     if argv and argv[0] in COMMANDS and 'NICEGUI_USER_SIMULATION' not in os.environ:
         return COMMANDS[argv[0]](settings, argv[1:])
     if argv and argv[0] in ('-h', '--help'):
-        print(__doc__, '\nCommands: serve (default), ' + ', '.join(COMMANDS))  # noqa: T201
+        print(__doc__, '\nCommands: serve (default), ' + ', '.join(COMMANDS))
         return 0
     serve(settings)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
@@ -97,3 +97,15 @@ def session_scope() -> Iterator[Session]:
         raise RuntimeError('database not configured: call models.db.configure(url) first')
     with _factory() as session, session.begin():
         yield session
+
+
+MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL are 32-bit
+
+M = TypeVar('M', bound=Base)
+
+
+def get_by_id(session: Session, model: type[M], ident: object) -> M | None:
+    """The row with this id, or None for any id that cannot exist (wrong type, out of range)."""
+    if isinstance(ident, bool) or not isinstance(ident, int) or not 1 <= ident <= MAX_ID:
+        return None
+    return session.get(model, ident)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from models import Show, Theatre, User
+from models.db import get_by_id
 from services.auth import require_role
 from services.errors import NotFound
 
@@ -12,7 +13,7 @@ from services.errors import NotFound
 def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatre:
     """The theatre if `actor` may manage it; a foreign one is reported as missing, not as forbidden."""
     require_role(actor, 'manager', 'admin', action='manage theatres')
-    theatre = session.get(Theatre, theatre_id) if isinstance(theatre_id, int) else None
+    theatre = get_by_id(session, Theatre, theatre_id)
     if theatre is None or (actor.role != 'admin' and theatre.owner_id != actor.id):
         raise NotFound('No such theatre.')
     return theatre
@@ -20,7 +21,7 @@ def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatr
 
 def managed_show(session: Session, actor: User, show_id: object) -> Show:
     require_role(actor, 'manager', 'admin', action='manage shows')
-    show = session.get(Show, show_id) if isinstance(show_id, int) else None
+    show = get_by_id(session, Show, show_id)
     if show is None or (actor.role != 'admin' and show.theatre.owner_id != actor.id):
         raise NotFound('No such show.')
     return show

@@ -9,7 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
 from models import Booking, Show
-from models.db import utcnow
+from models.db import get_by_id, utcnow
 from services.auth import load_actor
 from services.errors import Conflict, NotFound
 from services.validation import Checker
@@ -58,7 +58,7 @@ def book(session: Session, *, show_id: object, user_id: int, tickets: object,
     check = Checker()
     count = check.integer('tickets', tickets, label='Tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
     check.done()
-    show = session.get(Show, show_id) if isinstance(show_id, int) else None
+    show = get_by_id(session, Show, show_id)
     if show is None:
         raise NotFound('No such show.')
     if show.starts_at <= now:
@@ -91,7 +91,7 @@ def cancel_booking(session: Session, *, booking_id: object, user_id: int,
     """Cancel one's own upcoming booking; its seats go back on sale in the same transaction."""
     now = now or utcnow()
     load_actor(session, user_id)
-    booking = session.get(Booking, booking_id) if isinstance(booking_id, int) else None
+    booking = get_by_id(session, Booking, booking_id)
     if booking is None or booking.user_id != user_id:
         raise NotFound('No such booking.')
     if booking.status != 'confirmed':
@@ -100,9 +100,10 @@ def cancel_booking(session: Session, *, booking_id: object, user_id: int,
         raise Conflict('This show has already started; the booking can no longer be cancelled.')
     cancelled = session.execute(
         update(Booking).where(Booking.id == booking.id, Booking.status == 'confirmed')
-        .values(status='cancelled', cancelled_at=now).execution_options(synchronize_session=False)
-    ).rowcount
-    if not cancelled:  # a concurrent cancel won: release the seats only once
+        .values(status='cancelled', cancelled_at=now).returning(Booking.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if cancelled is None:  # a concurrent cancel won: release the seats only once
         raise Conflict('This booking is already cancelled.')
     session.execute(
         update(Show).where(Show.id == booking.show_id)

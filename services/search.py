@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, distinct, exists, func, or_, select
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from models import Show, ShowTag, Theatre
@@ -68,13 +68,13 @@ def search_shows(session: Session, *, q: str | None = None, place: str | None = 
 
 def places(session: Session) -> list[str]:
     """Places with upcoming shows, for the filter's choices."""
-    rows = session.scalars(select(distinct(Theatre.place)).join(Theatre.shows)
+    rows = session.scalars(select(Theatre.place).distinct().join(Theatre.shows)
                            .where(Show.starts_at > utcnow()).order_by(Theatre.place))
     return list(rows)
 
 
 def tags(session: Session) -> list[str]:
     """Tags of upcoming shows, for the filter's choices."""
-    rows = session.scalars(select(distinct(ShowTag.tag)).join(Show, Show.id == ShowTag.show_id)
+    rows = session.scalars(select(ShowTag.tag).distinct().join(Show, Show.id == ShowTag.show_id)
                            .where(Show.starts_at > utcnow()).order_by(ShowTag.tag))
     return list(rows)

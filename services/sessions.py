@@ -9,6 +9,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from models import User
@@ -36,7 +37,8 @@ class _Record:
 
 
 class MemorySessionStore:
-    def __init__(self, *, idle_seconds: float, max_seconds: float, clock=time.monotonic) -> None:  # noqa: ANN001
+    def __init__(self, *, idle_seconds: float, max_seconds: float,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self._clock = clock

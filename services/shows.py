@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import Booking, Show, ShowTag, Theatre
-from models.db import utcnow
+from models.db import get_by_id, utcnow
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.errors import Conflict, NotFound
@@ -77,7 +77,7 @@ def _check_fields(theatre: Theatre, *, name: object, rating: object, tags: objec
 
 
 def public_show(session: Session, *, show_id: object) -> ShowView:
-    show = session.get(Show, show_id) if isinstance(show_id, int) else None
+    show = get_by_id(session, Show, show_id)
     if show is None:
         raise NotFound('No such show.')
     return ShowView.of(show)
@@ -110,9 +110,9 @@ def update_show(session: Session, *, actor_id: int, show_id: object, name: objec
         update(Show).where(Show.id == show.id, Show.tickets_sold <= fields.num_tickets)
         .values(name=fields.name, rating=fields.rating, price_cents=fields.price_cents,
                 num_tickets=fields.num_tickets, starts_at=fields.starts_at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not changed:
+        .returning(Show.id).execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if changed is None:
         sold = session.scalar(select(Show.tickets_sold).where(Show.id == show.id))
         raise Conflict(f'{sold} tickets are already sold; the number of tickets cannot be lower.', field='num_tickets')
     session.execute(delete(ShowTag).where(ShowTag.show_id == show.id))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, Show, Theatre, User
+from models import Booking, Show, Theatre
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
 from services.errors import Conflict

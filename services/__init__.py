@@ -1,0 +1,1 @@
+"""The business: pure Python over SQLAlchemy sessions; no NiceGUI here."""
