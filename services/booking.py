@@ -56,7 +56,7 @@ def book(session: Session, *, show_id: object, user_id: int, tickets: object,
     now = now or utcnow()
     load_actor(session, user_id)
     check = Checker()
-    count = check.integer('tickets', tickets, label='Tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
+    count = check.integer('tickets', tickets, label='Number of tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
     check.done()
     show = get_by_id(session, Show, show_id)
     if show is None:

@@ -45,6 +45,9 @@ class Checker:
         return cleaned
 
     def integer(self, field: str, value: Any, *, label: str, low: int, high: int) -> int:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            self.fail(field, f'{label} is required.')
+            return 0
         number = _to_int(value)
         if number is None:
             self.fail(field, f'{label} must be a whole number.')

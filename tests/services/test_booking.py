@@ -43,15 +43,15 @@ def test_price_change_does_not_touch_existing_bookings(stage):
 
 
 @pytest.mark.parametrize('tickets, message', [
-    (0, 'Tickets must be between 1 and 10.'),
-    (-1, 'Tickets must be between 1 and 10.'),
-    (11, 'Tickets must be between 1 and 10.'),
-    (10**30, 'Tickets must be between 1 and 10.'),
-    ('three', 'Tickets must be a whole number.'),
-    ('', 'Tickets must be a whole number.'),
-    (None, 'Tickets must be a whole number.'),
-    (2.5, 'Tickets must be a whole number.'),
-    (True, 'Tickets must be a whole number.'),
+    (0, 'Number of tickets must be between 1 and 10.'),
+    (-1, 'Number of tickets must be between 1 and 10.'),
+    (11, 'Number of tickets must be between 1 and 10.'),
+    (10**30, 'Number of tickets must be between 1 and 10.'),
+    ('three', 'Number of tickets must be a whole number.'),
+    ('', 'Number of tickets is required.'),
+    (None, 'Number of tickets is required.'),
+    (2.5, 'Number of tickets must be a whole number.'),
+    (True, 'Number of tickets must be a whole number.'),
 ])
 def test_bad_ticket_counts_are_refused_and_change_nothing(stage, tickets, message):
     buyer, show = stage

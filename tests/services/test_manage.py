@@ -84,7 +84,7 @@ def test_admin_sees_and_manages_every_theatre(manager):
     ('capacity', -5, 'Capacity must be between 1 and 100,000.'),
     ('capacity', '100001', 'Capacity must be between 1 and 100,000.'),
     ('capacity', 'many', 'Capacity must be a whole number.'),
-    ('capacity', '', 'Capacity must be a whole number.'),
+    ('capacity', '', 'Capacity is required.'),
     ('capacity', 12.5, 'Capacity must be a whole number.'),
 ])
 def test_bad_theatre_input(manager, field, value, message):
