@@ -25,8 +25,7 @@ def prepare(settings: Settings) -> None:
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
     db.configure(settings.sqlalchemy_url)
-    sessions.configure(idle_seconds=settings.session_idle_minutes * 60,
-                       max_seconds=settings.session_max_hours * 3600)
+    sessions.configure(idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600)
 
 
 def demo_logins(settings: Settings) -> list[str]:
@@ -35,8 +34,10 @@ def demo_logins(settings: Settings) -> list[str]:
     with db.session_scope() as session:
         logins = demo.load_demo_data(session, now=utcnow(), tz=settings.tz)
     if logins is not None:
-        path.write_text(f'manager  {logins.manager[0]} / {logins.manager[1]}\n'
-                        f'audience {logins.audience[0]} / {logins.audience[1]}\n')
+        path.write_text(
+            f'manager  {logins.manager[0]} / {logins.manager[1]}\n'
+            f'audience {logins.audience[0]} / {logins.audience[1]}\n'
+        )
         path.chmod(0o600)
     return path.read_text().splitlines() if path.exists() else []
 
@@ -48,11 +49,22 @@ def serve(settings: Settings) -> None:
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
     url = f'http://{settings.host}:{settings.port}'
-    for line in ['TicketShow is starting on ' + url, *(['Demo logins (username / password):'] if lines else []),
-                 *('  ' + line for line in lines)]:
+    for line in [
+        'TicketShow is starting on ' + url,
+        *(['Demo logins (username / password):'] if lines else []),
+        *('  ' + line for line in lines),
+    ]:
         print(line, flush=True)
-    ui.run(host=settings.host, port=settings.port, title='TicketShow', storage_secret=settings.storage_secret(),
-           reload=False, show=False, favicon='🎭', show_welcome_message=False)
+    ui.run(
+        host=settings.host,
+        port=settings.port,
+        title='TicketShow',
+        storage_secret=settings.storage_secret(),
+        reload=False,
+        show=False,
+        favicon='🎭',
+        show_welcome_message=False,
+    )
 
 
 def create_admin(settings: Settings, argv: list[str]) -> int:
@@ -60,8 +72,9 @@ def create_admin(settings: Settings, argv: list[str]) -> int:
     parser.add_argument('--username', required=True)
     parser.add_argument('--name', required=True)
     parser.add_argument('--email', required=True)
-    parser.add_argument('--password-stdin', action='store_true',
-                        help='read the password from standard input instead of prompting')
+    parser.add_argument(
+        '--password-stdin', action='store_true', help='read the password from standard input instead of prompting'
+    )
     args = parser.parse_args(argv)
     if args.password_stdin:
         password = sys.stdin.readline().rstrip('\n')
@@ -73,8 +86,9 @@ def create_admin(settings: Settings, argv: list[str]) -> int:
     prepare(settings)
     try:
         with db.session_scope() as session:
-            user = auth.create_admin(session, username=args.username, name=args.name, email=args.email,
-                                     password=password)
+            user = auth.create_admin(
+                session, username=args.username, name=args.name, email=args.email, password=password
+            )
             username = user.username
     except DomainError as error:
         messages = getattr(error, 'errors', {'': error.message}).values()

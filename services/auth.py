@@ -45,8 +45,9 @@ def _dummy_hash() -> str:
     return _DUMMY_HASH
 
 
-def _check_account_fields(check: Checker, *, username: object, name: object, email: object,
-                          password: object, password_confirm: object) -> tuple[str, str, str, str]:
+def _check_account_fields(
+    check: Checker, *, username: object, name: object, email: object, password: object, password_confirm: object
+) -> tuple[str, str, str, str]:
     clean_username = username.strip().lower() if isinstance(username, str) else ''
     if not clean_username:
         check.fail('username', 'Username is required.')
@@ -68,26 +69,38 @@ def _check_account_fields(check: Checker, *, username: object, name: object, ema
     return clean_username, clean_name, clean_email, str(password)
 
 
-def signup(session: Session, *, username: object, name: object, email: object, password: object,
-           password_confirm: object = None, role: object = 'user') -> User:
+def signup(
+    session: Session,
+    *,
+    username: object,
+    name: object,
+    email: object,
+    password: object,
+    password_confirm: object = None,
+    role: object = 'user',
+) -> User:
     """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case)."""
     check = Checker()
     clean_username, clean_name, clean_email, clean_password = _check_account_fields(
-        check, username=username, name=name, email=email, password=password, password_confirm=password_confirm)
+        check, username=username, name=name, email=email, password=password, password_confirm=password_confirm
+    )
     if role not in SIGNUP_ROLES:
         check.fail('role', 'Choose audience member or theatre manager.')
     check.done()
-    return _create(session, username=clean_username, name=clean_name, email=clean_email,
-                   password=clean_password, role=str(role))
+    return _create(
+        session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role=str(role)
+    )
 
 
 def create_admin(session: Session, *, username: str, name: str, email: str, password: str) -> User:
     check = Checker()
     clean_username, clean_name, clean_email, clean_password = _check_account_fields(
-        check, username=username, name=name, email=email, password=password, password_confirm=None)
+        check, username=username, name=name, email=email, password=password, password_confirm=None
+    )
     check.done()
-    return _create(session, username=clean_username, name=clean_name, email=clean_email,
-                   password=clean_password, role='admin')
+    return _create(
+        session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role='admin'
+    )
 
 
 def _create(session: Session, *, username: str, name: str, email: str, password: str, role: str) -> User:

@@ -38,10 +38,20 @@ class BookingView:
     @classmethod
     def of(cls, booking: Booking) -> BookingView:
         show = booking.show
-        return cls(id=booking.id, show_id=show.id, show_name=show.name, theatre_name=show.theatre.name,
-                   place=show.theatre.place, starts_at=show.starts_at, booked_tickets=booking.booked_tickets,
-                   price_cents=booking.price_cents, total_cents=booking.total_cents, status=booking.status,
-                   created_at=booking.created_at, cancelled_at=booking.cancelled_at)
+        return cls(
+            id=booking.id,
+            show_id=show.id,
+            show_name=show.name,
+            theatre_name=show.theatre.name,
+            place=show.theatre.place,
+            starts_at=show.starts_at,
+            booked_tickets=booking.booked_tickets,
+            price_cents=booking.price_cents,
+            total_cents=booking.total_cents,
+            status=booking.status,
+            created_at=booking.created_at,
+            cancelled_at=booking.cancelled_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -50,8 +60,9 @@ class MyBookings:
     past: list[BookingView]
 
 
-def book(session: Session, *, show_id: object, user_id: int, tickets: object,
-         now: dt.datetime | None = None) -> BookingView:
+def book(
+    session: Session, *, show_id: object, user_id: int, tickets: object, now: dt.datetime | None = None
+) -> BookingView:
     """Sell `tickets` seats of a show to a user, or refuse; never more than the show has."""
     now = now or utcnow()
     load_actor(session, user_id)
@@ -76,18 +87,28 @@ def book(session: Session, *, show_id: object, user_id: int, tickets: object,
         if show.starts_at <= now:
             raise Conflict('This show has already started; it can no longer be booked.')
         left = show.num_tickets - show.tickets_sold
-        raise Conflict('Housefull: no tickets left.' if left <= 0 else
-                       f'Not enough tickets left: only {left} left.', field='tickets')
-    booking = Booking(user_id=user_id, show_id=show.id, booked_tickets=count, price_cents=price_cents,
-                      total_cents=price_cents * count, status='confirmed', created_at=now)
+        raise Conflict(
+            'Housefull: no tickets left.' if left <= 0 else f'Not enough tickets left: only {left} left.',
+            field='tickets',
+        )
+    booking = Booking(
+        user_id=user_id,
+        show_id=show.id,
+        booked_tickets=count,
+        price_cents=price_cents,
+        total_cents=price_cents * count,
+        status='confirmed',
+        created_at=now,
+    )
     session.add(booking)
     session.flush()
     session.refresh(show)
     return BookingView.of(booking)
 
 
-def cancel_booking(session: Session, *, booking_id: object, user_id: int,
-                   now: dt.datetime | None = None) -> BookingView:
+def cancel_booking(
+    session: Session, *, booking_id: object, user_id: int, now: dt.datetime | None = None
+) -> BookingView:
     """Cancel one's own upcoming booking; its seats go back on sale in the same transaction."""
     now = now or utcnow()
     load_actor(session, user_id)
@@ -99,14 +120,17 @@ def cancel_booking(session: Session, *, booking_id: object, user_id: int,
     if booking.show.starts_at <= now:
         raise Conflict('This show has already started; the booking can no longer be cancelled.')
     cancelled = session.execute(
-        update(Booking).where(Booking.id == booking.id, Booking.status == 'confirmed')
-        .values(status='cancelled', cancelled_at=now).returning(Booking.id)
+        update(Booking)
+        .where(Booking.id == booking.id, Booking.status == 'confirmed')
+        .values(status='cancelled', cancelled_at=now)
+        .returning(Booking.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if cancelled is None:  # a concurrent cancel won: release the seats only once
         raise Conflict('This booking is already cancelled.')
     session.execute(
-        update(Show).where(Show.id == booking.show_id)
+        update(Show)
+        .where(Show.id == booking.show_id)
         .values(tickets_sold=Show.tickets_sold - booking.booked_tickets)
         .execution_options(synchronize_session=False)
     )
@@ -120,13 +144,16 @@ def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = Non
     now = now or utcnow()
     load_actor(session, user_id)
     rows = session.scalars(
-        select(Booking).join(Show).where(Booking.user_id == user_id)
+        select(Booking)
+        .join(Show)
+        .where(Booking.user_id == user_id)
         .options(joinedload(Booking.show).joinedload(Show.theatre))
         .order_by(Show.starts_at, Booking.id)
     ).all()
     views = [BookingView.of(b) for b in rows]
-    return MyBookings(upcoming=[v for v in views if v.starts_at > now],
-                      past=[v for v in reversed(views) if v.starts_at <= now])
+    return MyBookings(
+        upcoming=[v for v in views if v.starts_at > now], past=[v for v in reversed(views) if v.starts_at <= now]
+    )
 
 
 __all__ = ['BookingView', 'MyBookings', 'book', 'cancel_booking', 'my_bookings']

@@ -14,14 +14,30 @@ from models import User
 from services import auth, booking, shows, theatres
 
 THEATRES = [
-    ('Prithvi Theatre', 'Mumbai', 220), ('NCPA Experimental', 'Mumbai', 300),
-    ('Ranga Shankara', 'Bengaluru', 320), ('Jagriti Theatre', 'Bengaluru', 200),
-    ('Kamani Auditorium', 'Delhi', 600), ('Museum Theatre', 'Chennai', 250),
+    ('Prithvi Theatre', 'Mumbai', 220),
+    ('NCPA Experimental', 'Mumbai', 300),
+    ('Ranga Shankara', 'Bengaluru', 320),
+    ('Jagriti Theatre', 'Bengaluru', 200),
+    ('Kamani Auditorium', 'Delhi', 600),
+    ('Museum Theatre', 'Chennai', 250),
 ]
 SHOW_NAMES = [
-    'Hamlet', 'Evam Indrajit', 'Tughlaq', 'Waiting for Godot', 'Hayavadana', 'The Glass Menagerie',
-    'Ghashiram Kotwal', 'A Midsummer Night\'s Dream', 'Nagamandala', 'Andha Yug', 'Jazz at Dusk',
-    'Stand-up Saturday', 'Carnatic Evening', 'The Magic Flute', 'Kathak Nights', 'Improv Jam',
+    'Hamlet',
+    'Evam Indrajit',
+    'Tughlaq',
+    'Waiting for Godot',
+    'Hayavadana',
+    'The Glass Menagerie',
+    'Ghashiram Kotwal',
+    "A Midsummer Night's Dream",
+    'Nagamandala',
+    'Andha Yug',
+    'Jazz at Dusk',
+    'Stand-up Saturday',
+    'Carnatic Evening',
+    'The Magic Flute',
+    'Kathak Nights',
+    'Improv Jam',
 ]
 TAGS = ['drama', 'comedy', 'classic', 'music', 'dance', 'family', 'hindi', 'english', 'kannada', 'tamil']
 
@@ -38,14 +54,40 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         return None
     rng = random.Random(2026)
     manager_pw, audience_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
-    manager = auth.signup(session, username='manager', name='Meera Manager', email='manager@example.com',
-                          password=manager_pw, role='manager')
-    other = auth.signup(session, username='manager2', name='Omar Owner', email='manager2@example.com',
-                        password=secrets.token_urlsafe(12), role='manager')
-    audience = auth.signup(session, username='audience', name='Asha Audience', email='audience@example.com',
-                           password=audience_pw, role='user')
-    fans = [auth.signup(session, username=f'fan{i}', name=f'Fan {i}', email=f'fan{i}@example.com',
-                        password=secrets.token_urlsafe(12)) for i in range(1, 6)]
+    manager = auth.signup(
+        session,
+        username='manager',
+        name='Meera Manager',
+        email='manager@example.com',
+        password=manager_pw,
+        role='manager',
+    )
+    other = auth.signup(
+        session,
+        username='manager2',
+        name='Omar Owner',
+        email='manager2@example.com',
+        password=secrets.token_urlsafe(12),
+        role='manager',
+    )
+    audience = auth.signup(
+        session,
+        username='audience',
+        name='Asha Audience',
+        email='audience@example.com',
+        password=audience_pw,
+        role='user',
+    )
+    fans = [
+        auth.signup(
+            session,
+            username=f'fan{i}',
+            name=f'Fan {i}',
+            email=f'fan{i}@example.com',
+            password=secrets.token_urlsafe(12),
+        )
+        for i in range(1, 6)
+    ]
     show_ids = []
     today = now.astimezone(tz).date()
     for index, (name, place, capacity) in enumerate(THEATRES):
@@ -53,13 +95,19 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         theatre = theatres.create_theatre(session, actor_id=owner.id, name=name, place=place, capacity=capacity)
         for _ in range(6):
             day = today + dt.timedelta(days=rng.randint(1, 35))
-            starts = dt.datetime.combine(day, dt.time(rng.choice([11, 15, 18, 19, 20]), rng.choice([0, 30])),
-                                         tzinfo=tz)
+            starts = dt.datetime.combine(day, dt.time(rng.choice([11, 15, 18, 19, 20]), rng.choice([0, 30])), tzinfo=tz)
             show = shows.create_show(
-                session, actor_id=owner.id, theatre_id=theatre.id, name=rng.choice(SHOW_NAMES),
-                rating=rng.choice([3.5, 3.8, 4.0, 4.2, 4.5, 4.8]), tags=rng.sample(TAGS, 2),
+                session,
+                actor_id=owner.id,
+                theatre_id=theatre.id,
+                name=rng.choice(SHOW_NAMES),
+                rating=rng.choice([3.5, 3.8, 4.0, 4.2, 4.5, 4.8]),
+                tags=rng.sample(TAGS, 2),
                 ticket_price=rng.choice(['199', '250.50', '350', '499', '750']),
-                num_tickets=rng.choice([capacity, capacity // 2, 40]), starts_at=starts, now=now)
+                num_tickets=rng.choice([capacity, capacity // 2, 40]),
+                starts_at=starts,
+                now=now,
+            )
             show_ids.append(show.id)
     for show_id in rng.sample(show_ids, 12):
         for buyer in rng.sample([audience, *fans], 3):

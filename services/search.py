@@ -29,10 +29,19 @@ def _like_pattern(text: str) -> str:
     return f'%{escaped.lower()}%'
 
 
-def search_shows(session: Session, *, q: str | None = None, place: str | None = None, tag: str | None = None,
-                 min_rating: float | None = None, starts_after: dt.datetime | None = None,
-                 starts_before: dt.datetime | None = None, limit: int = 20, offset: int = 0,
-                 now: dt.datetime | None = None) -> ShowPage:
+def search_shows(
+    session: Session,
+    *,
+    q: str | None = None,
+    place: str | None = None,
+    tag: str | None = None,
+    min_rating: float | None = None,
+    starts_after: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    now: dt.datetime | None = None,
+) -> ShowPage:
     """Upcoming shows matching every given filter, soonest first."""
     if not 1 <= limit <= MAX_PAGE_SIZE:
         raise Invalid({'limit': f'limit must be between 1 and {MAX_PAGE_SIZE}.'})
@@ -45,8 +54,9 @@ def search_shows(session: Session, *, q: str | None = None, place: str | None = 
     conditions: list[ColumnElement[bool]] = [Show.starts_at > (now or utcnow())]
     if q and q.strip():
         pattern = _like_pattern(q.strip()[:100])
-        conditions.append(or_(func.lower(Show.name).like(pattern, escape='\\'),
-                              func.lower(Theatre.name).like(pattern, escape='\\')))
+        conditions.append(
+            or_(func.lower(Show.name).like(pattern, escape='\\'), func.lower(Theatre.name).like(pattern, escape='\\'))
+        )
     if place and place.strip():
         conditions.append(func.lower(Theatre.place) == place.strip().lower())
     if tag and tag.strip():
@@ -60,21 +70,32 @@ def search_shows(session: Session, *, q: str | None = None, place: str | None = 
     where = and_(*conditions)
     total = session.scalar(select(func.count(Show.id)).join(Show.theatre).where(where)) or 0
     shows = session.scalars(
-        select(Show).join(Show.theatre).options(contains_eager(Show.theatre)).where(where)
-        .order_by(Show.starts_at, Show.id).limit(limit).offset(offset)
+        select(Show)
+        .join(Show.theatre)
+        .options(contains_eager(Show.theatre))
+        .where(where)
+        .order_by(Show.starts_at, Show.id)
+        .limit(limit)
+        .offset(offset)
     ).all()
     return ShowPage(items=[ShowView.of(s) for s in shows], total=total, limit=limit, offset=offset)
 
 
 def places(session: Session) -> list[str]:
     """Places with upcoming shows, for the filter's choices."""
-    rows = session.scalars(select(Theatre.place).distinct().join(Theatre.shows)
-                           .where(Show.starts_at > utcnow()).order_by(Theatre.place))
+    rows = session.scalars(
+        select(Theatre.place).distinct().join(Theatre.shows).where(Show.starts_at > utcnow()).order_by(Theatre.place)
+    )
     return list(rows)
 
 
 def tags(session: Session) -> list[str]:
     """Tags of upcoming shows, for the filter's choices."""
-    rows = session.scalars(select(ShowTag.tag).distinct().join(Show, Show.id == ShowTag.show_id)
-                           .where(Show.starts_at > utcnow()).order_by(ShowTag.tag))
+    rows = session.scalars(
+        select(ShowTag.tag)
+        .distinct()
+        .join(Show, Show.id == ShowTag.show_id)
+        .where(Show.starts_at > utcnow())
+        .order_by(ShowTag.tag)
+    )
     return list(rows)

@@ -37,8 +37,7 @@ class _Record:
 
 
 class MemorySessionStore:
-    def __init__(self, *, idle_seconds: float, max_seconds: float,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, *, idle_seconds: float, max_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.idle_seconds = idle_seconds
         self.max_seconds = max_seconds
         self._clock = clock

@@ -44,9 +44,19 @@ class ShowView:
     @classmethod
     def of(cls, show: Show, theatre: Theatre | None = None) -> ShowView:
         theatre = theatre or show.theatre
-        return cls(id=show.id, theatre_id=show.theatre_id, theatre_name=theatre.name, place=theatre.place,
-                   name=show.name, rating=show.rating, tags=show.tags, price_cents=show.price_cents,
-                   num_tickets=show.num_tickets, tickets_sold=show.tickets_sold, starts_at=show.starts_at)
+        return cls(
+            id=show.id,
+            theatre_id=show.theatre_id,
+            theatre_name=theatre.name,
+            place=theatre.place,
+            name=show.name,
+            rating=show.rating,
+            tags=show.tags,
+            price_cents=show.price_cents,
+            num_tickets=show.num_tickets,
+            tickets_sold=show.tickets_sold,
+            starts_at=show.starts_at,
+        )
 
 
 @dataclass(frozen=True)
@@ -59,9 +69,18 @@ class ShowFields:
     starts_at: dt.datetime
 
 
-def _check_fields(theatre: Theatre, *, name: object, rating: object, tags: object, ticket_price: object,
-                  num_tickets: object, starts_at: object, now: dt.datetime,
-                  current_start: dt.datetime | None = None) -> ShowFields:
+def _check_fields(
+    theatre: Theatre,
+    *,
+    name: object,
+    rating: object,
+    tags: object,
+    ticket_price: object,
+    num_tickets: object,
+    starts_at: object,
+    now: dt.datetime,
+    current_start: dt.datetime | None = None,
+) -> ShowFields:
     check = Checker()
     clean_name = check.text('name', name, label='Show name')
     clean_rating = check.rating('rating', rating)
@@ -83,34 +102,84 @@ def public_show(session: Session, *, show_id: object) -> ShowView:
     return ShowView.of(show)
 
 
-def create_show(session: Session, *, actor_id: int, theatre_id: object, name: object, rating: object,
-                tags: object, ticket_price: object, num_tickets: object, starts_at: object,
-                now: dt.datetime | None = None) -> ShowView:
+def create_show(
+    session: Session,
+    *,
+    actor_id: int,
+    theatre_id: object,
+    name: object,
+    rating: object,
+    tags: object,
+    ticket_price: object,
+    num_tickets: object,
+    starts_at: object,
+    now: dt.datetime | None = None,
+) -> ShowView:
     theatre = managed_theatre(session, load_actor(session, actor_id), theatre_id)
-    fields = _check_fields(theatre, name=name, rating=rating, tags=tags, ticket_price=ticket_price,
-                           num_tickets=num_tickets, starts_at=starts_at, now=now or utcnow())
-    show = Show(theatre=theatre, name=fields.name, rating=fields.rating, price_cents=fields.price_cents,
-                num_tickets=fields.num_tickets, tickets_sold=0, starts_at=fields.starts_at,
-                tag_rows=[ShowTag(tag=tag) for tag in fields.tags])
+    fields = _check_fields(
+        theatre,
+        name=name,
+        rating=rating,
+        tags=tags,
+        ticket_price=ticket_price,
+        num_tickets=num_tickets,
+        starts_at=starts_at,
+        now=now or utcnow(),
+    )
+    show = Show(
+        theatre=theatre,
+        name=fields.name,
+        rating=fields.rating,
+        price_cents=fields.price_cents,
+        num_tickets=fields.num_tickets,
+        tickets_sold=0,
+        starts_at=fields.starts_at,
+        tag_rows=[ShowTag(tag=tag) for tag in fields.tags],
+    )
     session.add(show)
     session.flush()
     return ShowView.of(show, theatre)
 
 
-def update_show(session: Session, *, actor_id: int, show_id: object, name: object, rating: object, tags: object,
-                ticket_price: object, num_tickets: object, starts_at: object,
-                now: dt.datetime | None = None) -> ShowView:
+def update_show(
+    session: Session,
+    *,
+    actor_id: int,
+    show_id: object,
+    name: object,
+    rating: object,
+    tags: object,
+    ticket_price: object,
+    num_tickets: object,
+    starts_at: object,
+    now: dt.datetime | None = None,
+) -> ShowView:
     """Change a show. Existing bookings keep the price they were made at."""
     show = managed_show(session, load_actor(session, actor_id), show_id)
-    fields = _check_fields(show.theatre, name=name, rating=rating, tags=tags, ticket_price=ticket_price,
-                           num_tickets=num_tickets, starts_at=starts_at, now=now or utcnow(),
-                           current_start=show.starts_at)
+    fields = _check_fields(
+        show.theatre,
+        name=name,
+        rating=rating,
+        tags=tags,
+        ticket_price=ticket_price,
+        num_tickets=num_tickets,
+        starts_at=starts_at,
+        now=now or utcnow(),
+        current_start=show.starts_at,
+    )
     # Conditional on the sold count at write time, so a booking racing this edit cannot be stranded.
     changed = session.execute(
-        update(Show).where(Show.id == show.id, Show.tickets_sold <= fields.num_tickets)
-        .values(name=fields.name, rating=fields.rating, price_cents=fields.price_cents,
-                num_tickets=fields.num_tickets, starts_at=fields.starts_at)
-        .returning(Show.id).execution_options(synchronize_session=False)
+        update(Show)
+        .where(Show.id == show.id, Show.tickets_sold <= fields.num_tickets)
+        .values(
+            name=fields.name,
+            rating=fields.rating,
+            price_cents=fields.price_cents,
+            num_tickets=fields.num_tickets,
+            starts_at=fields.starts_at,
+        )
+        .returning(Show.id)
+        .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if changed is None:
         sold = session.scalar(select(Show.tickets_sold).where(Show.id == show.id))
@@ -119,20 +188,24 @@ def update_show(session: Session, *, actor_id: int, show_id: object, name: objec
     session.add_all(ShowTag(show_id=show.id, tag=tag) for tag in fields.tags)
     session.flush()
     session.expire(show)
-    return ShowView.of(session.scalars(select(Show).where(Show.id == show.id)
-                                       .options(selectinload(Show.tag_rows))).one())
+    return ShowView.of(
+        session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
+    )
 
 
 def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:
     """Refused while the show has confirmed bookings; cancelled ones (no seats, no money) go with it."""
     show = managed_show(session, load_actor(session, actor_id), show_id)
     count, tickets = session.execute(
-        select(func.count(Booking.id), func.coalesce(func.sum(Booking.booked_tickets), 0))
-        .where(Booking.show_id == show.id, Booking.status == 'confirmed')
+        select(func.count(Booking.id), func.coalesce(func.sum(Booking.booked_tickets), 0)).where(
+            Booking.show_id == show.id, Booking.status == 'confirmed'
+        )
     ).one()
     if count:
-        raise Conflict(f'"{show.name}" has {count} confirmed booking(s) for {tickets} ticket(s); '
-                       'it can be deleted once none are left.')
+        raise Conflict(
+            f'"{show.name}" has {count} confirmed booking(s) for {tickets} ticket(s); '
+            'it can be deleted once none are left.'
+        )
     session.execute(delete(Booking).where(Booking.show_id == show.id))
     session.delete(show)
     session.flush()

@@ -28,8 +28,14 @@ class TheatreView:
 
     @classmethod
     def of(cls, theatre: Theatre) -> TheatreView:
-        return cls(id=theatre.id, name=theatre.name, place=theatre.place, capacity=theatre.capacity,
-                   owner_id=theatre.owner_id, owner_name=theatre.owner.name)
+        return cls(
+            id=theatre.id,
+            name=theatre.name,
+            place=theatre.place,
+            capacity=theatre.capacity,
+            owner_id=theatre.owner_id,
+            owner_name=theatre.owner.name,
+        )
 
 
 @dataclass(frozen=True)
@@ -57,15 +63,18 @@ def create_theatre(session: Session, *, actor_id: int, name: object, place: obje
     return TheatreView.of(theatre)
 
 
-def update_theatre(session: Session, *, actor_id: int, theatre_id: object, name: object, place: object,
-                   capacity: object) -> TheatreView:
+def update_theatre(
+    session: Session, *, actor_id: int, theatre_id: object, name: object, place: object, capacity: object
+) -> TheatreView:
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
     clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
     largest_show = session.scalar(select(func.max(Show.num_tickets)).where(Show.theatre_id == theatre.id)) or 0
     if clean_capacity < largest_show:
-        raise Conflict(f'Capacity cannot drop below {largest_show:,}: a show of this theatre offers that many tickets.',
-                       field='capacity')
+        raise Conflict(
+            f'Capacity cannot drop below {largest_show:,}: a show of this theatre offers that many tickets.',
+            field='capacity',
+        )
     theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
     session.flush()
     return TheatreView.of(theatre)
@@ -81,8 +90,10 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> No
         .where(Show.theatre_id == theatre.id, Booking.status == 'confirmed')
     ).one()
     if confirmed[0]:
-        raise Conflict(f'"{theatre.name}" has {confirmed[0]} confirmed booking(s) for {confirmed[1]} ticket(s); '
-                       'it can be deleted once none are left.')
+        raise Conflict(
+            f'"{theatre.name}" has {confirmed[0]} confirmed booking(s) for {confirmed[1]} ticket(s); '
+            'it can be deleted once none are left.'
+        )
     show_ids = select(Show.id).where(Show.theatre_id == theatre.id)
     session.execute(delete(Booking).where(Booking.show_id.in_(show_ids)))
     for show in list(theatre.shows):
@@ -109,10 +120,13 @@ def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
     """Each theatre the actor manages, with all its shows (past ones too), soonest first."""
     actor = load_actor(session, actor_id)
     require_role(actor, 'manager', 'admin', action='see the dashboard')
-    query = (select(Theatre)
-             .options(selectinload(Theatre.owner), selectinload(Theatre.shows).selectinload(Show.tag_rows))
-             .order_by(Theatre.name, Theatre.id))
+    query = (
+        select(Theatre)
+        .options(selectinload(Theatre.owner), selectinload(Theatre.shows).selectinload(Show.tag_rows))
+        .order_by(Theatre.name, Theatre.id)
+    )
     if actor.role != 'admin':
         query = query.where(Theatre.owner_id == actor.id)
-    return [DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows])
-            for t in session.scalars(query)]
+    return [
+        DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows]) for t in session.scalars(query)
+    ]

@@ -13,32 +13,57 @@ PASSWORD = 'correct-horse-1'
 _counter = itertools.count(1)
 
 
-def make_user(*, role: str = 'user', username: str | None = None, name: str | None = None,
-              password: str = PASSWORD, email: str | None = None) -> User:
+def make_user(
+    *,
+    role: str = 'user',
+    username: str | None = None,
+    name: str | None = None,
+    password: str = PASSWORD,
+    email: str | None = None,
+) -> User:
     number = next(_counter)
     username = username or f'{role}{number}'
     with session_scope() as session:
-        user = User(username=username, name=name or f'{role.title()} {number}',
-                    email=email or f'{username}@example.com', password_hash=hash_password(password), role=role)
+        user = User(
+            username=username,
+            name=name or f'{role.title()} {number}',
+            email=email or f'{username}@example.com',
+            password_hash=hash_password(password),
+            role=role,
+        )
         session.add(user)
     return user
 
 
 def make_theatre(owner: User, *, name: str | None = None, place: str = 'Mumbai', capacity: int = 200) -> Theatre:
     with session_scope() as session:
-        theatre = Theatre(owner_id=owner.id, name=name or f'Theatre {next(_counter)}', place=place,
-                          capacity=capacity)
+        theatre = Theatre(owner_id=owner.id, name=name or f'Theatre {next(_counter)}', place=place, capacity=capacity)
         session.add(theatre)
     return theatre
 
 
-def make_show(theatre: Theatre, *, name: str | None = None, starts_in: dt.timedelta = dt.timedelta(days=3),
-              num_tickets: int = 50, price_cents: int = 25000, rating: float = 4.0,
-              tags: tuple[str, ...] = (), tickets_sold: int = 0) -> Show:
+def make_show(
+    theatre: Theatre,
+    *,
+    name: str | None = None,
+    starts_in: dt.timedelta = dt.timedelta(days=3),
+    num_tickets: int = 50,
+    price_cents: int = 25000,
+    rating: float = 4.0,
+    tags: tuple[str, ...] = (),
+    tickets_sold: int = 0,
+) -> Show:
     with session_scope() as session:
-        show = Show(theatre_id=theatre.id, name=name or f'Show {next(_counter)}', rating=rating,
-                    price_cents=price_cents, num_tickets=num_tickets, tickets_sold=tickets_sold,
-                    starts_at=utcnow() + starts_in, tag_rows=[ShowTag(tag=t) for t in tags])
+        show = Show(
+            theatre_id=theatre.id,
+            name=name or f'Show {next(_counter)}',
+            rating=rating,
+            price_cents=price_cents,
+            num_tickets=num_tickets,
+            tickets_sold=tickets_sold,
+            starts_at=utcnow() + starts_in,
+            tag_rows=[ShowTag(tag=t) for t in tags],
+        )
         session.add(show)
     return show
 
@@ -46,8 +71,14 @@ def make_show(theatre: Theatre, *, name: str | None = None, starts_in: dt.timede
 def make_booking(user: User, show: Show, *, tickets: int = 2, status: str = 'confirmed') -> Booking:
     """A booking written directly (for setting up history, e.g. for a show that has already started)."""
     with session_scope() as session:
-        booking = Booking(user_id=user.id, show_id=show.id, booked_tickets=tickets, price_cents=show.price_cents,
-                          total_cents=show.price_cents * tickets, status=status)
+        booking = Booking(
+            user_id=user.id,
+            show_id=show.id,
+            booked_tickets=tickets,
+            price_cents=show.price_cents,
+            total_cents=show.price_cents * tickets,
+            status=status,
+        )
         session.add(booking)
         if status == 'confirmed':
             session.get_one(Show, show.id).tickets_sold += tickets

@@ -31,10 +31,21 @@ def _free_port() -> int:
 
 
 def test_create_admin_reads_the_password_from_stdin(tmp_path):
-    command = [sys.executable, 'main.py', 'create-admin', '--username', 'Root', '--name', 'Site Admin',
-               '--email', 'root@example.com', '--password-stdin']
-    done = subprocess.run(command, input='admin-password-1\n', capture_output=True, text=True, cwd=ROOT,
-                          env=_env(tmp_path), timeout=60)
+    command = [
+        sys.executable,
+        'main.py',
+        'create-admin',
+        '--username',
+        'Root',
+        '--name',
+        'Site Admin',
+        '--email',
+        'root@example.com',
+        '--password-stdin',
+    ]
+    done = subprocess.run(
+        command, input='admin-password-1\n', capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=60
+    )
     assert done.returncode == 0, done.stderr
     assert 'Admin "root" created.' in done.stdout
     engine = create_engine(f'sqlite:///{tmp_path / "ticketshow.sqlite3"}')
@@ -43,16 +54,22 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path):
     engine.dispose()
     assert row[:2] == ('root', 'admin') and row[2].startswith('$2')
 
-    again = subprocess.run(command, input='short\n', capture_output=True, text=True, cwd=ROOT,
-                           env=_env(tmp_path), timeout=60)
+    again = subprocess.run(
+        command, input='short\n', capture_output=True, text=True, cwd=ROOT, env=_env(tmp_path), timeout=60
+    )
     assert again.returncode == 2 and 'Password must be 8–128 characters.' in again.stderr
 
 
 def test_serve_with_demo_data_prints_logins_and_answers(tmp_path):
     port = _free_port()
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True,
-                               env=_env(tmp_path, TICKETSHOW_PORT=str(port), TICKETSHOW_DEMO_DATA='on'))
+    process = subprocess.Popen(
+        [sys.executable, 'main.py'],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=_env(tmp_path, TICKETSHOW_PORT=str(port), TICKETSHOW_DEMO_DATA='on'),
+    )
     try:
         deadline, home = time.monotonic() + 60, None
         while time.monotonic() < deadline:

@@ -6,8 +6,14 @@ from models.db import session_scope
 from services import auth
 from services.errors import Conflict, Invalid, Unauthenticated
 
-GOOD = dict(username='Asha_1', name='Asha Rao', email='asha@example.com', password='s3cret-pass',
-            password_confirm='s3cret-pass', role='user')
+GOOD = dict(
+    username='Asha_1',
+    name='Asha Rao',
+    email='asha@example.com',
+    password='s3cret-pass',
+    password_confirm='s3cret-pass',
+    role='user',
+)
 
 
 def _users() -> int:
@@ -30,26 +36,29 @@ def test_usernames_are_case_insensitive_and_taken_ones_are_refused(database):
     assert error.value.field == 'username' and _users() == 1
 
 
-@pytest.mark.parametrize('field, value, message', [
-    ('username', '', 'Username is required.'),
-    ('username', 'ab', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
-    ('username', 'a' * 33, 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
-    ('username', 'bad name', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
-    ('username', '<script>', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
-    ('name', '   ', 'Full name is required.'),
-    ('name', 'x' * 101, 'Full name must be at most 100 characters.'),
-    ('name', '<script>alert(1)</script>', 'Full name must not contain < or >.'),
-    ('name', 'tab\there', 'Full name must not contain control characters.'),
-    ('name', 42, 'Full name must be text.'),
-    ('email', 'not-an-email', 'Enter an email address like name@example.com.'),
-    ('email', '', 'Email is required.'),
-    ('email', 'a@b.c' + 'x' * 250, 'Enter an email address like name@example.com.'),
-    ('password', 'short', 'Password must be 8–128 characters.'),
-    ('password', 'x' * 129, 'Password must be 8–128 characters.'),
-    ('password', '', 'Password is required.'),
-    ('password_confirm', 'different-pass', 'The two passwords differ.'),
-    ('role', 'admin', 'Choose audience member or theatre manager.'),
-])
+@pytest.mark.parametrize(
+    'field, value, message',
+    [
+        ('username', '', 'Username is required.'),
+        ('username', 'ab', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
+        ('username', 'a' * 33, 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
+        ('username', 'bad name', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
+        ('username', '<script>', 'Username must be 3–32 letters, digits, dots, dashes or underscores.'),
+        ('name', '   ', 'Full name is required.'),
+        ('name', 'x' * 101, 'Full name must be at most 100 characters.'),
+        ('name', '<script>alert(1)</script>', 'Full name must not contain < or >.'),
+        ('name', 'tab\there', 'Full name must not contain control characters.'),
+        ('name', 42, 'Full name must be text.'),
+        ('email', 'not-an-email', 'Enter an email address like name@example.com.'),
+        ('email', '', 'Email is required.'),
+        ('email', 'a@b.c' + 'x' * 250, 'Enter an email address like name@example.com.'),
+        ('password', 'short', 'Password must be 8–128 characters.'),
+        ('password', 'x' * 129, 'Password must be 8–128 characters.'),
+        ('password', '', 'Password is required.'),
+        ('password_confirm', 'different-pass', 'The two passwords differ.'),
+        ('role', 'admin', 'Choose audience member or theatre manager.'),
+    ],
+)
 def test_bad_signup_input_is_refused_beside_its_field(database, field, value, message):
     values = {**GOOD, field: value}
     if field == 'password':
@@ -70,9 +79,16 @@ def test_long_passwords_count_whole(database):
         assert auth.authenticate(s, username='asha_1', password=long_password).username == 'asha_1'
 
 
-@pytest.mark.parametrize('username, password', [
-    ('asha_1', 'wrong-password'), ('nobody', 's3cret-pass'), ('', ''), ('asha_1', None), ('asha_1', 'x' * 500),
-])
+@pytest.mark.parametrize(
+    'username, password',
+    [
+        ('asha_1', 'wrong-password'),
+        ('nobody', 's3cret-pass'),
+        ('', ''),
+        ('asha_1', None),
+        ('asha_1', 'x' * 500),
+    ],
+)
 def test_failed_logins_get_one_neutral_message(database, username, password):
     with session_scope() as s:
         auth.signup(s, **GOOD)

@@ -42,17 +42,20 @@ def test_price_change_does_not_touch_existing_bookings(stage):
     assert [(b.id, b.price_cents, b.total_cents) for b in mine.upcoming] == [(made.id, 25050, 50100)]
 
 
-@pytest.mark.parametrize('tickets, message', [
-    (0, 'Number of tickets must be between 1 and 10.'),
-    (-1, 'Number of tickets must be between 1 and 10.'),
-    (11, 'Number of tickets must be between 1 and 10.'),
-    (10**30, 'Number of tickets must be between 1 and 10.'),
-    ('three', 'Number of tickets must be a whole number.'),
-    ('', 'Number of tickets is required.'),
-    (None, 'Number of tickets is required.'),
-    (2.5, 'Number of tickets must be a whole number.'),
-    (True, 'Number of tickets must be a whole number.'),
-])
+@pytest.mark.parametrize(
+    'tickets, message',
+    [
+        (0, 'Number of tickets must be between 1 and 10.'),
+        (-1, 'Number of tickets must be between 1 and 10.'),
+        (11, 'Number of tickets must be between 1 and 10.'),
+        (10**30, 'Number of tickets must be between 1 and 10.'),
+        ('three', 'Number of tickets must be a whole number.'),
+        ('', 'Number of tickets is required.'),
+        (None, 'Number of tickets is required.'),
+        (2.5, 'Number of tickets must be a whole number.'),
+        (True, 'Number of tickets must be a whole number.'),
+    ],
+)
 def test_bad_ticket_counts_are_refused_and_change_nothing(stage, tickets, message):
     buyer, show = stage
     with pytest.raises(Invalid) as error, session_scope() as s:

@@ -50,8 +50,10 @@ def test_concurrent_buyers_sell_exactly_the_capacity(any_db, capsys):
         booked = s.scalar(select(func.sum(Booking.booked_tickets)).where(Booking.show_id == show.id))
         negatives = s.scalar(select(func.count(Booking.id)).where(Booking.booked_tickets <= 0))
     with capsys.disabled():
-        print(f'\n[concurrency {any_db.split(":")[0]}] threads={THREADS} attempts={sum(attempts)} '
-              f'refused={sum(refusals)} sold={sold} capacity={CAPACITY}')
+        print(
+            f'\n[concurrency {any_db.split(":")[0]}] threads={THREADS} attempts={sum(attempts)} '
+            f'refused={sum(refusals)} sold={sold} capacity={CAPACITY}'
+        )
     assert errors == []
     assert sold == CAPACITY
     assert booked == CAPACITY

@@ -29,19 +29,22 @@ def test_upcoming_only_soonest_first(catalogue):
     assert names() == ['Jazz at Dusk', 'Hamlet', '100% Improv_Night', 'Tughlaq']
 
 
-@pytest.mark.parametrize('filters, expected', [
-    ({'q': 'hamlet'}, ['Hamlet']),
-    ({'q': 'RANGA'}, ['100% Improv_Night', 'Tughlaq']),  # theatre name
-    ({'q': '%'}, ['100% Improv_Night']),  # LIKE wildcards are matched literally
-    ({'q': '_'}, ['100% Improv_Night']),
-    ({'q': 'nothing like this'}, []),
-    ({'place': 'mumbai'}, ['Jazz at Dusk', 'Hamlet']),
-    ({'tag': 'Drama'}, ['Hamlet', 'Tughlaq']),
-    ({'min_rating': 4}, ['Hamlet', 'Tughlaq']),
-    ({'place': 'Bengaluru', 'tag': 'drama', 'min_rating': 3.5}, ['Tughlaq']),
-    ({'starts_after': utcnow() + dt.timedelta(days=3)}, ['100% Improv_Night', 'Tughlaq']),
-    ({'starts_before': utcnow() + dt.timedelta(days=3)}, ['Jazz at Dusk', 'Hamlet']),
-])
+@pytest.mark.parametrize(
+    'filters, expected',
+    [
+        ({'q': 'hamlet'}, ['Hamlet']),
+        ({'q': 'RANGA'}, ['100% Improv_Night', 'Tughlaq']),  # theatre name
+        ({'q': '%'}, ['100% Improv_Night']),  # LIKE wildcards are matched literally
+        ({'q': '_'}, ['100% Improv_Night']),
+        ({'q': 'nothing like this'}, []),
+        ({'place': 'mumbai'}, ['Jazz at Dusk', 'Hamlet']),
+        ({'tag': 'Drama'}, ['Hamlet', 'Tughlaq']),
+        ({'min_rating': 4}, ['Hamlet', 'Tughlaq']),
+        ({'place': 'Bengaluru', 'tag': 'drama', 'min_rating': 3.5}, ['Tughlaq']),
+        ({'starts_after': utcnow() + dt.timedelta(days=3)}, ['100% Improv_Night', 'Tughlaq']),
+        ({'starts_before': utcnow() + dt.timedelta(days=3)}, ['Jazz at Dusk', 'Hamlet']),
+    ],
+)
 def test_filters(catalogue, filters, expected):
     assert names(**filters) == expected
 
@@ -53,11 +56,16 @@ def test_pages_and_total(catalogue):
     assert (first.total, len(first.items), [x.name for x in second.items]) == (4, 3, ['Tughlaq'])
 
 
-@pytest.mark.parametrize('filters, field', [
-    ({'limit': 0}, 'limit'), ({'limit': 101}, 'limit'), ({'offset': -1}, 'offset'),
-    ({'min_rating': 6}, 'min_rating'),
-    ({'starts_after': utcnow() + dt.timedelta(days=2), 'starts_before': utcnow()}, 'starts_before'),
-])
+@pytest.mark.parametrize(
+    'filters, field',
+    [
+        ({'limit': 0}, 'limit'),
+        ({'limit': 101}, 'limit'),
+        ({'offset': -1}, 'offset'),
+        ({'min_rating': 6}, 'min_rating'),
+        ({'starts_after': utcnow() + dt.timedelta(days=2), 'starts_before': utcnow()}, 'starts_before'),
+    ],
+)
 def test_bad_filters(catalogue, filters, field):
     with pytest.raises(Invalid) as error, session_scope() as s:
         search.search_shows(s, **filters)
