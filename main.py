@@ -13,9 +13,10 @@ from nicegui import ui
 from models import db
 from models.db import utcnow
 from models.migrate import upgrade
-from services import auth, demo, sessions
+from services import auth, cache, demo, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
+from services.kv import KV
 
 log = logging.getLogger('ticketshow')
 
@@ -25,7 +26,12 @@ def prepare(settings: Settings) -> None:
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
     db.configure(settings.sqlalchemy_url)
-    sessions.configure(idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600)
+    kv = KV(settings.redis_url or None, prefix=settings.redis_prefix)
+    sessions.configure(
+        idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600, kv=kv
+    )
+    throttle.configure(kv, max_failures=settings.login_max_failures, window_seconds=settings.login_window_minutes * 60)
+    cache.configure(kv, ttl=settings.cache_ttl_seconds)
 
 
 def demo_logins(settings: Settings) -> list[str]:

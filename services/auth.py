@@ -12,8 +12,12 @@ from sqlalchemy.orm import Session
 
 from models import User
 from models.db import utcnow
+from services import sessions
 from services.config import get_settings
 from services.errors import Conflict, NotAllowed, Unauthenticated
+from services.hooks import on_commit
+from services.sessions import Principal
+from services.throttle import throttle
 from services.validation import Checker
 
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
@@ -141,3 +145,41 @@ def require_role(user: User, *roles: str, action: str) -> None:
 
 
 _ROLE_NAMES = {'user': 'audience members', 'manager': 'theatre managers', 'admin': 'admins'}
+
+
+def log_in(session: Session, *, username: object, password: object, client: str, device: str) -> tuple[User, str]:
+    """Check the throttle, then the credentials; a success opens a session and returns its token."""
+    name = username if isinstance(username, str) else ''
+    limiter = throttle()
+    limiter.check(username=name, client=client)
+    try:
+        user = authenticate(session, username=username, password=password)
+    except Unauthenticated:
+        limiter.failed(username=name, client=client)
+        raise
+    limiter.succeeded(username=name)
+    return user, sessions.store().create(Principal.of(user), device=device, client=client)
+
+
+def change_password(
+    session: Session,
+    *,
+    user_id: int,
+    current_password: object,
+    new_password: object,
+    new_password_confirm: object,
+    keep_token: str | None = None,
+) -> None:
+    """Change one's password; every other session of the person ends once this commits."""
+    user = load_actor(session, user_id)
+    check = Checker()
+    if not isinstance(current_password, str) or not verify_password(current_password[:128], user.password_hash):
+        check.fail('current_password', 'This is not your current password.')
+    if not isinstance(new_password, str) or not 8 <= len(new_password) <= 128:
+        check.fail('new_password', 'Password must be 8–128 characters.')
+    elif new_password_confirm != new_password:
+        check.fail('new_password_confirm', 'The two passwords differ.')
+    check.done()
+    user.password_hash = hash_password(str(new_password))
+    session.flush()
+    on_commit(session, lambda: sessions.store().revoke_user(user_id, keep=keep_token))

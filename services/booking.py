@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 from models import Booking, Show
 from models.db import get_by_id, utcnow
 from services.auth import load_actor
+from services.cache import invalidate_after_commit
 from services.errors import Conflict, NotFound
 from services.validation import Checker
 
@@ -103,6 +104,7 @@ def book(
     session.add(booking)
     session.flush()
     session.refresh(show)
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
     return BookingView.of(booking)
 
 
@@ -136,6 +138,7 @@ def cancel_booking(
     )
     session.flush()
     session.refresh(booking)
+    invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}')
     return BookingView.of(booking)
 
 

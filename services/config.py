@@ -21,7 +21,11 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535)
     var_dir: Path = Path('var')
     database_url: str | None = None
-    redis_url: str = 'redis://127.0.0.1:6379/0'
+    redis_url: str = 'redis://127.0.0.1:6379/0'  # empty: no Redis, everything in process memory
+    redis_prefix: str = 'ticketshow:'
+    login_max_failures: int = Field(5, ge=1)
+    login_window_minutes: int = Field(15, ge=1)
+    cache_ttl_seconds: int = Field(60, ge=1)
     timezone: str | None = None
     smtp_host: str | None = None
     smtp_port: int = 587

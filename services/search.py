@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 
+from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
 
 from models import Show, ShowTag, Theatre
 from models.db import utcnow
+from services.cache import cached
 from services.errors import Invalid
 from services.shows import ShowView
 
@@ -24,50 +27,73 @@ class ShowPage:
     offset: int
 
 
+@dataclass(frozen=True)
+class ShowQuery:
+    q: str | None = None
+    place: str | None = None
+    tag: str | None = None
+    min_rating: float | None = None
+    starts_after: dt.datetime | None = None
+    starts_before: dt.datetime | None = None
+    limit: int = 20
+    offset: int = 0
+
+    def check(self) -> None:
+        if not 1 <= self.limit <= MAX_PAGE_SIZE:
+            raise Invalid({'limit': f'limit must be between 1 and {MAX_PAGE_SIZE}.'})
+        if self.offset < 0:
+            raise Invalid({'offset': 'offset must not be negative.'})
+        if self.min_rating is not None and not 0 <= self.min_rating <= 5:
+            raise Invalid({'min_rating': 'Minimum rating must be between 0 and 5.'})
+        if self.starts_after and self.starts_before and self.starts_before < self.starts_after:
+            raise Invalid({'starts_before': 'The end date is before the start date.'})
+
+    def cache_key(self) -> str:
+        return 'listing:' + json.dumps(asdict(self), default=str, sort_keys=True)
+
+    def conditions(self, now: dt.datetime) -> ColumnElement[bool]:
+        conditions: list[ColumnElement[bool]] = [Show.starts_at > now]
+        if self.q and self.q.strip():
+            pattern = _like_pattern(self.q.strip()[:100])
+            conditions.append(
+                or_(
+                    func.lower(Show.name).like(pattern, escape='\\'),
+                    func.lower(Theatre.name).like(pattern, escape='\\'),
+                )
+            )
+        if self.place and self.place.strip():
+            conditions.append(func.lower(Theatre.place) == self.place.strip().lower())
+        if self.tag and self.tag.strip():
+            conditions.append(exists().where(ShowTag.show_id == Show.id, ShowTag.tag == self.tag.strip().lower()))
+        if self.min_rating:
+            conditions.append(Show.rating >= self.min_rating)
+        if self.starts_after:
+            conditions.append(Show.starts_at >= self.starts_after)
+        if self.starts_before:
+            conditions.append(Show.starts_at < self.starts_before)
+        return and_(*conditions)
+
+
 def _like_pattern(text: str) -> str:
     escaped = text.replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_')
     return f'%{escaped.lower()}%'
 
 
-def search_shows(
-    session: Session,
-    *,
-    q: str | None = None,
-    place: str | None = None,
-    tag: str | None = None,
-    min_rating: float | None = None,
-    starts_after: dt.datetime | None = None,
-    starts_before: dt.datetime | None = None,
-    limit: int = 20,
-    offset: int = 0,
-    now: dt.datetime | None = None,
-) -> ShowPage:
-    """Upcoming shows matching every given filter, soonest first."""
-    if not 1 <= limit <= MAX_PAGE_SIZE:
-        raise Invalid({'limit': f'limit must be between 1 and {MAX_PAGE_SIZE}.'})
-    if offset < 0:
-        raise Invalid({'offset': 'offset must not be negative.'})
-    if min_rating is not None and not 0 <= min_rating <= 5:
-        raise Invalid({'min_rating': 'Minimum rating must be between 0 and 5.'})
-    if starts_after and starts_before and starts_before < starts_after:
-        raise Invalid({'starts_before': 'The end date is before the start date.'})
-    conditions: list[ColumnElement[bool]] = [Show.starts_at > (now or utcnow())]
-    if q and q.strip():
-        pattern = _like_pattern(q.strip()[:100])
-        conditions.append(
-            or_(func.lower(Show.name).like(pattern, escape='\\'), func.lower(Theatre.name).like(pattern, escape='\\'))
-        )
-    if place and place.strip():
-        conditions.append(func.lower(Theatre.place) == place.strip().lower())
-    if tag and tag.strip():
-        conditions.append(exists().where(ShowTag.show_id == Show.id, ShowTag.tag == tag.strip().lower()))
-    if min_rating:
-        conditions.append(Show.rating >= min_rating)
-    if starts_after:
-        conditions.append(Show.starts_at >= starts_after)
-    if starts_before:
-        conditions.append(Show.starts_at < starts_before)
-    where = and_(*conditions)
+def search_shows(session: Session, *, now: dt.datetime | None = None, **filters: object) -> ShowPage:
+    """Upcoming shows matching every given filter (see `ShowQuery`), soonest first.
+
+    Cached per filter set and page, until a write bumps the listing or 30-60 s pass; a given `now`
+    (tests, reports) bypasses the cache.
+    """
+    query = ShowQuery(**filters)  # type: ignore[arg-type]
+    query.check()
+    if now is not None:
+        return _run(session, query, now)
+    return cached(query.cache_key(), ['listing'], lambda: _run(session, query, utcnow()), _PAGE)
+
+
+def _run(session: Session, query: ShowQuery, now: dt.datetime) -> ShowPage:
+    where = query.conditions(now)
     total = session.scalar(select(func.count(Show.id)).join(Show.theatre).where(where)) or 0
     shows = session.scalars(
         select(Show)
@@ -75,27 +101,28 @@ def search_shows(
         .options(contains_eager(Show.theatre))
         .where(where)
         .order_by(Show.starts_at, Show.id)
-        .limit(limit)
-        .offset(offset)
+        .limit(query.limit)
+        .offset(query.offset)
     ).all()
-    return ShowPage(items=[ShowView.of(s) for s in shows], total=total, limit=limit, offset=offset)
+    return ShowPage(items=[ShowView.of(s) for s in shows], total=total, limit=query.limit, offset=query.offset)
 
 
 def places(session: Session) -> list[str]:
     """Places with upcoming shows, for the filter's choices."""
-    rows = session.scalars(
-        select(Theatre.place).distinct().join(Theatre.shows).where(Show.starts_at > utcnow()).order_by(Theatre.place)
-    )
-    return list(rows)
+    return cached('places', ['listing'], lambda: _distinct(session, Theatre.place), _NAMES)
 
 
 def tags(session: Session) -> list[str]:
     """Tags of upcoming shows, for the filter's choices."""
-    rows = session.scalars(
-        select(ShowTag.tag)
-        .distinct()
-        .join(Show, Show.id == ShowTag.show_id)
-        .where(Show.starts_at > utcnow())
-        .order_by(ShowTag.tag)
-    )
-    return list(rows)
+    return cached('tags', ['listing'], lambda: _distinct(session, ShowTag.tag), _NAMES)
+
+
+def _distinct(session: Session, column: InstrumentedAttribute[str]) -> list[str]:
+    query = select(column).distinct().select_from(Show).join(Show.theatre).where(Show.starts_at > utcnow())
+    if column is ShowTag.tag:
+        query = query.join(ShowTag, ShowTag.show_id == Show.id)
+    return list(session.scalars(query.order_by(column)))
+
+
+_PAGE = TypeAdapter(ShowPage)
+_NAMES = TypeAdapter(list[str])

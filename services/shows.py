@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
@@ -12,6 +13,7 @@ from models import Booking, Show, ShowTag, Theatre
 from models.db import get_by_id, utcnow
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
+from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
 from services.validation import Checker
 
@@ -96,10 +98,16 @@ def _check_fields(
 
 
 def public_show(session: Session, *, show_id: object) -> ShowView:
-    show = get_by_id(session, Show, show_id)
-    if show is None:
+    """Anyone may read a show; its seat count may come from the cache (booking always asks the database)."""
+
+    def load() -> ShowView | None:
+        show = get_by_id(session, Show, show_id)
+        return None if show is None else ShowView.of(show)
+
+    view = cached(f'show:{show_id!r}', [f'show:{show_id!r}', 'theatres'], load, _SHOW_OR_NONE)
+    if view is None:
         raise NotFound('No such show.')
-    return ShowView.of(show)
+    return view
 
 
 def create_show(
@@ -138,6 +146,7 @@ def create_show(
     )
     session.add(show)
     session.flush()
+    invalidate_after_commit(session, 'listing')
     return ShowView.of(show, theatre)
 
 
@@ -187,6 +196,7 @@ def update_show(
     session.execute(delete(ShowTag).where(ShowTag.show_id == show.id))
     session.add_all(ShowTag(show_id=show.id, tag=tag) for tag in fields.tags)
     session.flush()
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
     session.expire(show)
     return ShowView.of(
         session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
@@ -209,3 +219,7 @@ def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:
     session.execute(delete(Booking).where(Booking.show_id == show.id))
     session.delete(show)
     session.flush()
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
+
+
+_SHOW_OR_NONE = TypeAdapter(ShowView | None)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, Show, Theatre
+from models import Booking, Show, Theatre, User
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
+from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict
 from services.shows import ShowView
 from services.validation import Checker
@@ -60,6 +62,7 @@ def create_theatre(session: Session, *, actor_id: int, name: object, place: obje
     theatre = Theatre(owner=actor, name=clean_name, place=clean_place, capacity=clean_capacity)
     session.add(theatre)
     session.flush()
+    invalidate_after_commit(session, 'listing')
     return TheatreView.of(theatre)
 
 
@@ -77,6 +80,7 @@ def update_theatre(
         )
     theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
     session.flush()
+    invalidate_after_commit(session, 'listing', 'theatres')
     return TheatreView.of(theatre)
 
 
@@ -100,6 +104,7 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> No
         session.delete(show)
     session.delete(theatre)
     session.flush()
+    invalidate_after_commit(session, 'listing', 'theatres')
 
 
 def list_theatres(session: Session, *, actor_id: int) -> list[TheatreView]:
@@ -117,9 +122,18 @@ def get_theatre(session: Session, *, actor_id: int, theatre_id: object) -> Theat
 
 
 def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
-    """Each theatre the actor manages, with all its shows (past ones too), soonest first."""
+    """Each theatre the actor manages, with all its shows (past ones too), soonest first.
+
+    Checked for role first, then cached under a key that names the person: never shared between people.
+    """
     actor = load_actor(session, actor_id)
     require_role(actor, 'manager', 'admin', action='see the dashboard')
+    return cached(
+        f'dashboard:{actor.id}:{actor.role}', ['listing', 'theatres'], lambda: _dashboard(session, actor), _DASHBOARD
+    )
+
+
+def _dashboard(session: Session, actor: User) -> list[DashboardEntry]:
     query = (
         select(Theatre)
         .options(selectinload(Theatre.owner), selectinload(Theatre.shows).selectinload(Show.tag_rows))
@@ -130,3 +144,6 @@ def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
     return [
         DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows]) for t in session.scalars(query)
     ]
+
+
+_DASHBOARD = TypeAdapter(list[DashboardEntry])

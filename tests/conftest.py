@@ -7,11 +7,17 @@ Where it cannot be reached its tests are skipped with the reason, except with CI
 from __future__ import annotations
 
 import os
+import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 import pytest
+import redis
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -23,6 +29,7 @@ from models import db
 from services import sessions
 from services.config import get_settings
 
+REDIS_URL = os.environ.get('TICKETSHOW_TEST_REDIS_URL', 'redis://127.0.0.1:6379/15')
 POSTGRES_URL = os.environ.get('TICKETSHOW_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
 IN_CI = os.environ.get('CI', '').lower() == 'true'
 
@@ -119,3 +126,67 @@ def database(request) -> str:
     """The suite's default database: SQLite, or PostgreSQL with TICKETSHOW_TEST_DATABASE=postgres."""
     kind = os.environ.get('TICKETSHOW_TEST_DATABASE', 'sqlite')
     return request.getfixturevalue(f'{kind}_db')
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """The shared Redis server, on a database number of the tests' own, flushed before and after each test."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        client.close()
+        unavailable(f'Redis is not reachable at {REDIS_URL}: {error}')
+    client.flushdb()
+    yield REDIS_URL
+    client.flushdb()
+    client.close()
+
+
+@dataclass
+class OwnRedis:
+    """A redis-server of the test's own, on a free loopback port, that the test may stop and start."""
+
+    port: int
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f'redis://127.0.0.1:{self.port}/0'
+
+    def start(self) -> None:
+        if shutil.which('redis-server') is None:
+            unavailable('redis-server is not installed')
+        self.process = subprocess.Popen(
+            ['redis-server', '--port', str(self.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis(port=self.port, socket_connect_timeout=0.2)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        client.close()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def own_redis() -> Iterator[OwnRedis]:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        port = sock.getsockname()[1]
+    server = OwnRedis(port)
+    server.start()
+    yield server
+    server.stop()

@@ -13,13 +13,14 @@ import httpx
 from sqlalchemy import create_engine, select
 
 from models import User
+from tests.conftest import REDIS_URL
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(var_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
-    env.update(TICKETSHOW_VAR_DIR=str(var_dir), TICKETSHOW_BCRYPT_ROUNDS='4', **extra)
+    env.update(TICKETSHOW_VAR_DIR=str(var_dir), TICKETSHOW_BCRYPT_ROUNDS='4', TICKETSHOW_REDIS_URL=REDIS_URL, **extra)
     env.pop('TICKETSHOW_DATABASE_URL', None)
     return env
 

@@ -1,0 +1,295 @@
+"""A small key-value store with TTLs: Redis when it answers, process memory when it does not.
+
+Sessions, login throttling and the cache all sit on `KV`. Keys under a *durable* prefix
+(sessions, throttling) are mirrored in memory and, while Redis is away, journalled; when Redis
+answers again the journal is replayed (so a logout during an outage stays a logout) and the
+cache generation is bumped (so nothing cached before or during the outage is served stale).
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import redis
+
+log = logging.getLogger(__name__)
+
+DURABLE_PREFIXES = ('sess:', 'usess:', 'throttle:')
+RETRY_SECONDS = 2.0
+
+
+@dataclass
+class _Entry:
+    value: Any
+    expires: float | None
+
+
+@dataclass
+class MemoryStore:
+    """Redis's semantics for the few commands used here, in one process."""
+
+    clock: Callable[[], float] = time.monotonic
+    _data: dict[str, _Entry] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _writes: int = 0
+
+    def _live(self, key: str) -> _Entry | None:
+        entry = self._data.get(key)
+        if entry is not None and entry.expires is not None and entry.expires <= self.clock():
+            del self._data[key]
+            return None
+        return entry
+
+    def _expiry(self, ttl: float | None) -> float | None:
+        return None if ttl is None else self.clock() + ttl
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            entry = self._live(key)
+            return entry.value if entry is not None and isinstance(entry.value, str) else None
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        with self._lock:
+            self._data[key] = _Entry(value, self._expiry(ttl))
+            self._writes += 1
+            if self._writes % 1000 == 0:  # expired entries nobody reads again must not pile up
+                for stale in [k for k in self._data if self._live(k) is None]:
+                    self._data.pop(stale, None)
+
+    def delete(self, *keys: str) -> None:
+        with self._lock:
+            for key in keys:
+                self._data.pop(key, None)
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None:
+                entry = self._data[key] = _Entry('0', self._expiry(ttl))
+            entry.value = str(int(entry.value) + 1)
+            return int(entry.value)
+
+    def ttl(self, key: str) -> float | None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None or entry.expires is None:
+                return None
+            return max(0.0, entry.expires - self.clock())
+
+    def sadd(self, key: str, member: str, ttl: float) -> None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is None or not isinstance(entry.value, set):
+                entry = self._data[key] = _Entry(set(), None)
+            entry.value.add(member)
+            entry.expires = self._expiry(ttl)
+
+    def srem(self, key: str, member: str) -> None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is not None and isinstance(entry.value, set):
+                entry.value.discard(member)
+
+    def smembers(self, key: str) -> builtins.set[str]:
+        with self._lock:
+            entry = self._live(key)
+            return set(entry.value) if entry is not None and isinstance(entry.value, set) else set()
+
+    def items(self, prefixes: tuple[str, ...], *, prefix: str) -> list[tuple[str, Any, float | None]]:
+        """Live (key, value, seconds left) whose key, after `prefix`, starts with one of `prefixes`."""
+        now = self.clock()
+        with self._lock:
+            return [
+                (key, entry.value, None if entry.expires is None else entry.expires - now)
+                for key, entry in list(self._data.items())
+                if key.startswith(prefix) and key[len(prefix) :].startswith(prefixes) and self._live(key) is not None
+            ]
+
+
+class RedisStore:
+    def __init__(self, client: redis.Redis) -> None:
+        self.client = client
+
+    def get(self, key: str) -> str | None:
+        value = self.client.get(key)
+        return None if value is None else str(value)
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self.client.set(key, value, px=None if ttl is None else max(1, int(ttl * 1000)))
+
+    def delete(self, *keys: str) -> None:
+        if keys:
+            self.client.delete(*keys)
+
+    def incr(self, key: str, ttl: float) -> int:
+        with self.client.pipeline() as pipe:
+            pipe.incr(key)
+            pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
+            count, _ = pipe.execute()
+        return int(count)
+
+    def ttl(self, key: str) -> float | None:
+        millis = int(self.client.pttl(key))
+        return None if millis < 0 else millis / 1000
+
+    def sadd(self, key: str, member: str, ttl: float) -> None:
+        with self.client.pipeline() as pipe:
+            pipe.sadd(key, member)
+            pipe.pexpire(key, max(1, int(ttl * 1000)))
+            pipe.execute()
+
+    def srem(self, key: str, member: str) -> None:
+        self.client.srem(key, member)
+
+    def smembers(self, key: str) -> builtins.set[str]:
+        return {str(m) for m in self.client.smembers(key)}
+
+
+class KV:
+    """Redis first; memory when Redis fails, with a retry every few seconds and a clean hand-back."""
+
+    def __init__(self, url: str | None, *, prefix: str = 'ticketshow:', clock: Callable[[], float] = time.monotonic):
+        self.prefix = prefix
+        self.memory = MemoryStore(clock=clock)
+        self._redis: RedisStore | None = None
+        self._clock = clock
+        self._up = False
+        self._retry_at = 0.0
+        self._journal: list[tuple[str, tuple[Any, ...]]] = []
+        self._lock = threading.Lock()
+        self.on_recover: list[Callable[[], None]] = []
+        if url:
+            client = redis.Redis.from_url(
+                url, decode_responses=True, socket_timeout=0.5, socket_connect_timeout=0.5, health_check_interval=0
+            )
+            self._redis = RedisStore(client)
+            try:
+                client.ping()
+                self._redis.set(self._marker, '1')
+                self._up = True
+                log.info('Redis at %s: sessions, throttling and cache live there', _safe_url(url))
+            except redis.RedisError as error:
+                log.warning(
+                    'Redis at %s is unreachable (%s): using an in-process store until it answers', _safe_url(url), error
+                )
+                self._retry_at = clock() + RETRY_SECONDS
+        else:
+            log.info('No Redis configured: sessions, throttling and cache live in process memory')
+
+    @property
+    def _marker(self) -> str:
+        """Present while the server keeps our data; gone after it restarted empty."""
+        return self.prefix + 'alive'
+
+    def _reseed(self) -> int:
+        """The server lost everything (a restart without persistence): hand it our durable keys back."""
+        assert self._redis is not None
+        restored = 0
+        for key, value, ttl in self.memory.items(DURABLE_PREFIXES, prefix=self.prefix):
+            if isinstance(value, set):
+                for member in value:
+                    self._redis.sadd(key, member, ttl or 3600)
+            else:
+                self._redis.set(key, value, ttl)
+            restored += 1
+        self._redis.set(self._marker, '1')
+        return restored
+
+    @property
+    def using_redis(self) -> bool:
+        return self._up
+
+    def _durable(self, key: str) -> bool:
+        return key.startswith(DURABLE_PREFIXES)
+
+    def _maybe_recover(self) -> None:
+        if self._up or self._redis is None or self._clock() < self._retry_at:
+            return
+        with self._lock:
+            if self._up or self._clock() < self._retry_at:
+                return
+            try:
+                self._redis.client.ping()
+                restored = 0 if self._redis.get(self._marker) else self._reseed()
+                for op, args in self._journal:
+                    getattr(self._redis, op)(*args)
+            except redis.RedisError:
+                self._retry_at = self._clock() + RETRY_SECONDS
+                return
+            replayed, self._journal = len(self._journal), []
+            self._up = True
+        log.warning('Redis answers again: %d key(s) restored, %d change(s) replayed', restored, replayed)
+        for callback in self.on_recover:
+            callback()
+
+    def _went_down(self, error: Exception) -> None:
+        with self._lock:
+            if self._up:
+                log.warning('Redis stopped answering (%s): using the in-process store until it returns', error)
+            self._up = False
+            self._retry_at = self._clock() + RETRY_SECONDS
+
+    def _read(self, op: str, key: str) -> Any:
+        full = self.prefix + key
+        self._maybe_recover()
+        if self._up and self._redis is not None:
+            try:
+                return getattr(self._redis, op)(full)
+            except redis.RedisError as error:
+                self._went_down(error)
+        return getattr(self.memory, op)(full)
+
+    def _write(self, op: str, key: str, *args: Any) -> Any:
+        full = self.prefix + key
+        durable = self._durable(key)
+        self._maybe_recover()
+        result = getattr(self.memory, op)(full, *args) if durable or not self._up else None
+        if self._up and self._redis is not None:
+            try:
+                return getattr(self._redis, op)(full, *args)
+            except redis.RedisError as error:
+                self._went_down(error)
+                if not durable:
+                    result = getattr(self.memory, op)(full, *args)
+        if durable and self._redis is not None:
+            with self._lock:
+                self._journal.append((op, (full, *args)))
+        return result
+
+    def get(self, key: str) -> str | None:
+        return self._read('get', key)
+
+    def ttl(self, key: str) -> float | None:
+        return self._read('ttl', key)
+
+    def smembers(self, key: str) -> builtins.set[str]:
+        return self._read('smembers', key)
+
+    def set(self, key: str, value: str, ttl: float | None = None) -> None:
+        self._write('set', key, value, ttl)
+
+    def incr(self, key: str, ttl: float) -> int:
+        return int(self._write('incr', key, ttl))
+
+    def sadd(self, key: str, member: str, ttl: float) -> None:
+        self._write('sadd', key, member, ttl)
+
+    def srem(self, key: str, member: str) -> None:
+        self._write('srem', key, member)
+
+    def delete(self, *keys: str) -> None:
+        for key in keys:
+            self._write('delete', key)
+
+
+def _safe_url(url: str) -> str:
+    """host:port/db, without any password the URL may carry."""
+    parts = urlsplit(url)
+    return f'{parts.hostname}:{parts.port or 6379}{parts.path}'

@@ -1,0 +1,78 @@
+"""The admin's view of accounts: list them a page at a time, disable and re-enable them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from models import User
+from models.db import get_by_id
+from services import sessions
+from services.auth import load_actor, require_role
+from services.errors import Conflict, Invalid, NotFound
+from services.hooks import on_commit
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    username: str
+    name: str
+    email: str
+    role: str
+    is_active: bool
+    created_at: dt.datetime
+    last_seen_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(
+            id=user.id,
+            username=user.username,
+            name=user.name,
+            email=user.email,
+            role=user.role,
+            is_active=user.is_active,
+            created_at=user.created_at,
+            last_seen_at=user.last_seen_at,
+        )
+
+
+@dataclass(frozen=True)
+class UserPage:
+    items: list[UserView]
+    total: int
+
+
+def list_users(session: Session, *, actor_id: int, q: str = '', limit: int = 25, offset: int = 0) -> UserPage:
+    require_role(load_actor(session, actor_id), 'admin', action='see every account')
+    if not 1 <= limit <= 100 or offset < 0:
+        raise Invalid({'limit': 'limit must be 1–100 and offset not negative.'})
+    query = select(User)
+    if q.strip():
+        pattern = '%' + q.strip().lower().replace('\\', '\\\\').replace('%', '\\%').replace('_', '\\_') + '%'
+        query = query.where(
+            or_(func.lower(User.username).like(pattern, escape='\\'), func.lower(User.name).like(pattern, escape='\\'))
+        )
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(query.order_by(User.username).limit(limit).offset(offset))
+    return UserPage(items=[UserView.of(u) for u in rows], total=total)
+
+
+def set_active(session: Session, *, actor_id: int, user_id: object, active: bool) -> UserView:
+    """Disable (or re-enable) an account; disabling ends all its sessions once this commits."""
+    actor = load_actor(session, actor_id)
+    require_role(actor, 'admin', action='disable accounts')
+    user = get_by_id(session, User, user_id)
+    if user is None:
+        raise NotFound('No such user.')
+    if user.id == actor.id and not active:
+        raise Conflict('You cannot disable your own account.')
+    user.is_active = active
+    session.flush()
+    if not active:
+        on_commit(session, lambda: sessions.store().revoke_user(user.id))
+    return UserView.of(user)
