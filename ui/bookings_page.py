@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
@@ -14,7 +16,7 @@ from ui.layout import empty_state, frame
 
 
 async def bookings_page(request: Request) -> RedirectResponse | None:
-    who = principal()
+    who = await principal()
     if who is None:
         return login_redirect(request)
     with frame('My bookings', who):
@@ -25,8 +27,12 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
             mine = await call(booking.my_bookings, user_id=who.user_id)
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
             if not mine.upcoming:
-                empty_state('confirmation_number', 'No upcoming bookings',
-                            'Find a show you like and book a few seats.', action=('Browse shows', '/'))
+                empty_state(
+                    'confirmation_number',
+                    'No upcoming bookings',
+                    'Find a show you like and book a few seats.',
+                    action=('Browse shows', '/'),
+                )
             with ui.column().classes('w-full gap-3').mark('upcoming'):
                 for item in mine.upcoming:
                     _booking_row(item, cancel)
@@ -39,12 +45,15 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
         async def cancel(item: BookingView) -> None:
             with ui.dialog() as dialog, ui.card().classes('p-6 gap-3'):
                 ui.label('Cancel this booking?').classes('text-xl font-bold')
-                ui.label(f'{item.booked_tickets} ticket(s) for {item.show_name}, {when(item.starts_at)}. '
-                         'The seats go back on sale.')
+                ui.label(
+                    f'{item.booked_tickets} ticket(s) for {item.show_name}, {when(item.starts_at)}. '
+                    'The seats go back on sale.'
+                )
                 with ui.row().classes('w-full justify-end'):
                     ui.button('Keep it', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-                    ui.button('Cancel booking', on_click=lambda: dialog.submit(True)) \
-                        .props('unelevated no-caps color=negative')
+                    ui.button('Cancel booking', on_click=lambda: dialog.submit(True)).props(
+                        'unelevated no-caps color=negative'
+                    )
             if not await dialog:
                 return
             try:
@@ -59,18 +68,23 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
     return None
 
 
-def _booking_row(item: BookingView, on_cancel) -> None:  # noqa: ANN001 - an async callback or None
+def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None) -> None:
     cancelled = item.status == 'cancelled'
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3'):
             with ui.column().classes('gap-1'):
                 ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline')
-                ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes('text-sm text-gray-600')
-                ui.label(f'{item.booked_tickets} × {money(item.price_cents)} = {money(item.total_cents)}') \
-                    .classes('text-sm')
+                ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
+                    'text-sm text-gray-600'
+                )
+                ui.label(f'{item.booked_tickets} × {money(item.price_cents)} = {money(item.total_cents)}').classes(
+                    'text-sm'
+                )
             with ui.row().classes('items-center gap-2'):
-                ui.badge('Cancelled' if cancelled else 'Confirmed',
-                         color='grey' if cancelled else 'positive').mark('status')
+                ui.badge('Cancelled' if cancelled else 'Confirmed', color='grey' if cancelled else 'positive').mark(
+                    'status'
+                )
                 if on_cancel is not None and item.can_cancel():
-                    ui.button('Cancel', on_click=lambda: on_cancel(item)).props('outline no-caps color=negative') \
-                        .mark('cancel')
+                    ui.button('Cancel', on_click=lambda: on_cancel(item)).props('outline no-caps color=negative').mark(
+                        'cancel'
+                    )

@@ -15,28 +15,53 @@ from models.db import session_scope
 from services import sessions
 from services.config import get_settings
 from services.errors import DomainError, Invalid, Unauthenticated
-from services.sessions import Principal
+from services.sessions import Principal, describe_device
 
 T = TypeVar('T')
 
 
-def _in_transaction(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+class SessionEnded(Unauthenticated):
+    pass
+
+
+def _in_transaction(token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    if token and sessions.store().get(token) is None:
+        raise SessionEnded('Your session has ended; please log in again.')
     with session_scope() as session:
         return fn(session, **kwargs)
 
 
 async def call(fn: Callable[..., T], **kwargs: Any) -> T:
-    """Run a service in its own transaction on a worker thread, so one slow query freezes no page."""
-    return await run.io_bound(_in_transaction, fn, kwargs)
+    """Run a service in its own transaction on a worker thread, so one slow query freezes no page.
+
+    A browser that was logged in is checked against the session store first: a revoked or expired
+    session ends at this click, and the person is sent to log in.
+    """
+    try:
+        return await run.io_bound(_in_transaction, app.storage.user.get('token'), fn, kwargs)
+    except SessionEnded:
+        app.storage.user.clear()
+        ui.navigate.to('/login')
+        raise
 
 
-def principal() -> Principal | None:
-    """The logged-in person, checked against the session store on every page and action."""
+async def principal() -> Principal | None:
+    """The logged-in person, checked against the session store (off the event loop) on every page."""
     token = app.storage.user.get('token')
-    who = sessions.store().get(token)
-    if who is None and token:
+    if not token:
+        return None
+    who = await run.io_bound(sessions.store().get, token)
+    if who is None:
         app.storage.user.clear()
     return who
+
+
+def client_of(request: Request) -> dict[str, str]:
+    """Who is on the other end, for the session list and login throttling."""
+    return {
+        'client': request.client.host if request.client else '',
+        'device': describe_device(request.headers.get('user-agent')),
+    }
 
 
 def login_redirect(request: Request) -> RedirectResponse:

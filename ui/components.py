@@ -22,18 +22,21 @@ def availability(show: ShowView) -> None:
     share_left = show.tickets_left / show.num_tickets
     color = 'positive' if share_left > 0.3 else 'warning' if share_left > 0.1 else 'negative'
     with ui.column().classes('w-full gap-1'):
-        ui.linear_progress(value=1 - share_left, show_value=False, color=color, size='6px') \
-            .props('rounded track-color=grey-3').classes('w-full')
-        ui.label(f'{show.tickets_left:,} of {show.num_tickets:,} tickets left').classes('text-xs text-gray-600') \
-            .mark('tickets-left')
+        ui.linear_progress(value=1 - share_left, show_value=False, color=color, size='6px').props(
+            'rounded track-color=grey-3'
+        ).classes('w-full')
+        ui.label(f'{show.tickets_left:,} of {show.num_tickets:,} tickets left').classes('text-xs text-gray-600').mark(
+            'tickets-left'
+        )
 
 
 def show_card(show: ShowView) -> None:
     link = f'/shows/{show.id}'
     with ui.card().classes('w-full h-full gap-2 p-4 hover:shadow-lg transition-shadow').mark(f'show-{show.id}'):
         with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
-            ui.link(show.name, link).classes('text-lg font-bold leading-tight no-underline text-primary') \
-                .mark('show-name')
+            ui.link(show.name, link).classes('text-lg font-bold leading-tight no-underline text-primary').mark(
+                'show-name'
+            )
             rating_badge(show.rating)
         with ui.row().classes('items-center gap-1 text-gray-700'):
             ui.icon('place', size='18px')
@@ -49,5 +52,6 @@ def show_card(show: ShowView) -> None:
         availability(show)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label(money(show.price_cents)).classes('text-xl font-bold').mark('price')
-            ui.button('Housefull' if show.housefull else 'Book', on_click=lambda: ui.navigate.to(link)) \
-                .props(f'unelevated no-caps {"outline color=grey" if show.housefull else ""}')
+            ui.button('Housefull' if show.housefull else 'Book', on_click=lambda: ui.navigate.to(link)).props(
+                f'unelevated no-caps {"outline color=grey" if show.housefull else ""}'
+            )

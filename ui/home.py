@@ -41,15 +41,16 @@ class Filters:
             self.errors['date_from'] = 'Enter a date like 2026-12-24.'
         try:
             if self.date_to:
-                end = dt.datetime.combine(dt.date.fromisoformat(self.date_to) + dt.timedelta(days=1), dt.time(),
-                                          tzinfo=tz)
+                end = dt.datetime.combine(
+                    dt.date.fromisoformat(self.date_to) + dt.timedelta(days=1), dt.time(), tzinfo=tz
+                )
         except ValueError:
             self.errors['date_to'] = 'Enter a date like 2026-12-24.'
         return start, end
 
 
 async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
-    who = principal()
+    who = await principal()
     page_size = get_settings().page_size
     filters = Filters(q=q[:100], place=place or None, tag=tag or None)
     place_options, tag_options = await call(lambda s: (search.places(s), search.tags(s)))
@@ -58,25 +59,51 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
         ui.label('Upcoming shows').classes('text-3xl font-bold')
         with ui.card().classes('w-full p-3'):
             with ui.row().classes('w-full items-start gap-3'):
-                query = ui.input('Search shows or theatres') \
-                    .props('outlined dense clearable debounce=350').classes('grow min-w-[14rem]').mark('search')
+                query = (
+                    ui.input('Search shows or theatres')
+                    .props('outlined dense clearable debounce=350')
+                    .classes('grow min-w-[14rem]')
+                    .mark('search')
+                )
                 query.props('prepend-inner-icon=search')
                 if filters.place not in place_options:
                     filters.place = None
                 if filters.tag not in tag_options:
                     filters.tag = None
-                place_select = ui.select({None: 'Any place', **{p: p for p in place_options}}, label='Place') \
-                    .props('outlined dense').classes('min-w-[10rem]').mark('place').bind_value(filters, 'place')
-                tag_select = ui.select({None: 'Any tag', **{t: t for t in tag_options}}, label='Tag') \
-                    .props('outlined dense').classes('min-w-[9rem]').mark('tag').bind_value(filters, 'tag')
-                rating_select = ui.select(RATINGS, label='Rating').props('outlined dense') \
-                    .classes('min-w-[9rem]').mark('min-rating').bind_value(filters, 'min_rating')
-                date_from = ui.input('From').props('outlined dense type=date stack-label').mark('date-from') \
+                place_select = (
+                    ui.select({None: 'Any place', **{p: p for p in place_options}}, label='Place')
+                    .props('outlined dense')
+                    .classes('min-w-[10rem]')
+                    .mark('place')
+                    .bind_value(filters, 'place')
+                )
+                tag_select = (
+                    ui.select({None: 'Any tag', **{t: t for t in tag_options}}, label='Tag')
+                    .props('outlined dense')
+                    .classes('min-w-[9rem]')
+                    .mark('tag')
+                    .bind_value(filters, 'tag')
+                )
+                rating_select = (
+                    ui.select(RATINGS, label='Rating')
+                    .props('outlined dense')
+                    .classes('min-w-[9rem]')
+                    .mark('min-rating')
+                    .bind_value(filters, 'min_rating')
+                )
+                date_from = (
+                    ui.input('From')
+                    .props('outlined dense type=date stack-label')
+                    .mark('date-from')
                     .bind_value(filters, 'date_from')
-                date_to = ui.input('To').props('outlined dense type=date stack-label').mark('date-to') \
+                )
+                date_to = (
+                    ui.input('To')
+                    .props('outlined dense type=date stack-label')
+                    .mark('date-to')
                     .bind_value(filters, 'date_to')
-                ui.button('Clear', icon='filter_alt_off', on_click=lambda: ui.navigate.to('/')) \
-                    .props('flat no-caps')
+                )
+                ui.button('Clear', icon='filter_alt_off', on_click=lambda: ui.navigate.to('/')).props('flat no-caps')
             query.bind_value(filters, 'q', forward=lambda v: v or '', backward=lambda v: v)
         status = ui.label().classes('text-sm text-gray-600').mark('result-count')
 
@@ -89,27 +116,39 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
             if filters.errors:
                 return
             try:
-                page = await call(search.search_shows, q=filters.q, place=filters.place, tag=filters.tag,
-                                  min_rating=filters.min_rating or None, starts_after=starts_after,
-                                  starts_before=starts_before, limit=page_size,
-                                  offset=(filters.page - 1) * page_size)
+                page = await call(
+                    search.search_shows,
+                    q=filters.q,
+                    place=filters.place,
+                    tag=filters.tag,
+                    min_rating=filters.min_rating or None,
+                    starts_after=starts_after,
+                    starts_before=starts_before,
+                    limit=page_size,
+                    offset=(filters.page - 1) * page_size,
+                )
             except DomainError as error:
                 show_errors(error, {'starts_before': date_to})
                 return
             pages = max(1, math.ceil(page.total / page_size))
-            status.text = (f'{page.total} show{"s" if page.total != 1 else ""} found'
-                           + (f' · page {filters.page} of {pages}' if pages > 1 else ''))
+            status.text = f'{page.total} show{"s" if page.total != 1 else ""} found' + (
+                f' · page {filters.page} of {pages}' if pages > 1 else ''
+            )
             if not page.items:
-                empty_state('event_busy', 'No shows match your search',
-                            'Try another place or tag, widen the dates, or clear the filters.')
+                empty_state(
+                    'event_busy',
+                    'No shows match your search',
+                    'Try another place or tag, widen the dates, or clear the filters.',
+                )
                 return
             with ui.grid().classes('w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3'):
                 for show in page.items:
                     show_card(show)
             if pages > 1:
                 with ui.row().classes('w-full justify-center'):
-                    ui.pagination(1, pages, direction_links=True, value=filters.page,
-                                  on_change=lambda e: go_to_page(e.value)).mark('pagination')
+                    ui.pagination(
+                        1, pages, direction_links=True, value=filters.page, on_change=lambda e: go_to_page(e.value)
+                    ).mark('pagination')
 
         async def go_to_page(number: int) -> None:
             if number != filters.page:

@@ -18,6 +18,9 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
         items.append(('My bookings', '/bookings', 'confirmation_number'))
         if who.role in ('manager', 'admin'):
             items.append(('Dashboard', '/manage', 'dashboard'))
+        if who.role == 'admin':
+            items.append(('Users', '/admin/users', 'group'))
+        items.append(('Account', '/account', 'account_circle'))
     return items
 
 
@@ -33,21 +36,26 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
             ui.label('TicketShow').classes('text-xl font-bold tracking-tight')
         with ui.row().classes('items-center gap-1 gt-xs'):
             for label, target, icon in _nav_items(who):
-                ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)) \
-                    .props('flat no-caps color=white')
+                ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)).props(
+                    'flat no-caps color=white'
+                )
         with ui.row().classes('items-center gap-1'):
+
             def toggle_dark() -> None:
                 dark.value = not dark.value
                 app.storage.user['dark'] = dark.value
+
             ui.button(icon='dark_mode', on_click=toggle_dark).props('flat round color=white aria-label="Dark mode"')
             if who is None:
                 ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('flat no-caps color=white')
-                ui.button('Sign up', on_click=lambda: ui.navigate.to('/signup')) \
-                    .props('unelevated no-caps color=accent')
+                ui.button('Sign up', on_click=lambda: ui.navigate.to('/signup')).props(
+                    'unelevated no-caps color=accent'
+                )
             else:
                 ui.label(who.name).classes('text-white gt-xs').mark('header-name')
-                ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')) \
-                    .props('flat round color=white aria-label="Log out"').tooltip('Log out')
+                ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
+                    'flat round color=white aria-label="Log out"'
+                ).tooltip('Log out')
             with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-sm'):
                 with ui.menu():
                     for label, target, icon in _nav_items(who):

@@ -19,8 +19,9 @@ from ui.layout import empty_state, frame, not_allowed
 Fields = dict[str, Any]
 
 
-async def _form_dialog(title: str, build: Callable[[], Fields],
-                       save: Callable[[dict[str, Any]], Awaitable[Any]], *, mark: str) -> bool:
+async def _form_dialog(
+    title: str, build: Callable[[], Fields], save: Callable[[dict[str, Any]], Awaitable[Any]], *, mark: str
+) -> bool:
     """A dialog with a form; errors stay beside the fields until the save succeeds."""
     with ui.dialog().props('persistent') as dialog, ui.card().classes('w-full max-w-lg p-6 gap-2').mark(mark):
         ui.label(title).classes('text-xl font-bold')
@@ -52,8 +53,9 @@ def _theatre_fields(current: TheatreView | None) -> Fields:
     return {
         'name': ui.input('Theatre name', value=current.name if current else '').props('outlined'),
         'place': ui.input('Place (city or area)', value=current.place if current else '').props('outlined'),
-        'capacity': ui.input('Capacity (seats)', value=str(current.capacity) if current else '')
-        .props('outlined inputmode=numeric'),
+        'capacity': ui.input('Capacity (seats)', value=str(current.capacity) if current else '').props(
+            'outlined inputmode=numeric'
+        ),
     }
 
 
@@ -62,17 +64,23 @@ def _show_fields(current: ShowView | None, capacity: int) -> Fields:
     return {
         'name': ui.input('Show name', value=current.name if current else '').props('outlined'),
         'rating': ui.input('Rating (0–5)', value=f'{current.rating:g}' if current else '').props(
-            'outlined inputmode=decimal'),
-        'tags': ui.input('Tags, separated by commas', value=', '.join(current.tags) if current else '')
-        .props('outlined hint="e.g. drama, hindi"'),
-        'ticket_price': ui.input('Ticket price', value=money(current.price_cents)[1:].replace(',', '')
-                                 if current else '').props('outlined inputmode=decimal'),
-        'num_tickets': ui.input(f'Number of tickets (at most {capacity:,})',
-                                value=str(current.num_tickets) if current else '').props('outlined inputmode=numeric'),
-        'starts_at': ui.input('Date', value=start.strftime('%Y-%m-%d') if start else '')
-        .props('outlined type=date stack-label'),
-        'time': ui.input('Time', value=start.strftime('%H:%M') if start else '19:30')
-        .props('outlined type=time stack-label'),
+            'outlined inputmode=decimal'
+        ),
+        'tags': ui.input('Tags, separated by commas', value=', '.join(current.tags) if current else '').props(
+            'outlined hint="e.g. drama, hindi"'
+        ),
+        'ticket_price': ui.input(
+            'Ticket price', value=money(current.price_cents)[1:].replace(',', '') if current else ''
+        ).props('outlined inputmode=decimal'),
+        'num_tickets': ui.input(
+            f'Number of tickets (at most {capacity:,})', value=str(current.num_tickets) if current else ''
+        ).props('outlined inputmode=numeric'),
+        'starts_at': ui.input('Date', value=start.strftime('%Y-%m-%d') if start else '').props(
+            'outlined type=date stack-label'
+        ),
+        'time': ui.input('Time', value=start.strftime('%H:%M') if start else '19:30').props(
+            'outlined type=time stack-label'
+        ),
     }
 
 
@@ -83,7 +91,7 @@ def _show_values(values: dict[str, Any]) -> dict[str, Any]:
 
 
 async def manage_page(request: Request) -> RedirectResponse | None:
-    who = principal()
+    who = await principal()
     if who is None:
         return login_redirect(request)
     with frame('Dashboard', who):
@@ -92,8 +100,9 @@ async def manage_page(request: Request) -> RedirectResponse | None:
             return None
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('All theatres' if who.role == 'admin' else 'My theatres').classes('text-3xl font-bold')
-            ui.button('Add theatre', icon='add', on_click=lambda: add_theatre()).props('unelevated no-caps') \
-                .mark('add-theatre')
+            ui.button('Add theatre', icon='add', on_click=lambda: add_theatre()).props('unelevated no-caps').mark(
+                'add-theatre'
+            )
 
         @ui.refreshable
         async def board() -> None:
@@ -105,22 +114,30 @@ async def manage_page(request: Request) -> RedirectResponse | None:
                 _theatre_card(entry, admin=who.role == 'admin', actions=actions)
 
         async def add_theatre() -> None:
-            if await _form_dialog('Add a theatre', lambda: _theatre_fields(None),
-                                  lambda v: call(theatres.create_theatre, actor_id=who.user_id, **v),
-                                  mark='theatre-dialog'):
+            if await _form_dialog(
+                'Add a theatre',
+                lambda: _theatre_fields(None),
+                lambda v: call(theatres.create_theatre, actor_id=who.user_id, **v),
+                mark='theatre-dialog',
+            ):
                 ui.notify('Theatre added.', type='positive')
                 board.refresh()
 
         async def edit_theatre(theatre: TheatreView) -> None:
-            if await _form_dialog(f'Edit {theatre.name}', lambda: _theatre_fields(theatre),
-                                  lambda v: call(theatres.update_theatre, actor_id=who.user_id,
-                                                 theatre_id=theatre.id, **v), mark='theatre-dialog'):
+            if await _form_dialog(
+                f'Edit {theatre.name}',
+                lambda: _theatre_fields(theatre),
+                lambda v: call(theatres.update_theatre, actor_id=who.user_id, theatre_id=theatre.id, **v),
+                mark='theatre-dialog',
+            ):
                 ui.notify('Theatre saved.', type='positive')
                 board.refresh()
 
         async def delete_theatre(theatre: TheatreView) -> None:
-            if not await _confirm(f'Delete {theatre.name}?', 'Its shows are deleted with it. A theatre whose shows '
-                                  'have confirmed bookings cannot be deleted.'):
+            if not await _confirm(
+                f'Delete {theatre.name}?',
+                'Its shows are deleted with it. A theatre whose shows have confirmed bookings cannot be deleted.',
+            ):
                 return
             try:
                 await call(theatres.delete_theatre, actor_id=who.user_id, theatre_id=theatre.id)
@@ -131,16 +148,22 @@ async def manage_page(request: Request) -> RedirectResponse | None:
             board.refresh()
 
         async def add_show(theatre: TheatreView) -> None:
-            if await _form_dialog(f'Add a show at {theatre.name}', lambda: _show_fields(None, theatre.capacity),
-                                  lambda v: call(shows.create_show, actor_id=who.user_id, theatre_id=theatre.id,
-                                                 **_show_values(v)), mark='show-dialog'):
+            if await _form_dialog(
+                f'Add a show at {theatre.name}',
+                lambda: _show_fields(None, theatre.capacity),
+                lambda v: call(shows.create_show, actor_id=who.user_id, theatre_id=theatre.id, **_show_values(v)),
+                mark='show-dialog',
+            ):
                 ui.notify('Show added.', type='positive')
                 board.refresh()
 
         async def edit_show(show: ShowView, capacity: int) -> None:
-            if await _form_dialog(f'Edit {show.name}', lambda: _show_fields(show, capacity),
-                                  lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id,
-                                                 **_show_values(v)), mark='show-dialog'):
+            if await _form_dialog(
+                f'Edit {show.name}',
+                lambda: _show_fields(show, capacity),
+                lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **_show_values(v)),
+                mark='show-dialog',
+            ):
                 ui.notify('Show saved.', type='positive')
                 board.refresh()
 
@@ -155,8 +178,13 @@ async def manage_page(request: Request) -> RedirectResponse | None:
             ui.notify('Show deleted.', type='positive')
             board.refresh()
 
-        actions = {'edit_theatre': edit_theatre, 'delete_theatre': delete_theatre, 'add_show': add_show,
-                   'edit_show': edit_show, 'delete_show': delete_show}
+        actions = {
+            'edit_theatre': edit_theatre,
+            'delete_theatre': delete_theatre,
+            'add_show': add_show,
+            'edit_show': edit_show,
+            'delete_show': delete_show,
+        }
         await board()
     return None
 
@@ -167,8 +195,9 @@ async def _confirm(title: str, text: str) -> bool:
         ui.label(text)
         with ui.row().classes('w-full justify-end'):
             ui.button('Keep', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-            ui.button('Delete', on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative') \
-                .mark('confirm-delete')
+            ui.button('Delete', on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative').mark(
+                'confirm-delete'
+            )
     result = await dialog
     dialog.delete()
     return bool(result)
@@ -183,27 +212,36 @@ def _theatre_card(entry: DashboardEntry, *, admin: bool, actions: dict[str, Call
                 detail = f'{theatre.place} · {theatre.capacity:,} seats · {len(entry.shows)} show(s)'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             with ui.row().classes('gap-1'):
-                ui.button('Add show', icon='add', on_click=lambda: actions['add_show'](theatre)) \
-                    .props('unelevated no-caps dense').mark('add-show')
-                ui.button(icon='edit', on_click=lambda: actions['edit_theatre'](theatre)) \
-                    .props('flat round aria-label="Edit theatre"').mark('edit-theatre').tooltip('Edit theatre')
-                ui.button(icon='delete', on_click=lambda: actions['delete_theatre'](theatre)) \
-                    .props('flat round color=negative aria-label="Delete theatre"').mark('delete-theatre') \
-                    .tooltip('Delete theatre')
+                ui.button('Add show', icon='add', on_click=lambda: actions['add_show'](theatre)).props(
+                    'unelevated no-caps dense'
+                ).mark('add-show')
+                ui.button(icon='edit', on_click=lambda: actions['edit_theatre'](theatre)).props(
+                    'flat round aria-label="Edit theatre"'
+                ).mark('edit-theatre').tooltip('Edit theatre')
+                ui.button(icon='delete', on_click=lambda: actions['delete_theatre'](theatre)).props(
+                    'flat round color=negative aria-label="Delete theatre"'
+                ).mark('delete-theatre').tooltip('Delete theatre')
         if not entry.shows:
             ui.label('No shows yet: add one to start selling tickets.').classes('text-gray-500 text-sm')
             return
         with ui.column().classes('w-full gap-0'):
             for show in entry.shows:
-                with ui.row().classes('w-full items-center justify-between border-t py-2 gap-2') \
-                        .mark(f'manage-show-{show.id}'):
+                with (
+                    ui.row()
+                    .classes('w-full items-center justify-between border-t py-2 gap-2')
+                    .mark(f'manage-show-{show.id}')
+                ):
                     with ui.column().classes('gap-0'):
                         ui.label(show.name).classes('font-medium').mark('manage-show-name')
-                        ui.label(f'{when(show.starts_at)} · {money(show.price_cents)} · '
-                                 f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
-                                 + (f' · {", ".join(show.tags)}' if show.tags else '')).classes('text-sm text-gray-600')
+                        ui.label(
+                            f'{when(show.starts_at)} · {money(show.price_cents)} · '
+                            f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
+                            + (f' · {", ".join(show.tags)}' if show.tags else '')
+                        ).classes('text-sm text-gray-600')
                     with ui.row().classes('gap-1'):
-                        ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)) \
-                            .props('flat round dense aria-label="Edit show"').mark('edit-show')
-                        ui.button(icon='delete', on_click=lambda s=show: actions['delete_show'](s)) \
-                            .props('flat round dense color=negative aria-label="Delete show"').mark('delete-show')
+                        ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)).props(
+                            'flat round dense aria-label="Edit show"'
+                        ).mark('edit-show')
+                        ui.button(icon='delete', on_click=lambda s=show: actions['delete_show'](s)).props(
+                            'flat round dense color=negative aria-label="Delete show"'
+                        ).mark('delete-show')

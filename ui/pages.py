@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from ui.account_page import account_page
+from ui.admin_page import users_page
 from ui.auth_pages import login_page, logout_page, signup_page
 from ui.bookings_page import bookings_page
 from ui.home import home_page
@@ -18,6 +20,8 @@ ROUTES = {
     '/shows/{show_id}': show_page,
     '/bookings': bookings_page,
     '/manage': manage_page,
+    '/account': account_page,
+    '/admin/users': users_page,
 }
 
 

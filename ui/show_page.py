@@ -15,13 +15,14 @@ from ui.layout import empty_state, frame
 
 
 async def show_page(show_id: int) -> None:
-    who = principal()
+    who = await principal()
     with frame('Show', who):
         try:
             show = await call(shows.public_show, show_id=show_id)
         except NotFound:
-            empty_state('search_off', 'This show does not exist', 'It may have been removed.',
-                        action=('Browse shows', '/'))
+            empty_state(
+                'search_off', 'This show does not exist', 'It may have been removed.', action=('Browse shows', '/')
+            )
             return
         ui.page_title(f'{show.name} · TicketShow')
         ui.link('← All shows', '/').classes('text-sm')
@@ -50,17 +51,23 @@ async def show_page(show_id: int) -> None:
                     ui.label('Housefull: every ticket is sold.').classes('text-negative font-medium')
                 elif who is None:
                     ui.label('Log in to book tickets for this show.')
-                    ui.button('Log in to book', icon='login',
-                              on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}')) \
-                        .props('unelevated no-caps')
+                    ui.button(
+                        'Log in to book',
+                        icon='login',
+                        on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}'),
+                    ).props('unelevated no-caps')
                 else:
                     _booking_form(show, who.user_id)
 
 
 def _booking_form(show: shows.ShowView, user_id: int) -> None:
     most = min(MAX_TICKETS_PER_BOOKING, show.tickets_left)
-    tickets = ui.number('Tickets', value=1, min=1, max=most, step=1, precision=0) \
-        .props(f'outlined hint="1 to {most} per booking"').classes('w-full').mark('tickets')
+    tickets = (
+        ui.number('Tickets', value=1, min=1, max=most, step=1, precision=0)
+        .props(f'outlined hint="1 to {most} per booking"')
+        .classes('w-full')
+        .mark('tickets')
+    )
     with ui.column().classes('w-full gap-0'):
         with ui.row().classes('w-full justify-between'):
             ui.label('Unit price')
@@ -81,8 +88,9 @@ def _booking_form(show: shows.ShowView, user_id: int) -> None:
         with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('confirm-dialog'):
             ui.label('Confirm your booking').classes('text-xl font-bold')
             ui.label(f'{count} × {show.name}, {when(show.starts_at)}')
-            ui.label(f'{count} × {money(show.price_cents)} = {money(show.price_cents * count)}') \
-                .classes('text-lg font-bold')
+            ui.label(f'{count} × {money(show.price_cents)} = {money(show.price_cents * count)}').classes(
+                'text-lg font-bold'
+            )
             with ui.row().classes('w-full justify-end'):
                 ui.button('Back', on_click=lambda: dialog.submit(False)).props('flat no-caps')
                 ui.button('Confirm booking', on_click=lambda: dialog.submit(True)).props('unelevated no-caps')
@@ -97,11 +105,16 @@ def _booking_form(show: shows.ShowView, user_id: int) -> None:
                 show_errors(error, {'tickets': tickets})
             notify_error(error)
             return
-        ui.notify(f'Booked {made.booked_tickets} ticket(s) for {made.show_name}: {money(made.total_cents)}.',
-                  type='positive')
+        ui.notify(
+            f'Booked {made.booked_tickets} ticket(s) for {made.show_name}: {money(made.total_cents)}.', type='positive'
+        )
         ui.navigate.to('/bookings')
 
-    book_button = ui.button('Book now', icon='confirmation_number', on_click=confirm) \
-        .props('unelevated no-caps size=lg').classes('w-full').mark('book')
+    book_button = (
+        ui.button('Book now', icon='confirmation_number', on_click=confirm)
+        .props('unelevated no-caps size=lg')
+        .classes('w-full')
+        .mark('book')
+    )
     tickets.on_value_change(update_total)
     update_total()

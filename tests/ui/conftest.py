@@ -1,0 +1,18 @@
+"""UI tests: NiceGUI's simulated `user` runs main.py against a fresh var/ folder (SQLite) per test."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.config import get_settings
+
+
+@pytest.fixture(autouse=True)
+def app_environment(tmp_path, monkeypatch) -> None:
+    """Runs before the `user` fixture starts main.py: an empty database and no demo data."""
+    monkeypatch.setenv('TICKETSHOW_VAR_DIR', str(tmp_path / 'var'))
+    monkeypatch.setenv('TICKETSHOW_DEMO_DATA', 'false')
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'Asia/Kolkata')
+    monkeypatch.delenv('TICKETSHOW_DATABASE_URL', raising=False)
+    monkeypatch.setenv('TICKETSHOW_REDIS_URL', '')  # in-process store: each test starts clean
+    get_settings.cache_clear()

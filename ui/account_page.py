@@ -1,0 +1,93 @@
+"""The account page: who you are, your password, and every device you are logged in on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, run, ui
+
+from services import auth, sessions
+from services.errors import DomainError
+from services.sessions import session_id
+from ui.common import call, login_redirect, principal, show_errors, when
+from ui.layout import frame
+
+
+async def account_page(request: Request) -> RedirectResponse | None:
+    who = await principal()
+    if who is None:
+        return login_redirect(request)
+    token = app.storage.user.get('token')
+    with frame('Account', who):
+        ui.label('Your account').classes('text-3xl font-bold')
+        with ui.card().classes('w-full p-4 gap-1'):
+            ui.label(who.name).classes('text-xl font-bold')
+            role = {'user': 'Audience member', 'manager': 'Theatre manager', 'admin': 'Admin'}[who.role]
+            ui.label(f'@{who.username} · {role}').classes('text-gray-600')
+
+        with ui.row().classes('w-full gap-4 items-start'):
+            with ui.card().classes('grow basis-80 p-4 gap-2').mark('password-card'):
+                ui.label('Change password').classes('text-lg font-bold')
+                ui.label('Every other device is logged out when you change it.').classes('text-sm text-gray-600')
+                fields = {
+                    'current_password': ui.input('Current password', password=True),
+                    'new_password': ui.input('New password', password=True).props('hint="8–128 characters"'),
+                    'new_password_confirm': ui.input('New password again', password=True),
+                }
+                for name, element in fields.items():
+                    element.props('outlined autocomplete=new-password').classes('w-full').mark(name)
+
+                async def change() -> None:
+                    try:
+                        await call(
+                            auth.change_password,
+                            user_id=who.user_id,
+                            keep_token=token,
+                            **{name: element.value for name, element in fields.items()},
+                        )
+                    except DomainError as error:
+                        show_errors(error, fields)
+                        return
+                    for element in fields.values():
+                        element.value = ''
+                        element.error = None
+                    ui.notify('Password changed; your other devices are logged out.', type='positive')
+                    devices.refresh()
+
+                ui.button('Change password', on_click=change).props('unelevated no-caps').mark('change-password')
+
+            with ui.card().classes('grow basis-80 p-4 gap-2'):
+                ui.label('Where you are logged in').classes('text-lg font-bold')
+
+                @ui.refreshable
+                async def devices() -> None:
+                    mine = await run.io_bound(sessions.store().sessions_of, who.user_id)
+                    current = session_id(token) if token else None
+                    for item in mine:
+                        with (
+                            ui.row()
+                            .classes('w-full items-center justify-between border-t py-2')
+                            .mark(f'device-{item.id}')
+                        ):
+                            with ui.column().classes('gap-0'):
+                                ui.label(item.device).classes('font-medium')
+                                seen = when(dt.datetime.fromtimestamp(item.last_seen, dt.UTC))
+                                ui.label(f'{item.client or "unknown address"} · last seen {seen}').classes(
+                                    'text-sm text-gray-600'
+                                )
+                            if item.id == current:
+                                ui.badge('This device', color='positive')
+                            else:
+                                ui.button('Log out', on_click=lambda i=item.id: end(i)).props(
+                                    'outline dense no-caps color=negative'
+                                ).mark('end-session')
+
+                async def end(sid: str) -> None:
+                    await run.io_bound(sessions.store().end, who.user_id, sid)
+                    ui.notify('That device is logged out.', type='positive')
+                    devices.refresh()
+
+                await devices()
+    return None

@@ -1,0 +1,96 @@
+"""The admin's list of accounts: search, page through, disable and re-enable."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from services import users
+from services.errors import DomainError
+from services.users import UserView
+from ui.common import call, login_redirect, notify_error, principal, when
+from ui.layout import empty_state, frame, not_allowed
+
+PAGE_SIZE = 25
+
+
+async def users_page(request: Request) -> RedirectResponse | None:
+    who = await principal()
+    if who is None:
+        return login_redirect(request)
+    with frame('Users', who):
+        if who.role != 'admin':
+            not_allowed('Only admins can see every account.')
+            return None
+        ui.label('Users').classes('text-3xl font-bold')
+        state = {'q': '', 'page': 1}
+        search = (
+            ui.input('Search username or name')
+            .props('outlined dense clearable debounce=350')
+            .classes('w-full max-w-md')
+            .mark('user-search')
+        )
+
+        @ui.refreshable
+        async def listing() -> None:
+            found = await call(
+                users.list_users,
+                actor_id=who.user_id,
+                q=state['q'] or '',
+                limit=PAGE_SIZE,
+                offset=(state['page'] - 1) * PAGE_SIZE,
+            )
+            if not found.items:
+                empty_state('person_search', 'No accounts match', 'Try another name.')
+                return
+            with ui.column().classes('w-full gap-2'):
+                for account in found.items:
+                    _user_row(account, is_self=account.id == who.user_id, toggle=toggle)
+            pages = max(1, math.ceil(found.total / PAGE_SIZE))
+            if pages > 1:
+                ui.pagination(1, pages, direction_links=True, value=state['page'], on_change=lambda e: go(e.value))
+
+        async def go(page: int) -> None:
+            state['page'] = page
+            listing.refresh()
+
+        async def toggle(account: UserView) -> None:
+            try:
+                await call(users.set_active, actor_id=who.user_id, user_id=account.id, active=not account.is_active)
+            except DomainError as error:
+                notify_error(error)
+                return
+            ui.notify(
+                f'{account.username} is {"enabled" if not account.is_active else "disabled and logged out"}.',
+                type='positive',
+            )
+            listing.refresh()
+
+        def on_search() -> None:
+            state.update(q=search.value or '', page=1)
+            listing.refresh()
+
+        search.on_value_change(on_search)
+        await listing()
+    return None
+
+
+def _user_row(account: UserView, *, is_self: bool, toggle: Callable[[UserView], Awaitable[None]]) -> None:
+    with ui.card().classes('w-full p-3').mark(f'user-{account.username}'):
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            with ui.column().classes('gap-0'):
+                ui.label(f'{account.name} (@{account.username})').classes('font-medium')
+                seen = when(account.last_seen_at) if account.last_seen_at else 'never'
+                ui.label(f'{account.role} · {account.email} · last login {seen}').classes('text-sm text-gray-600')
+            with ui.row().classes('items-center gap-2'):
+                ui.badge(
+                    'Active' if account.is_active else 'Disabled', color='positive' if account.is_active else 'grey'
+                )
+                if not is_self:
+                    ui.button('Disable' if account.is_active else 'Enable', on_click=lambda: toggle(account)).props(
+                        f'outline dense no-caps color={"negative" if account.is_active else "positive"}'
+                    ).mark('toggle-user')
