@@ -1,9 +1,12 @@
 """Sessions end at once: logout, ending a device, a password change, an admin disabling the account."""
 
+import pytest
 from nicegui import app
 from nicegui.testing import User
 
-from services import sessions
+from models.db import session_scope
+from services import auth, sessions
+from services.errors import Unauthenticated
 from services.sessions import Principal
 from tests.factories import PASSWORD, make_user
 from tests.ui.helpers import log_in
@@ -66,3 +69,16 @@ async def test_only_admins_see_the_user_list(user: User) -> None:
     await log_in(user, 'meera', target='/admin/users')
     await user.should_see(marker='not-allowed')
     await user.should_not_see('(@meera)')
+
+
+async def test_login_throttling_says_when_to_try_again(user: User) -> None:
+    make_user(username='asha')
+    for attempt in range(5):  # five failures for this username, from another address
+        with pytest.raises(Unauthenticated), session_scope() as s:
+            auth.log_in(s, username='asha', password=f'wrong-{attempt}', client='10.6.6.6', device='script')
+    await user.open('/login')
+    user.find('Username').type('asha')
+    user.find('Password').type(PASSWORD)
+    user.find(marker='login-submit').click()
+    await user.should_see('Too many failed logins. Try again in 15 minutes.')
+    assert 'token' not in app.storage.user
