@@ -43,7 +43,7 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
                         _booking_row(item, None)
 
         async def cancel(item: BookingView) -> None:
-            with ui.dialog() as dialog, ui.card().classes('p-6 gap-3'):
+            with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('cancel-dialog'):
                 ui.label('Cancel this booking?').classes('text-xl font-bold')
                 ui.label(
                     f'{item.booked_tickets} ticket(s) for {item.show_name}, {when(item.starts_at)}. '

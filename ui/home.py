@@ -106,9 +106,13 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
                 ui.button('Clear', icon='filter_alt_off', on_click=lambda: ui.navigate.to('/')).props('flat no-caps')
             query.bind_value(filters, 'q', forward=lambda v: v or '', backward=lambda v: v)
         status = ui.label().classes('text-sm text-gray-600').mark('result-count')
+        latest = {'search': 0}
 
         @ui.refreshable
         async def results() -> None:
+            # Quick filter changes overlap: only the newest search draws, or each older one adds its cards too.
+            latest['search'] += 1
+            this_search = latest['search']
             starts_after, starts_before = filters.window()
             date_fields = {'date_from': date_from, 'date_to': date_to}
             for name, element in date_fields.items():
@@ -128,7 +132,10 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
                     offset=(filters.page - 1) * page_size,
                 )
             except DomainError as error:
-                show_errors(error, {'starts_before': date_to})
+                if this_search == latest['search']:
+                    show_errors(error, {'starts_before': date_to})
+                return
+            if this_search != latest['search']:
                 return
             pages = max(1, math.ceil(page.total / page_size))
             status.text = f'{page.total} show{"s" if page.total != 1 else ""} found' + (

@@ -59,8 +59,13 @@ def _theatre_fields(current: TheatreView | None) -> Fields:
     }
 
 
+def _start_text(show: ShowView) -> tuple[str, str]:
+    start = local(show.starts_at)
+    return start.strftime('%Y-%m-%d'), start.strftime('%H:%M')
+
+
 def _show_fields(current: ShowView | None, capacity: int) -> Fields:
-    start = local(current.starts_at) if current else None
+    day, clock = _start_text(current) if current else ('', '19:30')
     return {
         'name': ui.input('Show name', value=current.name if current else '').props('outlined'),
         'rating': ui.input('Rating (0–5)', value=f'{current.rating:g}' if current else '').props(
@@ -75,18 +80,16 @@ def _show_fields(current: ShowView | None, capacity: int) -> Fields:
         'num_tickets': ui.input(
             f'Number of tickets (at most {capacity:,})', value=str(current.num_tickets) if current else ''
         ).props('outlined inputmode=numeric'),
-        'starts_at': ui.input('Date', value=start.strftime('%Y-%m-%d') if start else '').props(
-            'outlined type=date stack-label'
-        ),
-        'time': ui.input('Time', value=start.strftime('%H:%M') if start else '19:30').props(
-            'outlined type=time stack-label'
-        ),
+        'starts_at': ui.input('Date', value=day).props('outlined type=date stack-label'),
+        'time': ui.input('Time', value=clock).props('outlined type=time stack-label'),
     }
 
 
-def _show_values(values: dict[str, Any]) -> dict[str, Any]:
+def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dict[str, Any]:
     values = dict(values)
-    values['starts_at'] = (values['starts_at'], values.pop('time'))
+    start = (values['starts_at'], values.pop('time'))
+    # An untouched start goes back as it was, so a show that has begun can still be edited (services/shows.py).
+    values['starts_at'] = current.starts_at if current is not None and start == _start_text(current) else start
     return values
 
 
@@ -161,7 +164,7 @@ async def manage_page(request: Request) -> RedirectResponse | None:
             if await _form_dialog(
                 f'Edit {show.name}',
                 lambda: _show_fields(show, capacity),
-                lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **_show_values(v)),
+                lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **_show_values(v, show)),
                 mark='show-dialog',
             ):
                 ui.notify('Show saved.', type='positive')

@@ -67,6 +67,7 @@ def _booking_form(show: shows.ShowView, user_id: int) -> None:
         .props(f'outlined hint="1 to {most} per booking"')
         .classes('w-full')
         .mark('tickets')
+        .without_auto_validation()  # else NiceGUI's own check clears the error update_total has just set
     )
     with ui.column().classes('w-full gap-0'):
         with ui.row().classes('w-full justify-between'):

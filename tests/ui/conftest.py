@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from services.config import get_settings
@@ -16,3 +18,10 @@ def app_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv('TICKETSHOW_DATABASE_URL', raising=False)
     monkeypatch.setenv('TICKETSHOW_REDIS_URL', '')  # in-process store: each test starts clean
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True, scope='session')
+def frozen_heap() -> None:
+    """NiceGUI's `user` fixture runs two full `gc.collect()` per test; leave the long-lived imports out of them."""
+    gc.collect()
+    gc.freeze()

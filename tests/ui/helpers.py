@@ -1,7 +1,18 @@
 """Steps several UI tests share."""
 
-from nicegui.testing import User
+from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from nicegui import ElementFilter, ui
+from nicegui.element import Element
+from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
+from sqlalchemy import func, select
+
+from models.db import session_scope
 from tests.factories import PASSWORD
 
 
@@ -10,3 +21,57 @@ async def log_in(user: User, username: str, password: str = PASSWORD, *, target:
     user.find('Username').type(username)
     user.find('Password').type(password)
     user.find(marker='login-submit').click()
+
+
+async def eventually(
+    condition: Callable[[], Any], *, timeout: float = 5.0, message: str | Callable[[], str] = ''
+) -> None:
+    """Wait until `condition()` is truthy: clicks run their handlers (and services) in the background."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f'timed out waiting for {(message() if callable(message) else message) or condition}')
+        await asyncio.sleep(0.05)
+
+
+def elements(user: User, *, marker: str | None = None, kind: type[Element] | None = None) -> list[Element]:
+    """The page's elements with this marker or of this kind (an empty list where `user.find` would fail)."""
+    with user.client:
+        return list(ElementFilter(kind=kind, marker=marker, local_scope=False))
+
+
+def texts(user: User, marker: str) -> list[str]:
+    return [getattr(e, 'text', '') for e in elements(user, marker=marker)]
+
+
+async def landed_on(user: User, path: str) -> None:
+    """The simulated browser's last opened path (navigations run as background tasks)."""
+    await eventually(lambda: user.back_history and user.back_history[-1] == path, message=f'navigation to {path}')
+
+
+def field(user: User, label: str) -> UserInteraction[Any]:
+    """The one form field whose label is exactly `label` ('Password' must not also find 'Password again')."""
+    found = {e for e in user.find(content=label).elements if e.props.get('label') == label}
+    assert len(found) == 1, f'expected one field labelled {label!r}, found {len(found)}'
+    return UserInteraction(user, found, label)
+
+
+def error_of(user: User, label: str) -> str | None:
+    (element,) = field(user, label).elements
+    return element.error
+
+
+async def open_dialog(user: User, marker: str) -> ui.dialog:
+    """The dialog around the card marked `marker`, once it is really open (a closed one's text counts as seen)."""
+    await eventually(lambda: elements(user, marker=marker), message=f'a dialog marked {marker}')
+    card = max(elements(user, marker=marker), key=lambda e: e.id)  # the newest, should an older one linger
+    dialog = card.parent_slot.parent if card.parent_slot else None
+    assert isinstance(dialog, ui.dialog)
+    await eventually(lambda: dialog.value, message=f'dialog {marker} to open')
+    return dialog
+
+
+def count(model: type[Any], *conditions: Any) -> int:
+    """How many rows of `model` the database holds (matching `conditions`)."""
+    with session_scope() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*conditions)) or 0
