@@ -2,8 +2,21 @@
 
 from models.booking import BOOKING_STATUSES, Booking
 from models.db import Base
+from models.export_job import EXPORT_FORMATS, EXPORT_KINDS, ExportJob
 from models.show import Show, ShowTag
 from models.theatre import Theatre
 from models.user import ROLES, User
 
-__all__ = ['BOOKING_STATUSES', 'ROLES', 'Base', 'Booking', 'Show', 'ShowTag', 'Theatre', 'User']
+__all__ = [
+    'BOOKING_STATUSES',
+    'EXPORT_FORMATS',
+    'EXPORT_KINDS',
+    'ROLES',
+    'Base',
+    'Booking',
+    'ExportJob',
+    'Show',
+    'ShowTag',
+    'Theatre',
+    'User',
+]

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import DateTime, Engine, ForeignKey, Integer, String, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, ForeignKey, Integer, String, create_engine, event, func
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -52,6 +53,21 @@ class Base(DeclarativeBase):
     pass
 
 
+def _sqlite_local_date(stored: str | None, tz_name: str) -> str | None:
+    """SQLite keeps UTC datetimes as text and knows no time zones: Python's zoneinfo converts them."""
+    if stored is None:
+        return None
+    moment = dt.datetime.fromisoformat(stored).replace(tzinfo=dt.UTC)
+    return moment.astimezone(ZoneInfo(tz_name)).date().isoformat()
+
+
+def local_date(session: Session, column: Any, tz_name: str) -> ColumnElement[str]:
+    """The calendar date ('YYYY-MM-DD') of a UTC timestamp column in the zone `tz_name`, computed by the database."""
+    if session.get_bind().dialect.name == 'postgresql':
+        return func.to_char(func.timezone(tz_name, column), 'YYYY-MM-DD')
+    return func.ticketshow_local_date(column, tz_name)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so writers wait."""
     if url.startswith('sqlite'):
@@ -65,6 +81,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.execute('PRAGMA busy_timeout=30000')
             cursor.execute('PRAGMA synchronous=NORMAL')
             cursor.close()
+            dbapi_conn.create_function('ticketshow_local_date', 2, _sqlite_local_date, deterministic=True)
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)

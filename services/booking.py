@@ -104,7 +104,7 @@ def book(
     session.add(booking)
     session.flush()
     session.refresh(show)
-    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
     return BookingView.of(booking)
 
 
@@ -138,7 +138,7 @@ def cancel_booking(
     )
     session.flush()
     session.refresh(booking)
-    invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}')
+    invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}', f'theatre:{booking.show.theatre_id!r}')
     return BookingView.of(booking)
 
 

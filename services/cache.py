@@ -83,9 +83,11 @@ def cache() -> Cache | None:
     return _cache
 
 
-def cached(key: str, namespaces: Iterable[str], compute: Callable[[], T], adapter: TypeAdapter[T]) -> T:
+def cached(
+    key: str, namespaces: Iterable[str], compute: Callable[[], T], adapter: TypeAdapter[T], *, ttl: float | None = None
+) -> T:
     """`compute()` through the configured cache, or straight when none is configured."""
-    return compute() if _cache is None else _cache.get_or_compute(key, namespaces, compute, adapter)
+    return compute() if _cache is None else _cache.get_or_compute(key, namespaces, compute, adapter, ttl=ttl)
 
 
 def invalidate_after_commit(session: Session, *namespaces: str) -> None:

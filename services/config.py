@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from tzlocal import get_localzone
+from tzlocal import get_localzone_name
 
 
 class Settings(BaseSettings):
@@ -48,8 +48,13 @@ class Settings(BaseSettings):
         return f'sqlite:///{(self.var_dir / "ticketshow.sqlite3").resolve()}'
 
     @cached_property
+    def tz_name(self) -> str:
+        """The IANA name of the app's time zone (the database converts with it too)."""
+        return self.timezone or get_localzone_name() or 'UTC'
+
+    @cached_property
     def tz(self) -> tzinfo:
-        return ZoneInfo(self.timezone) if self.timezone else get_localzone()
+        return ZoneInfo(self.tz_name)
 
     def ensure_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)

@@ -146,7 +146,7 @@ def create_show(
     )
     session.add(show)
     session.flush()
-    invalidate_after_commit(session, 'listing')
+    invalidate_after_commit(session, 'listing', f'theatre:{theatre.id!r}')
     return ShowView.of(show, theatre)
 
 
@@ -196,7 +196,7 @@ def update_show(
     session.execute(delete(ShowTag).where(ShowTag.show_id == show.id))
     session.add_all(ShowTag(show_id=show.id, tag=tag) for tag in fields.tags)
     session.flush()
-    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
     session.expire(show)
     return ShowView.of(
         session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
@@ -219,7 +219,7 @@ def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:
     session.execute(delete(Booking).where(Booking.show_id == show.id))
     session.delete(show)
     session.flush()
-    invalidate_after_commit(session, 'listing', f'show:{show.id!r}')
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
 
 
 _SHOW_OR_NONE = TypeAdapter(ShowView | None)

@@ -80,7 +80,7 @@ def update_theatre(
         )
     theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
     session.flush()
-    invalidate_after_commit(session, 'listing', 'theatres')
+    invalidate_after_commit(session, 'listing', 'theatres', f'theatre:{theatre.id!r}')
     return TheatreView.of(theatre)
 
 
@@ -104,7 +104,7 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> No
         session.delete(show)
     session.delete(theatre)
     session.flush()
-    invalidate_after_commit(session, 'listing', 'theatres')
+    invalidate_after_commit(session, 'listing', 'theatres', f'theatre:{theatre.id!r}')
 
 
 def list_theatres(session: Session, *, actor_id: int) -> list[TheatreView]:

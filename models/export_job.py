@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from sqlalchemy import CheckConstraint, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.db import Base, Timestamp, UTCDateTime, fk
+
+if TYPE_CHECKING:
+    from models.user import User
+
+EXPORT_KINDS = ('theatre', 'show', 'bookings')
+EXPORT_FORMATS = ('csv', 'xlsx')
+EXPORT_STATUSES = ('pending', 'running', 'done', 'failed')
+
+
+class ExportJob(Base):
+    """One export a person asked for: run in the background, its file kept under var/exports for a while."""
+
+    __tablename__ = 'export_jobs'
+    __table_args__ = (
+        CheckConstraint("kind IN ('theatre', 'show', 'bookings')", name='ck_export_jobs_kind'),
+        CheckConstraint("format IN ('csv', 'xlsx')", name='ck_export_jobs_format'),
+        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name='ck_export_jobs_status'),
+        CheckConstraint('progress BETWEEN 0 AND 100', name='ck_export_jobs_progress'),
+        Index('ix_export_jobs_owner_created', 'owner_id', 'created_at'),
+    )
+
+    # Unguessable: the id is also the file's name and part of its download URL.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_id: Mapped[int] = fk('users.id', ondelete='CASCADE')
+    kind: Mapped[str] = mapped_column(String(10))
+    target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    title: Mapped[str] = mapped_column(String(200))
+    format: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(10), default='pending')
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[Timestamp]
+    heartbeat_at: Mapped[Timestamp]
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    owner: Mapped[User] = relationship()
+
+    def __repr__(self) -> str:
+        return f'ExportJob(id={self.id!r}, kind={self.kind!r}, status={self.status!r})'
