@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import logging
 import os
@@ -13,7 +14,7 @@ from nicegui import ui
 from models import db
 from models.db import utcnow
 from models.migrate import upgrade
-from services import auth, cache, demo, sessions, throttle
+from services import auth, cache, demo, exports, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
 from services.kv import KV
@@ -32,6 +33,16 @@ def prepare(settings: Settings) -> None:
     )
     throttle.configure(kv, max_failures=settings.login_max_failures, window_seconds=settings.login_window_minutes * 60)
     cache.configure(kv, ttl=settings.cache_ttl_seconds)
+    exports.configure(
+        database_url=settings.sqlalchemy_url,
+        export_dir=settings.export_dir,
+        tz_name=settings.tz_name,
+        workers=settings.export_workers,
+    )
+    with db.session_scope() as session:
+        exports.purge_expired(
+            session, export_dir=settings.export_dir, older_than=dt.timedelta(hours=settings.export_retention_hours)
+        )
 
 
 def demo_logins(settings: Settings) -> list[str]:

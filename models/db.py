@@ -88,17 +88,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 _engine: Engine | None = None
+_url: str | None = None
 _factory: sessionmaker[Session] | None = None
 
 
 def configure(url: str) -> Engine:
     """(Re)point the process at a database; returns the engine."""
-    global _engine, _factory
+    global _engine, _factory, _url
     if _engine is not None:
         _engine.dispose()
-    _engine = make_engine(url)
+    _engine, _url = make_engine(url), url
     _factory = sessionmaker(_engine, expire_on_commit=False)
     return _engine
+
+
+def ensure_configured(url: str) -> None:
+    """Point this process at `url` unless it already is: a worker process serves many jobs."""
+    if _url != url:
+        configure(url)
 
 
 def engine() -> Engine:

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     page_size: int = Field(12, ge=1, le=100)
     currency: str = '₹'
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    export_workers: int = Field(1, ge=1, le=8)
+    export_retention_hours: int = Field(24, ge=1)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -55,6 +57,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> tzinfo:
         return ZoneInfo(self.tz_name)
+
+    @property
+    def export_dir(self) -> Path:
+        return self.var_dir.resolve() / 'exports'
 
     def ensure_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)
