@@ -60,11 +60,16 @@ def demo_logins(settings: Settings) -> list[str]:
 
 
 def serve(settings: Settings) -> None:
+    from nicegui import app
+
+    from api.routes import register_api
     from ui.pages import register_pages
 
     prepare(settings)
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
+    register_api()
+    app.on_shutdown(exports.shutdown)
     url = f'http://{settings.host}:{settings.port}'
     for line in [
         'TicketShow is starting on ' + url,

@@ -110,7 +110,7 @@ def render_sales(detail: summary_service.TheatreDetail) -> bytes:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlim(0, max(s.num_tickets for s in shows) * 1.18)
         axes.set_title(title)
-        axes.legend(loc='lower right', frameon=False, fontsize=8)
+        figure.legend(loc='outside lower right', ncols=2, frameon=False, fontsize=8)
 
     return _png(draw, height=max(3.0, 1.2 + 0.55 * len(shows)))
 
@@ -139,7 +139,9 @@ def render_trend(detail: summary_service.TheatreDetail) -> bytes:
         axes.set_title(title)
         handles = axes.get_legend_handles_labels()
         more = revenue.get_legend_handles_labels()
-        axes.legend(handles[0] + more[0], handles[1] + more[1], loc='upper left', frameon=False, fontsize=8)
+        figure.legend(
+            handles[0] + more[0], handles[1] + more[1], loc='outside lower right', ncols=2, frameon=False, fontsize=8
+        )
 
     return _png(draw)
 

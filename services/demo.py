@@ -109,9 +109,11 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
                 now=now,
             )
             show_ids.append(show.id)
-    for show_id in rng.sample(show_ids, 12):
-        for buyer in rng.sample([audience, *fans], 3):
-            booking.book(session, show_id=show_id, user_id=buyer.id, tickets=rng.randint(1, 4), now=now)
+    # Bookings spread over the past four weeks, so the summary's trend charts have a story to tell.
+    for show_id in rng.sample(show_ids, 24):
+        for buyer in rng.sample([audience, *fans], rng.randint(2, 6)):
+            booked = now - dt.timedelta(days=rng.randint(0, 27), hours=rng.randint(0, 12), minutes=rng.randint(0, 59))
+            booking.book(session, show_id=show_id, user_id=buyer.id, tickets=rng.randint(1, 6), now=booked)
     sold_out = shows.public_show(session, show_id=show_ids[-1])
     if sold_out.tickets_left:
         _fill(session, show_id=sold_out.id, buyers=fans, left=sold_out.tickets_left, now=now)

@@ -68,8 +68,16 @@ def make_show(
     return show
 
 
-def make_booking(user: User, show: Show, *, tickets: int = 2, status: str = 'confirmed') -> Booking:
+def make_booking(
+    user: User,
+    show: Show,
+    *,
+    tickets: int = 2,
+    status: str = 'confirmed',
+    created_at: dt.datetime | None = None,
+) -> Booking:
     """A booking written directly (for setting up history, e.g. for a show that has already started)."""
+    when = {} if created_at is None else {'created_at': created_at}
     with session_scope() as session:
         booking = Booking(
             user_id=user.id,
@@ -78,6 +86,7 @@ def make_booking(user: User, show: Show, *, tickets: int = 2, status: str = 'con
             price_cents=show.price_cents,
             total_cents=show.price_cents * tickets,
             status=status,
+            **when,
         )
         session.add(booking)
         if status == 'confirmed':

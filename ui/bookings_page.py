@@ -12,6 +12,7 @@ from services import booking
 from services.booking import BookingView
 from services.errors import DomainError
 from ui.common import call, login_redirect, money, notify_error, principal, when
+from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame
 
 
@@ -20,7 +21,9 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
     if who is None:
         return login_redirect(request)
     with frame('My bookings', who):
-        ui.label('My bookings').classes('text-3xl font-bold')
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label('My bookings').classes('text-3xl font-bold')
+            export_buttons(who, 'bookings', label='Export history')
 
         @ui.refreshable
         async def listing() -> None:

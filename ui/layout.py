@@ -18,8 +18,10 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
         items.append(('My bookings', '/bookings', 'confirmation_number'))
         if who.role in ('manager', 'admin'):
             items.append(('Dashboard', '/manage', 'dashboard'))
+            items.append(('Summary', '/summary', 'insights'))
         if who.role == 'admin':
             items.append(('Users', '/admin/users', 'group'))
+        items.append(('Exports', '/exports', 'download'))
         items.append(('Account', '/account', 'account_circle'))
     return items
 

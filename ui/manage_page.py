@@ -11,9 +11,11 @@ from nicegui import ui
 
 from services import shows, theatres
 from services.errors import DomainError
+from services.sessions import Principal
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
 from ui.common import call, local, login_redirect, money, notify_error, principal, show_errors, when
+from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame, not_allowed
 
 Fields = dict[str, Any]
@@ -114,7 +116,7 @@ async def manage_page(request: Request) -> RedirectResponse | None:
                 empty_state('theaters', 'No theatres yet', 'Add your first theatre, then add shows to it.')
                 return
             for entry in entries:
-                _theatre_card(entry, admin=who.role == 'admin', actions=actions)
+                _theatre_card(entry, who, admin=who.role == 'admin', actions=actions)
 
         async def add_theatre() -> None:
             if await _form_dialog(
@@ -206,7 +208,9 @@ async def _confirm(title: str, text: str) -> bool:
     return bool(result)
 
 
-def _theatre_card(entry: DashboardEntry, *, admin: bool, actions: dict[str, Callable[..., Any]]) -> None:
+def _theatre_card(
+    entry: DashboardEntry, who: Principal, *, admin: bool, actions: dict[str, Callable[..., Any]]
+) -> None:
     theatre = entry.theatre
     with ui.card().classes('w-full p-4 gap-3').mark(f'theatre-{theatre.id}'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
@@ -214,7 +218,8 @@ def _theatre_card(entry: DashboardEntry, *, admin: bool, actions: dict[str, Call
                 ui.label(theatre.name).classes('text-xl font-bold').mark('theatre-name')
                 detail = f'{theatre.place} · {theatre.capacity:,} seats · {len(entry.shows)} show(s)'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
-            with ui.row().classes('gap-1'):
+            with ui.row().classes('gap-1 items-center'):
+                export_buttons(who, 'theatre', theatre.id)
                 ui.button('Add show', icon='add', on_click=lambda: actions['add_show'](theatre)).props(
                     'unelevated no-caps dense'
                 ).mark('add-show')
@@ -241,7 +246,8 @@ def _theatre_card(entry: DashboardEntry, *, admin: bool, actions: dict[str, Call
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
                             + (f' · {", ".join(show.tags)}' if show.tags else '')
                         ).classes('text-sm text-gray-600')
-                    with ui.row().classes('gap-1'):
+                    with ui.row().classes('gap-1 items-center'):
+                        export_buttons(who, 'show', show.id, label='')
                         ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)).props(
                             'flat round dense aria-label="Edit show"'
                         ).mark('edit-show')

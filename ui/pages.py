@@ -8,9 +8,11 @@ from ui.account_page import account_page
 from ui.admin_page import users_page
 from ui.auth_pages import login_page, logout_page, signup_page
 from ui.bookings_page import bookings_page
+from ui.exports_page import exports_page
 from ui.home import home_page
 from ui.manage_page import manage_page
 from ui.show_page import show_page
+from ui.summary_page import summary_page
 
 ROUTES = {
     '/': home_page,
@@ -20,6 +22,8 @@ ROUTES = {
     '/shows/{show_id}': show_page,
     '/bookings': bookings_page,
     '/manage': manage_page,
+    '/summary': summary_page,
+    '/exports': exports_page,
     '/account': account_page,
     '/admin/users': users_page,
 }

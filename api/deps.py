@@ -1,0 +1,60 @@
+"""Who is calling: a bearer token (API clients) or, for the GET routes a page embeds, the browser's session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import HTTPException, Request
+from fastapi.responses import JSONResponse
+from nicegui import app, run
+
+from models.db import session_scope
+from services import sessions
+from services.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, TooManyAttempts, Unauthenticated
+from services.sessions import Principal
+
+T = TypeVar('T')
+STATUS = {Unauthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422, TooManyAttempts: 429}
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get('authorization')
+    if header is None:
+        return None
+    scheme, _, token = header.partition(' ')
+    if scheme.lower() != 'bearer' or not token.strip():
+        raise HTTPException(401, 'Use "Authorization: Bearer <token>".', headers={'WWW-Authenticate': 'Bearer'})
+    return token.strip()
+
+
+async def caller(request: Request) -> Principal:
+    """The logged-in person. Cookies count only for reads (GET): a page's <img> or a download link."""
+    token = bearer_token(request)
+    if token is None and request.method == 'GET':
+        token = app.storage.user.get('token')
+    who = await run.io_bound(sessions.store().get, token) if token else None
+    if who is None:
+        raise HTTPException(
+            401, 'Please log in: the token is missing, expired or revoked.', {'WWW-Authenticate': 'Bearer'}
+        )
+    return who
+
+
+def _in_transaction(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
+    with session_scope() as session:
+        return fn(session, **kwargs)
+
+
+async def call(fn: Callable[..., T], **kwargs: Any) -> T:
+    """A service in its own transaction, off the event loop (domain errors become their status codes)."""
+    return await run.io_bound(_in_transaction, fn, kwargs)
+
+
+def domain_error_response(_request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, DomainError)
+    status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
+    headers = {'Retry-After': str(error.retry_after)} if isinstance(error, TooManyAttempts) else None
+    if isinstance(error, Unauthenticated):
+        headers = {'WWW-Authenticate': 'Bearer'}
+    return JSONResponse({'detail': error.message}, status_code=status, headers=headers)

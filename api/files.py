@@ -1,0 +1,49 @@
+"""Binary responses: chart PNGs and finished export files, for the pages and for API clients alike."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from fastapi.responses import FileResponse, Response
+
+from api.deps import call, caller
+from services import charts, exports
+from services.config import get_settings
+from services.sessions import Principal
+
+router = APIRouter(prefix='/api/v1')
+Caller = Annotated[Principal, Depends(caller)]
+PNG_HEADERS = {'Cache-Control': 'private, max-age=0, must-revalidate'}
+
+
+@router.get(
+    '/theatres/{theatre_id}/trend.png', response_class=Response, responses={200: {'content': {'image/png': {}}}}
+)
+async def theatre_trend(theatre_id: int, who: Caller) -> Response:
+    """Bookings per day over the last 30 days (tickets as bars, revenue as a line)."""
+    png = await call(charts.theatre_chart, actor_id=who.user_id, theatre_id=theatre_id, kind='trend')
+    return Response(png, media_type='image/png', headers=PNG_HEADERS)
+
+
+@router.get(
+    '/theatres/{theatre_id}/sales.png', response_class=Response, responses={200: {'content': {'image/png': {}}}}
+)
+async def theatre_sales(theatre_id: int, who: Caller) -> Response:
+    """Tickets sold per show against tickets offered (the 15 best sellers)."""
+    png = await call(charts.theatre_chart, actor_id=who.user_id, theatre_id=theatre_id, kind='sales')
+    return Response(png, media_type='image/png', headers=PNG_HEADERS)
+
+
+@router.get('/summary/theatres.png', response_class=Response, responses={200: {'content': {'image/png': {}}}})
+async def theatres_comparison(who: Caller) -> Response:
+    """Revenue and occupancy of the caller's theatres side by side (an admin: every theatre)."""
+    png = await call(charts.comparison_chart, actor_id=who.user_id)
+    return Response(png, media_type='image/png', headers=PNG_HEADERS)
+
+
+@router.get('/exports/{job_id}/file', response_class=FileResponse)
+async def export_download(job_id: str, who: Caller) -> FileResponse:
+    """The finished file of an export; 409 while it is still running or when it failed."""
+    found = await call(exports.export_file, actor_id=who.user_id, job_id=job_id, export_dir=get_settings().export_dir)
+    return FileResponse(found.path, media_type=found.media_type, filename=found.filename)

@@ -1,0 +1,151 @@
+"""Exports: start one from any page, follow it in a dialog or not at all, find it under My exports."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from services import exports
+from services.errors import DomainError
+from services.exports import ExportView
+from services.sessions import Principal
+from ui.common import call, login_redirect, notify_error, principal, when
+from ui.layout import empty_state, frame
+
+POLL_SECONDS = 1.0
+STATUS_LOOK = {
+    'pending': ('Waiting', 'grey-7', 'schedule'),
+    'running': ('Running', 'primary', 'autorenew'),
+    'done': ('Ready', 'positive', 'check_circle'),
+    'failed': ('Failed', 'negative', 'error'),
+}
+FORMAT_NAMES = {'csv': 'CSV', 'xlsx': 'Excel'}
+
+
+def download_url(job: ExportView) -> str:
+    return f'/api/v1/exports/{job.id}/file'
+
+
+def download(job: ExportView) -> None:
+    ui.download.from_url(download_url(job), filename=job.filename)
+
+
+def status_badge(job: ExportView) -> None:
+    label, color, icon = STATUS_LOOK[job.status]
+    ui.chip(label, icon=icon, color=color, text_color='white').props('dense square').mark('export-status')
+
+
+def export_buttons(who: Principal, kind: str, target_id: int | None = None, *, label: str = 'Export') -> None:
+    """A button with a menu: CSV or Excel. Without a label it is a round icon button."""
+    button = ui.button(label, icon='download').props('outline no-caps dense' if label else 'flat round dense')
+    if not label:
+        button.props['aria-label'] = 'Export'
+        button.tooltip('Export')
+    with button.mark(f'export-{kind}'), ui.menu():
+        for fmt, name in FORMAT_NAMES.items():
+            ui.menu_item(f'{name} (.{fmt})', on_click=lambda f=fmt: start_export(who, kind, target_id, f)).mark(
+                f'export-{fmt}'
+            )
+
+
+async def start_export(who: Principal, kind: str, target_id: int | None, fmt: str) -> None:
+    """Record the job, then follow it in a dialog the person may close: the export goes on either way."""
+    try:
+        job = await call(exports.request_export, actor_id=who.user_id, kind=kind, target_id=target_id, format=fmt)
+    except DomainError as error:
+        notify_error(error)
+        return
+    client = ui.context.client
+    with client.content, ui.dialog() as dialog, ui.card().classes('w-full max-w-md p-6 gap-3').mark('export-dialog'):
+        ui.label(f'Exporting {job.title}').classes('text-lg font-bold')
+        state = ui.label('Waiting for a free worker…').classes('text-sm text-gray-600').mark('export-state')
+        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px').classes('w-full')
+        ui.label('You can close this and keep working: the export carries on and is listed under My exports.').classes(
+            'text-xs text-gray-500'
+        )
+        with ui.row().classes('w-full justify-end'):
+            ui.button('My exports', on_click=lambda: ui.navigate.to('/exports')).props('flat no-caps')
+            ui.button('Close', on_click=dialog.close).props('flat no-caps').mark('export-close')
+            fetch = ui.button('Download', icon='download').props('unelevated no-caps').mark('export-download')
+            fetch.set_enabled(False)
+    dialog.open()
+
+    async def poll() -> None:
+        try:
+            current = await call(exports.get_export, actor_id=who.user_id, job_id=job.id)
+        except DomainError as error:
+            timer.deactivate()
+            notify_error(error)
+            return
+        bar.value = current.progress / 100
+        if current.status == 'running':
+            state.text = f'{current.rows:,} rows written ({current.progress}%)'
+        if current.active:
+            return
+        timer.deactivate()
+        if current.status == 'done':
+            state.text = f'Ready: {current.rows:,} rows.'
+            fetch.on_click(lambda: download(current))
+            fetch.set_enabled(True)
+            ui.notify(f'Your export of {current.title} is ready.', type='positive')
+        else:
+            state.text = current.error or 'The export failed.'
+            bar.props('color=negative')
+            ui.notify(f'The export of {current.title} failed: {current.error}', type='negative')
+
+    with client.content:
+        timer = ui.timer(POLL_SECONDS, poll)
+
+
+async def exports_page(request: Request) -> RedirectResponse | None:
+    who = await principal()
+    if who is None:
+        return login_redirect(request)
+    with frame('My exports', who):
+        ui.label('My exports').classes('text-3xl font-bold')
+        ui.label('Files you exported in the last day. They are deleted after that; export again any time.').classes(
+            'text-sm text-gray-600'
+        )
+
+        @ui.refreshable
+        async def listing() -> None:
+            jobs = await call(exports.my_exports, actor_id=who.user_id)
+            if not jobs:
+                hint = (
+                    'Export a theatre or a show from the dashboard or the summary, or your bookings from My bookings.'
+                    if who.role in ('manager', 'admin')
+                    else 'Export your booking history from My bookings.'
+                )
+                empty_state('download', 'No exports yet', hint)
+                return
+            with ui.column().classes('w-full gap-2').mark('exports'):
+                for job in jobs:
+                    _export_row(job)
+            poller.active = any(job.active for job in jobs)
+
+        poller = ui.timer(POLL_SECONDS, listing.refresh, active=False)
+        await listing()
+    return None
+
+
+def _export_row(job: ExportView) -> None:
+    with ui.card().classes('w-full p-4').mark(f'export-{job.id}'):
+        with ui.row().classes('w-full items-center justify-between gap-3 no-wrap'):
+            with ui.column().classes('gap-1 min-w-0'):
+                ui.label(job.title).classes('font-bold truncate').mark('export-title')
+                ui.label(f'{FORMAT_NAMES[job.format]} · started {when(job.created_at)}').classes(
+                    'text-sm text-gray-600'
+                )
+                if job.status == 'done':
+                    ui.label(f'{job.rows:,} rows').classes('text-sm text-gray-600')
+                elif job.status == 'failed':
+                    ui.label(job.error or 'The export failed.').classes('text-sm text-negative')
+                else:
+                    ui.linear_progress(value=job.progress / 100, show_value=False).props('rounded').classes('w-48')
+            with ui.row().classes('items-center gap-2 no-wrap'):
+                status_badge(job)
+                if job.status == 'done':
+                    ui.button(icon='download', on_click=lambda: download(job)).props(
+                        'flat round aria-label="Download"'
+                    ).mark('download').tooltip('Download')

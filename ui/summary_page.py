@@ -1,0 +1,124 @@
+"""The managers' summary: totals, a chart comparing theatres, and per theatre its figures, best sellers and charts."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import ui
+
+from services import summary
+from services.sessions import Principal
+from services.summary import TheatreSummary
+from ui.common import call, login_redirect, money, principal, when
+from ui.exports_page import export_buttons
+from ui.layout import empty_state, frame, not_allowed
+
+
+def _figure(label: str, value: str, hint: str = '', *, mark: str) -> None:
+    with ui.card().classes('p-4 gap-0 min-w-[9rem] flex-1').mark(mark):
+        ui.label(label).classes('text-xs uppercase tracking-wide text-gray-500')
+        ui.label(value).classes('text-2xl font-bold').mark('value')
+        if hint:
+            ui.label(hint).classes('text-xs text-gray-500')
+
+
+def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
+    """A server-rendered PNG; the query string makes the browser fetch a fresh one on every visit."""
+    image = ui.image(f'{url}?v={time.time_ns()}').props('fit=contain').classes(f'w-full rounded {classes}').mark(mark)
+    image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
+
+
+async def summary_page(request: Request) -> RedirectResponse | None:
+    who = await principal()
+    if who is None:
+        return login_redirect(request)
+    with frame('Summary', who):
+        if who.role not in ('manager', 'admin'):
+            not_allowed('The summary is for theatre managers. Sign up as a manager to run a theatre.')
+            return None
+        figures = await call(summary.summary, actor_id=who.user_id)
+        with ui.row().classes('w-full items-center justify-between'):
+            ui.label('Summary of all theatres' if who.role == 'admin' else 'Summary').classes('text-3xl font-bold')
+            ui.button('My exports', icon='folder_open', on_click=lambda: ui.navigate.to('/exports')).props(
+                'flat no-caps'
+            )
+        if not figures.theatres:
+            empty_state(
+                'insights',
+                'Nothing to sum up yet',
+                'Add a theatre and its shows on the dashboard; their sales appear here.',
+                action=('Go to the dashboard', '/manage'),
+            )
+            return None
+        with ui.row().classes('w-full gap-3').mark('totals'):
+            _figure('Theatres', f'{len(figures.theatres):,}', mark='total-theatres')
+            _figure('Shows', f'{figures.total("shows"):,}', mark='total-shows')
+            _figure(
+                'Tickets sold',
+                f'{figures.total("tickets_sold"):,}',
+                f'of {figures.total("tickets_offered"):,} offered · {figures.occupancy:.0%} full',
+                mark='total-sold',
+            )
+            _figure('Revenue', money(figures.total('revenue_cents')), 'confirmed bookings', mark='total-revenue')
+            _figure(
+                f'Last {figures.recent_days} days',
+                f'{figures.total("recent_bookings"):,}',
+                f'bookings · {figures.total("recent_tickets"):,} tickets',
+                mark='total-recent',
+            )
+        if len(figures.theatres) > 1:
+            with ui.card().classes('w-full p-2 items-center'):
+                _chart(
+                    '/api/v1/summary/theatres.png', 'Revenue by theatre', mark='chart-comparison', classes='max-w-3xl'
+                )
+        for theatre in figures.theatres:
+            _theatre_section(theatre, who, admin=who.role == 'admin')
+    return None
+
+
+def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) -> None:
+    with ui.card().classes('w-full p-4 gap-3').mark(f'summary-{theatre.theatre_id}'):
+        with ui.row().classes('w-full items-start justify-between gap-2'):
+            with ui.column().classes('gap-0'):
+                ui.label(theatre.name).classes('text-xl font-bold').mark('summary-name')
+                detail = f'{theatre.place} · {theatre.capacity:,} seats'
+                ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
+            export_buttons(who, 'theatre', theatre.theatre_id)
+        with ui.row().classes('w-full gap-3'):
+            _figure('Shows', f'{theatre.shows:,}', mark='shows')
+            _figure(
+                'Tickets sold',
+                f'{theatre.tickets_sold:,}',
+                f'of {theatre.tickets_offered:,} offered',
+                mark='sold',
+            )
+            _figure('Occupancy', f'{theatre.occupancy:.0%}', mark='occupancy')
+            _figure('Revenue', money(theatre.revenue_cents), mark='revenue')
+            _figure(
+                'Last 30 days',
+                f'{theatre.recent_bookings:,}',
+                f'bookings · {theatre.recent_tickets:,} tickets',
+                mark='recent',
+            )
+        if theatre.best_sellers:
+            ui.label('Best sellers').classes('font-bold')
+            with ui.column().classes('w-full gap-1').mark('best-sellers'):
+                for rank, show in enumerate(theatre.best_sellers, start=1):
+                    with ui.row().classes('w-full justify-between gap-2 text-sm border-b border-gray-200 py-1'):
+                        ui.label(f'{rank}. {show.name} · {when(show.starts_at)}')
+                        ui.label(
+                            f'{show.tickets_sold:,}/{show.num_tickets:,} sold · {money(show.revenue_cents)}'
+                        ).classes('text-gray-600')
+        elif theatre.shows:
+            ui.label('No tickets sold yet.').classes('text-sm text-gray-500')
+        with ui.grid().classes('w-full gap-3 grid-cols-1 md:grid-cols-2'):
+            base = f'/api/v1/theatres/{theatre.theatre_id}'
+            for kind, alt in (('trend', 'Bookings per day'), ('sales', 'Tickets sold per show')):
+                _chart(
+                    f'{base}/{kind}.png',
+                    f'{alt} at {theatre.name}',
+                    mark=f'chart-{kind}',
+                    classes='border border-gray-200',
+                )
