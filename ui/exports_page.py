@@ -45,7 +45,7 @@ def export_buttons(who: Principal, kind: str, target_id: int | None = None, *, l
     with button.mark(f'export-{kind}'), ui.menu():
         for fmt, name in FORMAT_NAMES.items():
             ui.menu_item(f'{name} (.{fmt})', on_click=lambda f=fmt: start_export(who, kind, target_id, f)).mark(
-                f'export-{fmt}'
+                f'export-{kind}-{fmt}'
             )
 
 

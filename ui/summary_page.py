@@ -16,8 +16,11 @@ from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame, not_allowed
 
 
+FIGURE_GRID = 'w-full gap-2 sm:gap-3 grid-cols-2 sm:grid-cols-3 lg:grid-cols-5'
+
+
 def _figure(label: str, value: str, hint: str = '', *, mark: str) -> None:
-    with ui.card().classes('p-4 gap-0 min-w-[9rem] flex-1').mark(mark):
+    with ui.card().classes('p-3 sm:p-4 gap-0').mark(mark):
         ui.label(label).classes('text-xs uppercase tracking-wide text-gray-500')
         ui.label(value).classes('text-2xl font-bold').mark('value')
         if hint:
@@ -52,7 +55,7 @@ async def summary_page(request: Request) -> RedirectResponse | None:
                 action=('Go to the dashboard', '/manage'),
             )
             return None
-        with ui.row().classes('w-full gap-3').mark('totals'):
+        with ui.grid().classes(FIGURE_GRID).mark('totals'):
             _figure('Theatres', f'{len(figures.theatres):,}', mark='total-theatres')
             _figure('Shows', f'{figures.total("shows"):,}', mark='total-shows')
             _figure(
@@ -86,7 +89,7 @@ def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) ->
                 detail = f'{theatre.place} · {theatre.capacity:,} seats'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             export_buttons(who, 'theatre', theatre.theatre_id)
-        with ui.row().classes('w-full gap-3'):
+        with ui.grid().classes(FIGURE_GRID):
             _figure('Shows', f'{theatre.shows:,}', mark='shows')
             _figure(
                 'Tickets sold',

@@ -23,6 +23,12 @@ async def log_in(user: User, username: str, password: str = PASSWORD, *, target:
     user.find(marker='login-submit').click()
 
 
+async def open_as(user: User, username: str, path: str) -> None:
+    """Log in as `username` on the way to `path`, and wait until the page is there."""
+    await log_in(user, username, target=path)
+    await landed_on(user, path)
+
+
 async def eventually(
     condition: Callable[[], Any], *, timeout: float = 5.0, message: str | Callable[[], str] = ''
 ) -> None:

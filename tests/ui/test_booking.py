@@ -11,17 +11,12 @@ from sqlalchemy import update
 from models import Booking, Show
 from models.db import session_scope, utcnow
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
-from tests.ui.helpers import count, elements, eventually, landed_on, log_in, open_dialog, texts
+from tests.ui.helpers import count, elements, eventually, landed_on, open_as, open_dialog, texts
 
 
 def seed_show(**kwargs: object) -> Show:
     theatre = make_theatre(make_user(role='manager'), name='Prithvi', place='Mumbai')
     return make_show(theatre, **{'name': 'Hamlet', 'num_tickets': 50, 'price_cents': 25000, **kwargs})
-
-
-async def open_as(user: User, username: str, path: str) -> None:
-    await log_in(user, username, target=path)
-    await landed_on(user, path)
 
 
 def choose_tickets(user: User, number: int) -> None:
