@@ -10,12 +10,14 @@ for `STALE_AFTER` is reported as failed when read.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import logging
 import multiprocessing
 import re
 import secrets
+import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -68,7 +70,9 @@ class ExportView:
 
     @property
     def filename(self) -> str:
-        slug = re.sub(r'[^\w]+', '-', self.title.lower(), flags=re.UNICODE).strip('-') or 'export'
+        # Letters, marks and digits of any script stay (\w would cut Devanagari's vowel signs apart).
+        kept = ''.join(c if unicodedata.category(c)[0] in 'LMN' else '-' for c in self.title.lower())
+        slug = re.sub('-+', '-', kept).strip('-') or 'export'
         return f'{slug[:60]}-{self.created_at:%Y%m%d-%H%M}.{self.format}'
 
     @classmethod
@@ -567,9 +571,10 @@ def _report_progress(job_id: str, done: int, total: int) -> None:
 
 
 def _end_failed(job_id: str, part: Path, message: str) -> str:
-    part.unlink(missing_ok=True)
     with database.session_scope() as session:
         _finish(session, job_id, status='failed', error=message[:300], now=utcnow())
+    with contextlib.suppress(OSError):  # the folder itself may be what failed: the job is failed already
+        part.unlink(missing_ok=True)
     return 'failed'
 
 

@@ -15,7 +15,6 @@ from ui.common import call, login_redirect, money, principal, when
 from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame, not_allowed
 
-
 FIGURE_GRID = 'w-full gap-2 sm:gap-3 grid-cols-2 sm:grid-cols-3 lg:grid-cols-5'
 
 
