@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing
+.PHONY: run test lint serve clean bench-listing bench-exports
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ clean:
 
 bench-listing: $(STAMP)
 	$(BIN)/python -m bench.listing $(BENCH_ARGS)
+
+bench-exports: $(STAMP)
+	$(BIN)/python -m bench.exports $(BENCH_ARGS)

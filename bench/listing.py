@@ -1,4 +1,4 @@
-"""Cached reads vs misses: the home listing (several filter sets) and a manager's dashboard.
+"""Cached reads vs misses: the home listing (several filter sets), a manager's dashboard and summary figures.
 
     make bench-listing            # or: .venv/bin/python -m bench.listing [--shows N] [--bookings N] [--runs N]
 
@@ -27,7 +27,7 @@ import models
 from bench.seed import seed
 from models import db
 from models.db import session_scope
-from services import cache, search, theatres
+from services import cache, search, summary, theatres
 from services.kv import KV
 
 
@@ -67,6 +67,7 @@ def main() -> None:
         'listing, free text': lambda s: search.search_shows(s, q='hamlet', limit=12),
         'listing, page 100': lambda s: search.search_shows(s, limit=12, offset=1188),
         'dashboard (10 theatres)': lambda s: theatres.dashboard(s, actor_id=ids['manager_id']),
+        'summary (10 theatres)': lambda s: summary.summary(s, actor_id=ids['manager_id']),
     }
     redis_url = os.environ.get('TICKETSHOW_BENCH_REDIS_URL', 'redis://127.0.0.1:6379/14')
     stores: list[tuple[str, KV]] = [('memory', KV(None))]
