@@ -84,6 +84,7 @@ async def start_export(who: Principal, kind: str, target_id: int | None, fmt: st
         if current.active:
             return
         timer.deactivate()
+        bar.visible = False
         if current.status == 'done':
             state.text = f'Ready: {current.rows:,} rows.'
             fetch.on_click(lambda: download(current))
@@ -91,7 +92,6 @@ async def start_export(who: Principal, kind: str, target_id: int | None, fmt: st
             ui.notify(f'Your export of {current.title} is ready.', type='positive')
         else:
             state.text = current.error or 'The export failed.'
-            bar.props('color=negative')
             ui.notify(f'The export of {current.title} failed: {current.error}', type='negative')
 
     with client.content:
