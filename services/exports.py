@@ -35,6 +35,7 @@ from models import db as database
 from models.db import utcnow
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
+from services.config import get_settings
 from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.hooks import on_commit
 
@@ -114,16 +115,19 @@ def request_export(
     if kind not in EXPORT_KINDS:
         raise Invalid({'kind': 'Choose what to export: a theatre, a show or your bookings.'})
     title = _title(session, actor, str(kind), target_id)
+    moment = now or utcnow()
+    if _target is not None:  # a long-running app tidies up as it goes, not only when it starts
+        retention = dt.timedelta(hours=get_settings().export_retention_hours)
+        purge_expired(session, export_dir=_target.export_dir, older_than=retention, now=moment)
     active = session.scalar(
         select(func.count(ExportJob.id)).where(
             ExportJob.owner_id == actor.id,
             ExportJob.status.in_(('pending', 'running')),
-            ExportJob.heartbeat_at > (now or utcnow()) - STALE_AFTER,
+            ExportJob.heartbeat_at > moment - STALE_AFTER,
         )
     )
     if (active or 0) >= MAX_ACTIVE_PER_PERSON:
         raise Conflict(f'You already have {active} exports under way; start another once one has finished.')
-    moment = now or utcnow()
     job = ExportJob(
         id=secrets.token_hex(16),
         owner_id=actor.id,

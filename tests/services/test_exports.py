@@ -636,6 +636,18 @@ def test_purge_forgets_old_finished_jobs_and_their_files(exporter):
         assert exports.purge_expired(s, export_dir=exporter.folder, older_than=day, now=NOW) == 0
 
 
+def test_a_new_export_request_clears_out_expired_ones(exporter):
+    stage = build()
+    expired = add_job(stage.manager, status='done', created_at=utcnow() - dt.timedelta(hours=25))
+    exporter.folder.mkdir()
+    (exporter.folder / f'{expired}.csv').write_text('data')
+    job = ask_export(stage.manager, 'theatre', stage.theatre.id)
+    with session_scope() as s:
+        assert set(s.scalars(select(ExportJob.id))) == {job.id}
+    assert not (exporter.folder / f'{expired}.csv').exists()
+    assert wait_for(job.id, stage.manager.id).status == 'done'
+
+
 def test_download_names_keep_non_latin_titles(exporter):
     """The file name is made of the title's words; Indic scripts' vowel signs are part of those words."""
     stage = build()
