@@ -3,6 +3,8 @@
 from models.booking import BOOKING_STATUSES, Booking
 from models.db import Base
 from models.export_job import EXPORT_FORMATS, EXPORT_KINDS, ExportJob
+from models.mail import MAIL_KINDS, JobRun, MailDelivery
+from models.rating import ShowRating
 from models.show import Show, ShowTag
 from models.theatre import Theatre
 from models.user import ROLES, User
@@ -11,11 +13,15 @@ __all__ = [
     'BOOKING_STATUSES',
     'EXPORT_FORMATS',
     'EXPORT_KINDS',
+    'MAIL_KINDS',
     'ROLES',
     'Base',
     'Booking',
     'ExportJob',
+    'JobRun',
+    'MailDelivery',
     'Show',
+    'ShowRating',
     'ShowTag',
     'Theatre',
     'User',

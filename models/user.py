@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, String
+from sqlalchemy import Boolean, CheckConstraint, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db import Base, IntPK, Name, Timestamp, UTCDateTime
@@ -26,6 +26,8 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(10), default='user')
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    wants_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    wants_reports: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[Timestamp]
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

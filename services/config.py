@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     page_size: int = Field(12, ge=1, le=100)
     currency: str = '₹'
     bcrypt_rounds: int = Field(12, ge=4, le=16)
+    public_url: str | None = None
+    reminder_time: str = Field('18:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
+    report_time: str = Field('08:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
+    reminder_window_hours: int = Field(24, ge=1, le=24 * 14)
+    mail_max_attempts: int = Field(3, ge=1, le=20)
     export_workers: int = Field(1, ge=1, le=8)
     export_retention_hours: int = Field(24, ge=1)
 
@@ -66,13 +71,34 @@ class Settings(BaseSettings):
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return self.var_dir
 
-    def storage_secret(self) -> str:
-        """The browser-storage signing secret: generated into var/ on first run, never committed."""
-        path = self.ensure_var_dir() / 'storage_secret'
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir.resolve() / 'outbox'
+
+    @property
+    def base_url(self) -> str:
+        """Where people reach the app: links in emails point here."""
+        return (self.public_url or f'http://{self.host}:{self.port}').rstrip('/')
+
+    @property
+    def sender(self) -> str:
+        return self.mail_from or 'TicketShow <noreply@ticketshow.invalid>'
+
+    def _secret(self, name: str) -> str:
+        """A secret generated into var/ on first use, never committed."""
+        path = self.ensure_var_dir() / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip()
+
+    def storage_secret(self) -> str:
+        """The browser-storage signing secret."""
+        return self._secret('storage_secret')
+
+    def mail_secret(self) -> str:
+        """Signs the unsubscribe links in emails."""
+        return self._secret('mail_secret')
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.db import Base, IntPK, Timestamp, UTCDateTime, fk
+
+MAIL_KINDS = ('reminder', 'report')
+
+
+class MailDelivery(Base):
+    """One email to one person for one period: claimed before it is sent, so it is never sent twice.
+
+    status: `claimed` (being sent, or the sender died mid-send: never retried, it may have gone out),
+    `sent`, or `failed` (known not delivered; retried on a later run while attempts < the limit).
+    """
+
+    __tablename__ = 'mail_deliveries'
+    __table_args__ = (
+        UniqueConstraint('user_id', 'kind', 'period', name='uq_mail_deliveries_once'),
+        CheckConstraint("kind IN ('reminder', 'report')", name='ck_mail_deliveries_kind'),
+        CheckConstraint("status IN ('claimed', 'sent', 'failed')", name='ck_mail_deliveries_status'),
+        Index('ix_mail_deliveries_kind_period_status', 'kind', 'period', 'status'),
+    )
+
+    id: Mapped[IntPK]
+    user_id: Mapped[int] = fk('users.id', ondelete='CASCADE')
+    kind: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10))
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    claimed_at: Mapped[Timestamp]
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class JobRun(Base):
+    """One run of a mail job (scheduled, from the command line or the admin page): what it did."""
+
+    __tablename__ = 'job_runs'
+    __table_args__ = (
+        CheckConstraint("status IN ('running', 'done', 'failed')", name='ck_job_runs_status'),
+        Index('ix_job_runs_kind_period', 'kind', 'period'),
+    )
+
+    id: Mapped[IntPK]
+    kind: Mapped[str] = mapped_column(String(10))
+    period: Mapped[str] = mapped_column(String(10))
+    trigger: Mapped[str] = mapped_column(String(20))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(10), default='running')
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    started_at: Mapped[Timestamp]
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
