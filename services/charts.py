@@ -201,3 +201,28 @@ def comparison_chart(session: Session, *, actor_id: int) -> bytes:
     """The theatres of the actor (an admin: all) side by side; the key names the person."""
     figures = summary_service.summary(session, actor_id=actor_id)
     return _cached_png(f'chart:comparison:{actor_id}', ['listing', 'theatres'], lambda: render_comparison(figures))
+
+
+def render_month_trend(month_label: str, days: list[dt.date], series: dict[str, dict[dt.date, int]]) -> bytes:
+    """Tickets booked per day of one month, a line per theatre (the five busiest), for the monthly report."""
+    title = f'Tickets booked per day · {month_label}'
+    busiest = sorted(series.items(), key=lambda item: -sum(item[1].values()))[:5]
+    if not any(sum(counts.values()) for _, counts in busiest):
+        return _png(lambda f: _empty(f, title, 'No bookings this month', 'Next month may be busier.'), height=3.0)
+    colours = [PRIMARY, SECONDARY, '#d97706', '#be185d', '#2563eb']
+
+    def draw(figure: Figure) -> None:
+        axes = figure.add_subplot()
+        positions = list(range(len(days)))
+        for colour, (name, counts) in zip(colours, busiest, strict=False):
+            axes.plot(
+                positions, [counts.get(day, 0) for day in days], color=colour, marker='o', ms=3, label=_label(name, 30)
+            )
+        axes.set_xticks(positions[::4], labels=[day.strftime('%d %b') for day in days[::4]])
+        axes.set_ylabel('Tickets booked')
+        axes.set_ylim(bottom=0)
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
+        axes.set_title(title)
+        figure.legend(loc='outside lower center', ncols=min(3, len(busiest)), frameon=False, fontsize=8)
+
+    return _png(draw)

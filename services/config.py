@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from datetime import tzinfo
 from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
@@ -60,7 +59,7 @@ class Settings(BaseSettings):
         return self.timezone or get_localzone_name() or 'UTC'
 
     @cached_property
-    def tz(self) -> tzinfo:
+    def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
 
     @property

@@ -10,8 +10,9 @@ from nicegui import app, run, ui
 
 from services import auth, sessions
 from services.errors import DomainError
+from services.formats import when
 from services.sessions import session_id
-from ui.common import call, login_redirect, principal, show_errors, when
+from ui.common import call, login_redirect, principal, show_errors
 from ui.layout import frame
 
 

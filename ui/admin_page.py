@@ -11,8 +11,9 @@ from nicegui import ui
 
 from services import users
 from services.errors import DomainError
+from services.formats import when
 from services.users import UserView
-from ui.common import call, login_redirect, notify_error, principal, when
+from ui.common import call, login_redirect, notify_error, principal
 from ui.layout import empty_state, frame, not_allowed
 
 PAGE_SIZE = 25

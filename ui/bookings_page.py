@@ -11,7 +11,8 @@ from nicegui import ui
 from services import booking
 from services.booking import BookingView
 from services.errors import DomainError
-from ui.common import call, login_redirect, money, notify_error, principal, when
+from services.formats import money, when
+from ui.common import call, login_redirect, notify_error, principal
 from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -13,7 +12,6 @@ from nicegui import app, run, ui
 
 from models.db import session_scope
 from services import sessions
-from services.config import get_settings
 from services.errors import DomainError, Invalid, Unauthenticated
 from services.sessions import Principal, describe_device
 
@@ -96,17 +94,3 @@ def notify_error(error: DomainError) -> None:
         return
     message = ' '.join(error.errors.values()) if isinstance(error, Invalid) else error.message
     ui.notify(message, type='negative')
-
-
-def money(cents: int) -> str:
-    symbol = get_settings().currency
-    return f'{symbol}{cents // 100:,}' if cents % 100 == 0 else f'{symbol}{cents / 100:,.2f}'
-
-
-def local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone(get_settings().tz)
-
-
-def when(moment: dt.datetime) -> str:
-    """'Sat 12 Dec 2026, 19:30' in the app's time zone."""
-    return local(moment).strftime('%a %d %b %Y, %H:%M')

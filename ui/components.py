@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from services.formats import money, when
 from services.shows import ShowView
-from ui.common import money, when
 
 
 def rating_badge(rating: float) -> None:

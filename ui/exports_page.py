@@ -9,8 +9,9 @@ from nicegui import ui
 from services import exports
 from services.errors import DomainError
 from services.exports import ExportView
+from services.formats import when
 from services.sessions import Principal
-from ui.common import call, login_redirect, notify_error, principal, when
+from ui.common import call, login_redirect, notify_error, principal
 from ui.layout import empty_state, frame
 
 POLL_SECONDS = 1.0

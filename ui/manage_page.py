@@ -11,10 +11,11 @@ from nicegui import ui
 
 from services import shows, theatres
 from services.errors import DomainError
+from services.formats import local, money, when
 from services.sessions import Principal
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
-from ui.common import call, local, login_redirect, money, notify_error, principal, show_errors, when
+from ui.common import call, login_redirect, notify_error, principal, show_errors
 from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame, not_allowed
 

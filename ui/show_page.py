@@ -9,7 +9,8 @@ from nicegui import ui
 from services import booking, shows
 from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError, NotFound
-from ui.common import call, money, notify_error, principal, show_errors, when
+from services.formats import money, when
+from ui.common import call, notify_error, principal, show_errors
 from ui.components import availability, rating_badge
 from ui.layout import empty_state, frame
 

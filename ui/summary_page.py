@@ -9,9 +9,10 @@ from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import summary
+from services.formats import money, when
 from services.sessions import Principal
 from services.summary import TheatreSummary
-from ui.common import call, login_redirect, money, principal, when
+from ui.common import call, login_redirect, principal
 from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame, not_allowed
 
