@@ -14,7 +14,8 @@ from nicegui import ui
 from models import db
 from models.db import utcnow
 from models.migrate import upgrade
-from services import auth, cache, demo, exports, sessions, throttle
+from scheduler.jobs import MailScheduler
+from services import auth, cache, demo, exports, mailings, reports, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
 from services.kv import KV
@@ -22,7 +23,7 @@ from services.kv import KV
 log = logging.getLogger('ticketshow')
 
 
-def prepare(settings: Settings) -> None:
+def prepare(settings: Settings) -> KV:
     """Everything a process needs before it serves or runs a command: folders, schema, sessions."""
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
@@ -43,6 +44,7 @@ def prepare(settings: Settings) -> None:
         exports.purge_expired(
             session, export_dir=settings.export_dir, older_than=dt.timedelta(hours=settings.export_retention_hours)
         )
+    return kv
 
 
 def demo_logins(settings: Settings) -> list[str]:
@@ -65,11 +67,16 @@ def serve(settings: Settings) -> None:
     from api.routes import register_api
     from ui.pages import register_pages
 
-    prepare(settings)
+    kv = prepare(settings)
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
     register_api()
     app.on_shutdown(exports.shutdown)
+    if settings.scheduler == 'on':
+        mail_scheduler = MailScheduler(settings, kv)
+        app.state.mail_scheduler = mail_scheduler  # the admin page shows the next runs
+        app.on_startup(mail_scheduler.start)
+        app.on_shutdown(mail_scheduler.shutdown)
     url = f'http://{settings.host}:{settings.port}'
     for line in [
         'TicketShow is starting on ' + url,
@@ -120,6 +127,37 @@ def create_admin(settings: Settings, argv: list[str]) -> int:
     return 0
 
 
+def send_reminders(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog='main.py send-reminders', description='Send the daily reminder now (the same code the scheduler runs).'
+    )
+    parser.add_argument('--dry-run', action='store_true', help='count who would get one; send and record nothing')
+    args = parser.parse_args(argv)
+    prepare(settings)
+    result = mailings.send_reminders(dry_run=args.dry_run, trigger='cli', settings=settings)
+    print(result.describe())
+    return 0 if result.status == 'done' else 1
+
+
+def send_monthly_reports(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog='main.py send-monthly-reports', description="Send a month's reports now (default: last month)."
+    )
+    parser.add_argument('--month', help='YYYY-MM in the app time zone (default: the month before this one)')
+    parser.add_argument('--dry-run', action='store_true', help='count who would get one; send and record nothing')
+    args = parser.parse_args(argv)
+    if args.month is not None:
+        try:
+            reports.parse_month(args.month)
+        except ValueError as error:
+            print(error, file=sys.stderr)
+            return 2
+    prepare(settings)
+    result = mailings.send_monthly_reports(month=args.month, dry_run=args.dry_run, trigger='cli', settings=settings)
+    print(result.describe())
+    return 0 if result.status == 'done' else 1
+
+
 def migrate(settings: Settings, argv: list[str]) -> int:
     argparse.ArgumentParser(prog='main.py migrate', description='Apply database migrations.').parse_args(argv)
     settings.ensure_var_dir()
@@ -128,7 +166,12 @@ def migrate(settings: Settings, argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {'create-admin': create_admin, 'migrate': migrate}
+COMMANDS = {
+    'create-admin': create_admin,
+    'migrate': migrate,
+    'send-reminders': send_reminders,
+    'send-monthly-reports': send_monthly_reports,
+}
 
 
 def main(argv: list[str]) -> int:

@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import FileResponse, Response
 
 from api.deps import call, caller
-from services import charts, exports
+from services import charts, exports, mailings, preferences
 from services.config import get_settings
 from services.sessions import Principal
 
 router = APIRouter(prefix='/api/v1')
+unsubscribe_router = APIRouter()
 Caller = Annotated[Principal, Depends(caller)]
 PNG_HEADERS = {'Cache-Control': 'private, max-age=0, must-revalidate'}
 
@@ -47,3 +48,17 @@ async def export_download(job_id: str, who: Caller) -> FileResponse:
     """The finished file of an export; 409 while it is still running or when it failed."""
     found = await call(exports.export_file, actor_id=who.user_id, job_id=job_id, export_dir=get_settings().export_dir)
     return FileResponse(found.path, media_type=found.media_type, filename=found.filename)
+
+
+@router.get('/admin/outbox/{name}', response_class=FileResponse)
+async def outbox_message(name: str, who: Caller) -> FileResponse:
+    """One message of the outbox as an .eml file (admins)."""
+    path = await call(mailings.outbox_file, actor_id=who.user_id, name=name)
+    return FileResponse(path, media_type='message/rfc822', filename=path.name)
+
+
+@unsubscribe_router.post('/unsubscribe')
+async def one_click_unsubscribe(t: str = '') -> dict[str, str]:
+    """RFC 8058 one-click unsubscribe: mail clients POST to the link of the List-Unsubscribe header."""
+    done = await call(preferences.unsubscribe, token=t)
+    return {'detail': f'You will get no more {done.kind_name}.'}

@@ -11,4 +11,5 @@ from services.errors import DomainError
 
 def register_api() -> None:
     app.include_router(files.router)
+    app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)

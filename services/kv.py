@@ -102,6 +102,20 @@ class MemoryStore:
             entry = self._live(key)
             return set(entry.value) if entry is not None and isinstance(entry.value, set) else set()
 
+    def claim(self, key: str, owner: str, ttl: float) -> bool:
+        with self._lock:
+            entry = self._live(key)
+            if entry is not None and entry.value != owner:
+                return False
+            self._data[key] = _Entry(owner, self._expiry(ttl))
+            return True
+
+    def release(self, key: str, owner: str) -> None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is not None and entry.value == owner:
+                del self._data[key]
+
     def items(self, prefixes: tuple[str, ...], *, prefix: str) -> list[tuple[str, Any, float | None]]:
         """Live (key, value, seconds left) whose key, after `prefix`, starts with one of `prefixes`."""
         now = self.clock()
@@ -113,9 +127,30 @@ class MemoryStore:
             ]
 
 
+_CLAIM = """
+local holder = redis.call('get', KEYS[1])
+if holder and holder ~= ARGV[1] then return 0 end
+redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+"""
+_RELEASE = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
 class RedisStore:
     def __init__(self, client: redis.Redis) -> None:
         self.client = client
+        self._claim = client.register_script(_CLAIM)
+        self._release = client.register_script(_RELEASE)
+
+    def claim(self, key: str, owner: str, ttl: float) -> bool:
+        """Take or renew a lease atomically: only while nobody else holds it."""
+        return bool(self._claim(keys=[key], args=[owner, max(1, int(ttl * 1000))]))
+
+    def release(self, key: str, owner: str) -> None:
+        self._release(keys=[key], args=[owner])
 
     def get(self, key: str) -> str | None:
         value = self.client.get(key)
@@ -287,6 +322,14 @@ class KV:
     def delete(self, *keys: str) -> None:
         for key in keys:
             self._write('delete', key)
+
+    def claim(self, key: str, owner: str, ttl: float) -> bool:
+        """A lease on `key` for `owner` (taken or renewed), if nobody else holds it. Without Redis it is
+        this process's alone: every instance then thinks it leads, and what it guards must be idempotent."""
+        return bool(self._write('claim', key, owner, ttl))
+
+    def release(self, key: str, owner: str) -> None:
+        self._write('release', key, owner)
 
 
 def _safe_url(url: str) -> str:

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from email import policy
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
+from pathlib import Path
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +30,7 @@ from models.db import session_scope, utcnow
 from services import charts, reports
 from services.auth import load_actor, require_role
 from services.config import Settings, get_settings
+from services.errors import Invalid, NotFound
 from services.mail import (
     InlineImage,
     Mailer,
@@ -412,3 +417,53 @@ def last_failure(session: Session, *, kind: str, period: str) -> dt.datetime | N
             JobRun.kind == kind, JobRun.period == period, JobRun.status == 'failed', JobRun.dry_run.is_(False)
         )
     )
+
+
+def run_now(
+    session: Session, *, actor_id: int, kind: str, dry_run: bool, month: str | None = None
+) -> Callable[[], RunResult]:
+    """An admin's 'run it now': checked here, run by the caller outside this transaction (it owns its own)."""
+    require_role(load_actor(session, actor_id), 'admin', action='run the mail jobs')
+    if kind == 'reminder':
+        return lambda: send_reminders(dry_run=dry_run, trigger='admin')
+    if kind == 'report':
+        if month is not None:
+            try:
+                reports.parse_month(month)
+            except ValueError as error:
+                raise Invalid({'month': str(error)}) from error
+        return lambda: send_monthly_reports(month=month, dry_run=dry_run, trigger='admin')
+    raise Invalid({'kind': 'Choose the reminders or the reports.'})
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    name: str
+    to: str
+    subject: str
+    written_at: dt.datetime
+
+
+_OUTBOX_NAME = re.compile(r'^\d{8}-\d{6}-[0-9a-f]{8}\.eml$')
+
+
+def outbox(session: Session, *, actor_id: int, limit: int = 50) -> list[OutboxItem]:
+    """The newest messages written to the outbox (no SMTP server configured), for admins."""
+    require_role(load_actor(session, actor_id), 'admin', action='read the outbox')
+    folder = get_settings().outbox_dir
+    names = sorted((p.name for p in folder.glob('*.eml') if _OUTBOX_NAME.match(p.name)), reverse=True)[:limit]
+    items = []
+    for name in names:
+        with (folder / name).open('rb') as handle:
+            headers = BytesHeaderParser(policy=policy.default).parse(handle)
+        written = dt.datetime.strptime(name[:15], '%Y%m%d-%H%M%S').replace(tzinfo=dt.UTC)
+        items.append(OutboxItem(name, str(headers['To'] or ''), str(headers['Subject'] or ''), written))
+    return items
+
+
+def outbox_file(session: Session, *, actor_id: int, name: object) -> Path:
+    require_role(load_actor(session, actor_id), 'admin', action='read the outbox')
+    path = get_settings().outbox_dir / str(name)
+    if not isinstance(name, str) or not _OUTBOX_NAME.match(name) or not path.is_file():
+        raise NotFound('No such message in the outbox.')
+    return path

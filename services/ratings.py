@@ -43,6 +43,5 @@ def rate_show(session: Session, *, user_id: int, show_id: object, score: object,
 def my_ratings(session: Session, *, user_id: int) -> dict[int, int]:
     """The person's scores by show id."""
     load_actor(session, user_id)
-    return dict(
-        session.execute(select(ShowRating.show_id, ShowRating.score).where(ShowRating.user_id == user_id)).tuples()
-    )
+    rows = session.execute(select(ShowRating.show_id, ShowRating.score).where(ShowRating.user_id == user_id))
+    return {show_id: score for show_id, score in rows}

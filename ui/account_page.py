@@ -8,11 +8,11 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
-from services import auth, sessions
+from services import auth, preferences, sessions
 from services.errors import DomainError
 from services.formats import when
-from services.sessions import session_id
-from ui.common import call, login_redirect, principal, show_errors
+from services.sessions import Principal, session_id
+from ui.common import call, login_redirect, notify_error, principal, show_errors
 from ui.layout import frame
 
 
@@ -59,6 +59,8 @@ async def account_page(request: Request) -> RedirectResponse | None:
 
                 ui.button('Change password', on_click=change).props('unelevated no-caps').mark('change-password')
 
+            await _email_card(who)
+
             with ui.card().classes('grow basis-80 p-4 gap-2'):
                 ui.label('Where you are logged in').classes('text-lg font-bold')
 
@@ -92,3 +94,32 @@ async def account_page(request: Request) -> RedirectResponse | None:
 
                 await devices()
     return None
+
+
+async def _email_card(who: Principal) -> None:
+    """Which emails to get; a switch saves at once."""
+    chosen = await call(preferences.mail_preferences, user_id=who.user_id)
+    with ui.card().classes('grow basis-80 p-4 gap-2').mark('email-card'):
+        ui.label('Emails').classes('text-lg font-bold')
+        reminders = ui.switch('Daily reminder of shows for me', value=chosen.reminders).mark('wants-reminders')
+        ui.label('Only on days after you booked nothing for a day.').classes('text-xs text-gray-600 -mt-2 ml-10')
+        reports = ui.switch('Monthly report', value=chosen.reports).mark('wants-reports')
+        ui.label('Your bookings of the month' + (' and how your theatres did' if who.role != 'user' else '')).classes(
+            'text-xs text-gray-600 -mt-2 ml-10'
+        )
+
+        async def save() -> None:
+            try:
+                await call(
+                    preferences.set_mail_preferences,
+                    user_id=who.user_id,
+                    reminders=bool(reminders.value),
+                    reports=bool(reports.value),
+                )
+            except DomainError as error:
+                notify_error(error)
+                return
+            ui.notify('Email choices saved.', type='positive')
+
+        reminders.on_value_change(save)
+        reports.on_value_change(save)

@@ -8,7 +8,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
-from services import booking
+from services import booking, ratings
 from services.booking import BookingView
 from services.errors import DomainError
 from services.formats import money, when
@@ -29,6 +29,7 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
         @ui.refreshable
         async def listing() -> None:
             mine = await call(booking.my_bookings, user_id=who.user_id)
+            scores = await call(ratings.my_ratings, user_id=who.user_id) if mine.past else {}
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
             if not mine.upcoming:
                 empty_state(
@@ -45,6 +46,16 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
                 with ui.column().classes('w-full gap-3').mark('past'):
                     for item in mine.past:
                         _booking_row(item, None)
+                        if item.status == 'confirmed':
+                            _rating_row(item, scores.get(item.show_id), rate)
+
+        async def rate(item: BookingView, score: float | None) -> None:
+            try:
+                await call(ratings.rate_show, user_id=who.user_id, show_id=item.show_id, score=int(score or 0))
+            except DomainError as error:
+                notify_error(error)
+                return
+            ui.notify(f'Thanks: you rated {item.show_name} {int(score or 0)} of 5.', type='positive')
 
         async def cancel(item: BookingView) -> None:
             with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('cancel-dialog'):
@@ -92,3 +103,14 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                     ui.button('Cancel', on_click=lambda: on_cancel(item)).props('outline no-caps color=negative').mark(
                         'cancel'
                     )
+
+
+def _rating_row(
+    item: BookingView, score: int | None, on_rate: Callable[[BookingView, float | None], Awaitable[None]]
+) -> None:
+    """Stars under a past booking: how was it? One rating a show; changing it replaces the old one."""
+    with ui.row().classes('items-center gap-2 -mt-2 ml-4').mark(f'rate-{item.id}'):
+        ui.label('Your rating' if score else 'How was it?').classes('text-sm text-gray-600')
+        stars = ui.rating(value=score, max=5, size='sm', color='amber-8', on_change=lambda e: on_rate(item, e.value))
+        stars.props['aria-label'] = f'Rate {item.show_name}'  # a value, never parsed: names may hold quotes
+        stars.mark('rating-stars')

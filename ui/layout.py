@@ -21,6 +21,7 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
             items.append(('Summary', '/summary', 'insights'))
         if who.role == 'admin':
             items.append(('Users', '/admin/users', 'group'))
+            items.append(('Mail', '/admin/mail', 'mail'))
         items.append(('Exports', '/exports', 'download'))
         items.append(('Account', '/account', 'account_circle'))
     return items

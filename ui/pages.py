@@ -10,6 +10,7 @@ from ui.auth_pages import login_page, logout_page, signup_page
 from ui.bookings_page import bookings_page
 from ui.exports_page import exports_page
 from ui.home import home_page
+from ui.mail_pages import mail_admin_page, unsubscribe_page
 from ui.manage_page import manage_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
@@ -26,6 +27,8 @@ ROUTES = {
     '/exports': exports_page,
     '/account': account_page,
     '/admin/users': users_page,
+    '/admin/mail': mail_admin_page,
+    '/unsubscribe': unsubscribe_page,
 }
 
 

@@ -17,6 +17,7 @@ def app_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'Asia/Kolkata')
     monkeypatch.delenv('TICKETSHOW_DATABASE_URL', raising=False)
     monkeypatch.setenv('TICKETSHOW_REDIS_URL', '')  # in-process store: each test starts clean
+    monkeypatch.setenv('TICKETSHOW_SCHEDULER', 'off')  # no mail job fires in the middle of a page test
     get_settings.cache_clear()
 
 

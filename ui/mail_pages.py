@@ -1,0 +1,151 @@
+"""Email pages: unsubscribing from a link (no login), and the admin's view of the mail jobs and the outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import RedirectResponse
+from nicegui import app, run, ui
+
+from services import mailings, preferences
+from services.errors import DomainError
+from services.formats import when
+from ui.common import call, login_redirect, notify_error, principal
+from ui.layout import empty_state, frame, not_allowed
+
+KIND_LABELS = {'reminder': 'Daily reminder', 'report': 'Monthly reports'}
+STATUS_COLORS = {'running': 'primary', 'done': 'positive', 'failed': 'negative'}
+
+
+async def unsubscribe_page(t: str = '') -> None:
+    """One click in an email ends that kind of email at once; the page offers to undo it."""
+    who = await principal()
+    with frame('Emails', who), ui.card().classes('w-full max-w-lg mx-auto p-8 gap-3 items-center text-center'):
+        try:
+            done = await call(preferences.unsubscribe, token=t)
+        except DomainError as error:
+            ui.icon('link_off', size='48px', color='negative')
+            ui.label(error.message).classes('text-lg').mark('unsubscribe-result')
+            return
+        ui.icon('unsubscribe', size='48px', color='primary')
+        ui.label(f'You will get no more {done.kind_name}.').classes('text-xl font-bold').mark('unsubscribe-result')
+        ui.label(f'This applies to {done.email} from now on.').classes('text-gray-600')
+
+        async def undo() -> None:
+            again = await call(preferences.unsubscribe, token=t, subscribe=True)
+            ui.notify(f'You will get {again.kind_name} again.', type='positive')
+            undo_button.disable()
+
+        undo_button = ui.button('Undo: keep getting them', on_click=undo).props('outline no-caps').mark('resubscribe')
+        ui.link('Choose all your emails on your account page', '/account').classes('text-sm')
+
+
+async def mail_admin_page(request: Request) -> RedirectResponse | None:
+    who = await principal()
+    if who is None:
+        return login_redirect(request)
+    with frame('Mail', who):
+        if who.role != 'admin':
+            not_allowed('Only admins can see the mail jobs.')
+            return None
+        ui.label('Mail jobs').classes('text-3xl font-bold')
+        scheduler = getattr(app.state, 'mail_scheduler', None)
+        with ui.row().classes('w-full gap-3'):
+            for kind, label in KIND_LABELS.items():
+                with ui.card().classes('grow basis-72 p-4 gap-2').mark(f'job-{kind}'):
+                    ui.label(label).classes('text-lg font-bold')
+                    upcoming = scheduler.next_runs().get(kind) if scheduler is not None else None
+                    ui.label(
+                        f'Next run: {when(upcoming)}' if upcoming else 'The scheduler is off in this instance.'
+                    ).classes('text-sm text-gray-600')
+                    with ui.row().classes('gap-2'):
+                        ui.button('Dry run', on_click=lambda k=kind: start(k, True)).props('outline no-caps').mark(
+                            f'dry-{kind}'
+                        )
+                        ui.button('Send now', on_click=lambda k=kind: start(k, False)).props('unelevated no-caps').mark(
+                            f'send-{kind}'
+                        )
+
+        async def start(kind: str, dry_run: bool) -> None:
+            try:
+                job = await call(mailings.run_now, actor_id=who.user_id, kind=kind, dry_run=dry_run)
+            except DomainError as error:
+                notify_error(error)
+                return
+            ui.notify(f'{KIND_LABELS[kind]}: {"dry run" if dry_run else "run"} started…', type='info')
+            result = await run.io_bound(job)
+            ui.notify(result.describe(), type='positive' if result.status == 'done' else 'negative', multi_line=True)
+            runs.refresh()
+            outbox.refresh()
+
+        ui.label('Last runs').classes('text-xl font-bold mt-2')
+
+        @ui.refreshable
+        async def runs() -> None:
+            items = await call(mailings.recent_runs, actor_id=who.user_id)
+            if not items:
+                empty_state(
+                    'schedule_send', 'No runs yet', 'Runs appear here once the scheduler or an admin starts one.'
+                )
+                return
+            rows: list[dict[str, Any]] = [
+                {
+                    'id': r.id,
+                    'when': when(r.started_at),
+                    'job': KIND_LABELS[r.kind] + (' (dry run)' if r.dry_run else ''),
+                    'period': r.period,
+                    'trigger': r.trigger,
+                    'status': r.status,
+                    'sent': r.sent,
+                    'failed': r.failed,
+                    'skipped': r.skipped,
+                    'error': r.error or '',
+                }
+                for r in items
+            ]
+            columns = [
+                {'name': n, 'label': label, 'field': n, 'align': 'left'}
+                for n, label in [
+                    ('when', 'Started'),
+                    ('job', 'Job'),
+                    ('period', 'Period'),
+                    ('trigger', 'By'),
+                    ('status', 'Status'),
+                    ('sent', 'Sent'),
+                    ('failed', 'Failed'),
+                    ('skipped', 'Skipped'),
+                    ('error', 'Error'),
+                ]
+            ]
+            ui.table(rows=rows, columns=columns, row_key='id').props('flat bordered dense wrap-cells').classes(
+                'w-full'
+            ).mark('runs')
+
+        await runs()
+        ui.label('Outbox').classes('text-xl font-bold mt-2')
+        ui.label('With no SMTP server configured, every email is written here as a file a mail client opens.').classes(
+            'text-sm text-gray-600'
+        )
+
+        @ui.refreshable
+        async def outbox() -> None:
+            items = await call(mailings.outbox, actor_id=who.user_id)
+            if not items:
+                empty_state('inbox', 'The outbox is empty', 'Emails appear here when SMTP is not configured.')
+                return
+            with ui.column().classes('w-full gap-1').mark('outbox'):
+                for item in items:
+                    with ui.row().classes('w-full items-center justify-between border-b border-gray-200 py-1 no-wrap'):
+                        with ui.column().classes('gap-0 min-w-0'):
+                            ui.label(item.subject).classes('font-medium truncate')
+                            ui.label(f'to {item.to} · {when(item.written_at)}').classes(
+                                'text-sm text-gray-600 truncate'
+                            )
+                        ui.button(
+                            icon='download',
+                            on_click=lambda n=item.name: ui.download.from_url(f'/api/v1/admin/outbox/{n}'),
+                        ).props('flat round aria-label="Download"')
+
+        await outbox()
+    return None
