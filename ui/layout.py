@@ -22,9 +22,16 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
         if who.role == 'admin':
             items.append(('Users', '/admin/users', 'group'))
             items.append(('Mail', '/admin/mail', 'mail'))
-        items.append(('Exports', '/exports', 'download'))
-        items.append(('Account', '/account', 'account_circle'))
     return items
+
+
+def _account_items(who: Principal) -> list[tuple[str, str, str]]:
+    """What sits behind the person's name: their own things, and the way out."""
+    return [
+        ('Account', '/account', 'account_circle'),
+        ('My exports', '/exports', 'download'),
+        ('Log out', '/logout', 'logout'),
+    ]
 
 
 @contextmanager
@@ -37,12 +44,12 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         with ui.link(target='/').classes('text-white no-underline flex items-center gap-2'):
             ui.icon('local_activity', size='28px')
             ui.label('TicketShow').classes('text-xl font-bold tracking-tight')
-        with ui.row().classes('items-center gap-1 gt-xs'):
+        with ui.row().classes('items-center gap-0 gt-sm no-wrap'):
             for label, target, icon in _nav_items(who):
                 ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)).props(
-                    'flat no-caps color=white'
+                    'flat no-caps color=white padding="sm md"'
                 )
-        with ui.row().classes('items-center gap-1'):
+        with ui.row().classes('items-center gap-1 no-wrap'):
 
             def toggle_dark() -> None:
                 dark.value = not dark.value
@@ -55,21 +62,24 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
                     'unelevated no-caps color=accent'
                 )
             else:
-                ui.label(who.name).classes('text-white gt-xs').mark('header-name')
-                ui.button(icon='logout', on_click=lambda: ui.navigate.to('/logout')).props(
-                    'flat round color=white aria-label="Log out"'
-                ).tooltip('Log out')
-            with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-sm'):
+                with ui.button(icon='account_circle').props('flat no-caps color=white aria-label="Your account"'):
+                    ui.label(who.name).classes('gt-xs ml-2 max-w-[12rem] truncate').mark('header-name')
+                    with ui.menu():
+                        _menu_items(_account_items(who))
+            with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-md'):
                 with ui.menu():
-                    for label, target, icon in _nav_items(who):
-                        with ui.menu_item(on_click=lambda t=target: ui.navigate.to(t)):
-                            with ui.row().classes('items-center gap-2'):
-                                ui.icon(icon)
-                                ui.label(label)
+                    _menu_items(_nav_items(who))
     with ui.column().classes('w-full max-w-6xl mx-auto px-3 sm:px-6 py-4 gap-4') as content:
         yield content
     with ui.row().classes('w-full justify-center py-6 text-gray-500'):
         ui.label('TicketShow · book shows, run theatres').classes('text-xs')
+
+
+def _menu_items(items: list[tuple[str, str, str]]) -> None:
+    for label, target, icon in items:
+        with ui.menu_item(on_click=lambda t=target: ui.navigate.to(t)), ui.row().classes('items-center gap-2'):
+            ui.icon(icon)
+            ui.label(label)
 
 
 def not_allowed(message: str) -> None:
