@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing bench-exports
+.PHONY: run test lint serve clean bench-listing bench-exports bench-mail
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,6 @@ bench-listing: $(STAMP)
 
 bench-exports: $(STAMP)
 	$(BIN)/python -m bench.exports $(BENCH_ARGS)
+
+bench-mail: $(STAMP)
+	$(BIN)/python -m bench.mail $(BENCH_ARGS)

@@ -309,6 +309,12 @@ def _settled(kind: str, period: str, user_ids: list[int], max_attempts: int) -> 
 
 def _claim(user_id: int, kind: str, period: str, max_attempts: int) -> bool:
     """Take the right to send this one message: a new claim, or another try of a failure. Only one taker wins."""
+    try:
+        with session_scope() as session:
+            session.add(MailDelivery(user_id=user_id, kind=kind, period=period, status='claimed', attempts=1))
+        return True
+    except IntegrityError:
+        pass  # claimed before: only a failure with tries left may be taken again
     with session_scope() as session:
         retried = session.execute(
             update(MailDelivery)
@@ -323,14 +329,7 @@ def _claim(user_id: int, kind: str, period: str, max_attempts: int) -> bool:
             .returning(MailDelivery.id)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
-    if retried is not None:
-        return True
-    try:
-        with session_scope() as session:
-            session.add(MailDelivery(user_id=user_id, kind=kind, period=period, status='claimed', attempts=1))
-    except IntegrityError:
-        return False
-    return True
+    return retried is not None
 
 
 def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
