@@ -6,18 +6,23 @@ Where it cannot be reached its tests are skipped with the reason, except with CI
 
 from __future__ import annotations
 
+import email
 import os
 import shutil
 import socket
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from email import policy
+from email.message import EmailMessage
 
 import pytest
 import redis
+from aiosmtpd.controller import Controller
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -190,3 +195,106 @@ def own_redis() -> Iterator[OwnRedis]:
     server.start()
     yield server
     server.stop()
+
+
+# --- a real SMTP server (aiosmtpd) for the mail tests ----------------------------------------------------
+
+
+@dataclass
+class Received:
+    """One message the SMTP server accepted: its envelope recipients and the parsed message."""
+
+    rcpt_tos: tuple[str, ...]
+    message: EmailMessage
+    peer: tuple[str, int]  # the client's address: one connection, one peer
+
+    @property
+    def to(self) -> str:
+        return self.rcpt_tos[0]
+
+
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1 and a free port: records what it accepts, refuses chosen recipients with
+    '550 5.1.1 no such user', can die after accepting N messages, and can be started again on the same port."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.received: list[Received] = []
+        self.refused: list[str] = []  # every RCPT it refused, in order
+        self.refuse: set[str] = set()
+        self.die_after: int | None = None
+        self._controller: Controller | None = None
+        self._stopping: threading.Thread | None = None
+        self._dying = False
+        self._lock = threading.Lock()
+
+    @property
+    def recipients(self) -> list[str]:
+        return [r.to for r in self.received]
+
+    def start(self) -> None:
+        if self._stopping is not None:
+            self._stopping.join(timeout=30)
+            self._stopping = None
+        self._dying = False
+        self._controller = Controller(self, hostname='127.0.0.1', port=self.port, ready_timeout=10)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._stopping is not None:
+            self._stopping.join(timeout=30)
+            self._stopping = None
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def _die(self) -> None:
+        """Stopped from another thread: the server's own loop cannot wait for itself to end."""
+        if self._stopping is None:
+            controller, self._controller = self._controller, None
+            if controller is not None:
+                self._stopping = threading.Thread(target=controller.stop, daemon=True)
+                self._stopping.start()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self._dying:  # what a server going down says to the next message; then the port closes
+            self._die()
+            return '421 4.3.2 Service shutting down'
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return '250 OK'
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() in self.refuse:
+            self.refused.append(address)
+            return '550 5.1.1 no such user'
+        envelope.rcpt_tos.append(address)
+        return '250 OK'
+
+    async def handle_DATA(self, server, session, envelope):
+        message = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self._lock:
+            self.received.append(Received(tuple(envelope.rcpt_tos), message, tuple(session.peer)))
+            if self.die_after is not None and len(self.received) >= self.die_after:
+                self._dying, self.die_after = True, None  # once: started again, the server stays up
+        return '250 Message accepted for delivery'
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(monkeypatch) -> Iterator[SmtpServer]:
+    """A running SMTP server; the app's settings point at it (plain SMTP, no login)."""
+    server = SmtpServer(free_port())
+    server.start()
+    monkeypatch.setenv('TICKETSHOW_SMTP_HOST', '127.0.0.1')
+    monkeypatch.setenv('TICKETSHOW_SMTP_PORT', str(server.port))
+    monkeypatch.setenv('TICKETSHOW_SMTP_TLS', 'none')
+    get_settings.cache_clear()
+    yield server
+    server.stop()
+    get_settings.cache_clear()

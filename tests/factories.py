@@ -20,6 +20,9 @@ def make_user(
     name: str | None = None,
     password: str = PASSWORD,
     email: str | None = None,
+    is_active: bool = True,
+    wants_reminders: bool = True,
+    wants_reports: bool = True,
 ) -> User:
     number = next(_counter)
     username = username or f'{role}{number}'
@@ -30,6 +33,9 @@ def make_user(
             email=email or f'{username}@example.com',
             password_hash=hash_password(password),
             role=role,
+            is_active=is_active,
+            wants_reminders=wants_reminders,
+            wants_reports=wants_reports,
         )
         session.add(user)
     return user
@@ -52,7 +58,9 @@ def make_show(
     rating: float = 4.0,
     tags: tuple[str, ...] = (),
     tickets_sold: int = 0,
+    starts_at: dt.datetime | None = None,
 ) -> Show:
+    """A show starting `starts_in` from now, or at `starts_at` when given (for tests on a fixed clock)."""
     with session_scope() as session:
         show = Show(
             theatre_id=theatre.id,
@@ -61,7 +69,7 @@ def make_show(
             price_cents=price_cents,
             num_tickets=num_tickets,
             tickets_sold=tickets_sold,
-            starts_at=utcnow() + starts_in,
+            starts_at=starts_at or utcnow() + starts_in,
             tag_rows=[ShowTag(tag=t) for t in tags],
         )
         session.add(show)
