@@ -1,15 +1,69 @@
-"""Mount every API router and map domain errors to status codes: main.py calls `register_api()` once."""
+"""Mount the API: its routers, its error answers (JSON, never a page), and its request size limit."""
 
 from __future__ import annotations
 
+from fastapi import Request
+from fastapi.responses import JSONResponse
 from nicegui import app
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import files
+from api import files, v1
 from api.deps import domain_error_response
 from services.errors import DomainError
 
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BodyLimit:
+    """Requests to /api and /unsubscribe carry at most 64 KiB; a larger one is answered 413 unread."""
+
+    def __init__(self, inner: ASGIApp) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] != 'http' or not scope['path'].startswith(('/api/', '/unsubscribe')):
+            await self.inner(scope, receive, send)
+            return
+        length = dict(scope['headers']).get(b'content-length')
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            await _too_large(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message['type'] == 'http.request':
+                seen += len(message.get('body', b''))
+                if seen > MAX_BODY_BYTES:
+                    raise _TooLarge
+            return message
+
+        try:
+            await self.inner(scope, limited, send)
+        except _TooLarge:
+            await _too_large(send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _too_large(send: Send) -> None:
+    response = JSONResponse({'detail': f'The request body is larger than {MAX_BODY_BYTES // 1024} KiB.'}, 413)
+    await send({'type': 'http.response.start', 'status': 413, 'headers': response.raw_headers})
+    await send({'type': 'http.response.body', 'body': response.body})
+
 
 def register_api() -> None:
+    app.include_router(v1.router)
     app.include_router(files.router)
     app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)
+
+    @app.api_route('/api/{rest:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
+    async def no_such_endpoint(request: Request, rest: str) -> JSONResponse:
+        """Unknown API paths answer JSON, not the app's HTML error page."""
+        return JSONResponse({'detail': f'No such endpoint: {request.method} /api/{rest}'}, status_code=404)
+
+    app.add_middleware(BodyLimit)

@@ -12,7 +12,7 @@ from models import Booking, Show
 from models.db import get_by_id, utcnow
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
-from services.errors import Conflict, NotFound
+from services.errors import Conflict, Invalid, NotFound
 from services.validation import Checker
 
 MAX_TICKETS_PER_BOOKING = 10
@@ -159,4 +159,22 @@ def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = Non
     )
 
 
-__all__ = ['BookingView', 'MyBookings', 'book', 'cancel_booking', 'my_bookings']
+
+
+def booking_history(session: Session, *, user_id: int, limit: int = 50, offset: int = 0) -> list[BookingView]:
+    """A person's bookings, newest first, a page at a time."""
+    load_actor(session, user_id)
+    if not 1 <= limit <= 100 or offset < 0:
+        raise Invalid({'limit': 'limit must be 1–100 and offset not negative.'})
+    rows = session.scalars(
+        select(Booking)
+        .where(Booking.user_id == user_id)
+        .options(joinedload(Booking.show).joinedload(Show.theatre))
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return [BookingView.of(b) for b in rows]
+
+
+__all__ = ['BookingView', 'MyBookings', 'book', 'booking_history', 'cancel_booking', 'my_bookings']

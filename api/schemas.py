@@ -1,0 +1,233 @@
+"""The JSON shapes of ../shared/API.md: request bodies checked for type and size here, meaning in services/."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+from services.booking import BookingView
+from services.exports import ExportView
+from services.shows import ShowView
+from services.summary import TheatreSummary
+from services.theatres import TheatreView
+
+MAX_INT = 2**31 - 1
+Text = Annotated[StrictStr, Field(max_length=200)]
+Number = StrictInt | StrictFloat
+
+
+class Body(BaseModel):
+    """Every request body: a JSON object with exactly the documented fields."""
+
+    model_config = ConfigDict(extra='forbid')
+
+
+class SignupIn(Body):
+    username: Annotated[StrictStr, Field(max_length=64)]
+    name: Text
+    email: Annotated[StrictStr, Field(max_length=254)]
+    password: Annotated[StrictStr, Field(max_length=128)]
+    role: Literal['user', 'manager'] = 'user'
+
+
+class LoginIn(Body):
+    username: Annotated[StrictStr, Field(max_length=64)]
+    password: Annotated[StrictStr, Field(max_length=200)]
+
+
+class TheatreIn(Body):
+    name: Text
+    place: Text
+    capacity: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+
+
+class ShowIn(Body):
+    name: Text
+    rating: Annotated[Number, Field(ge=-1e9, le=1e9)]
+    tags: Annotated[list[Annotated[StrictStr, Field(max_length=100)]], Field(max_length=50)] = []
+    ticket_price: Annotated[Number, Field(ge=-1e12, le=1e12)]
+    num_tickets: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+    starts_at: dt.datetime = Field(description='ISO 8601; without an offset it is read in the app time zone')
+
+
+class BookingIn(Body):
+    tickets: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+
+
+class RatingIn(Body):
+    score: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+
+
+class UserOut(BaseModel):
+    id: int
+    username: str
+    name: str
+    email: str
+    role: str
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: Literal['bearer'] = 'bearer'  # noqa: S105 - the scheme's name, not a secret
+    expires_in: int = Field(description='seconds of inactivity after which the token stops working')
+
+
+class TheatreOut(BaseModel):
+    id: int
+    name: str
+    place: str
+    capacity: int
+    owner_id: int
+    trend: str
+
+    @classmethod
+    def of(cls, theatre: TheatreView) -> TheatreOut:
+        return cls(
+            id=theatre.id,
+            name=theatre.name,
+            place=theatre.place,
+            capacity=theatre.capacity,
+            owner_id=theatre.owner_id,
+            trend=f'/api/v1/theatres/{theatre.id}/trend.png',
+        )
+
+
+class ShowOut(BaseModel):
+    id: int
+    theatre_id: int
+    theatre_name: str
+    place: str
+    name: str
+    rating: float
+    tags: list[str]
+    ticket_price: float
+    num_tickets: int
+    tickets_sold: int
+    tickets_left: int
+    starts_at: dt.datetime
+
+    @classmethod
+    def of(cls, show: ShowView) -> ShowOut:
+        return cls(
+            id=show.id,
+            theatre_id=show.theatre_id,
+            theatre_name=show.theatre_name,
+            place=show.place,
+            name=show.name,
+            rating=show.rating,
+            tags=show.tags,
+            ticket_price=show.price_cents / 100,
+            num_tickets=show.num_tickets,
+            tickets_sold=show.tickets_sold,
+            tickets_left=show.tickets_left,
+            starts_at=show.starts_at,
+        )
+
+
+class ShowPageOut(BaseModel):
+    items: list[ShowOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class DashboardOut(BaseModel):
+    theatre: TheatreOut
+    shows: list[ShowOut]
+
+
+class BookingOut(BaseModel):
+    id: int
+    show_id: int
+    show_name: str
+    theatre_name: str
+    starts_at: dt.datetime
+    booked_tickets: int
+    price: float
+    total: float
+    status: Literal['confirmed', 'cancelled']
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, booking: BookingView) -> BookingOut:
+        return cls(
+            id=booking.id,
+            show_id=booking.show_id,
+            show_name=booking.show_name,
+            theatre_name=booking.theatre_name,
+            starts_at=booking.starts_at,
+            booked_tickets=booking.booked_tickets,
+            price=booking.price_cents / 100,
+            total=booking.total_cents / 100,
+            status=booking.status,  # type: ignore[arg-type]
+            created_at=booking.created_at,
+        )
+
+
+class RatingOut(BaseModel):
+    show_id: int
+    score: int
+
+
+class SummaryOut(BaseModel):
+    theatre_id: int
+    name: str
+    place: str
+    shows: int
+    tickets_sold: int
+    capacity: int = Field(description="the theatre's seats")
+    tickets_offered: int = Field(description="all its shows' tickets")
+    occupancy: float = Field(ge=0, le=1, description='tickets sold over tickets offered')
+    revenue: float
+    recent_bookings: int = Field(description='confirmed bookings of the last 30 days')
+    trend: str
+
+    @classmethod
+    def of(cls, theatre: TheatreSummary) -> SummaryOut:
+        return cls(
+            theatre_id=theatre.theatre_id,
+            name=theatre.name,
+            place=theatre.place,
+            shows=theatre.shows,
+            tickets_sold=theatre.tickets_sold,
+            capacity=theatre.capacity,
+            tickets_offered=theatre.tickets_offered,
+            occupancy=theatre.occupancy,
+            revenue=theatre.revenue_cents / 100,
+            recent_bookings=theatre.recent_bookings,
+            trend=f'/api/v1/theatres/{theatre.theatre_id}/trend.png',
+        )
+
+
+class ExportOut(BaseModel):
+    job_id: str
+    status: Literal['pending', 'running', 'done', 'failed']
+    download_url: str | None
+    kind: str
+    format: str
+    title: str
+    progress: int = Field(ge=0, le=100)
+    rows: int
+    error: str | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, job: ExportView) -> ExportOut:
+        return cls(
+            job_id=job.id,
+            status=job.status,  # type: ignore[arg-type]
+            download_url=f'/api/v1/exports/{job.id}/file' if job.status == 'done' else None,
+            kind=job.kind,
+            format=job.format,
+            title=job.title,
+            progress=job.progress,
+            rows=job.rows,
+            error=job.error,
+            created_at=job.created_at,
+        )
+
+
+class Message(BaseModel):
+    detail: str

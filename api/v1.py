@@ -1,0 +1,260 @@
+"""The JSON routes of ../shared/API.md. Each one reads its input, calls one service, and shapes the answer."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from api.deps import bearer_token, call, caller
+from api.schemas import (
+    BookingIn,
+    BookingOut,
+    DashboardOut,
+    ExportOut,
+    LoginIn,
+    Message,
+    RatingIn,
+    RatingOut,
+    ShowIn,
+    ShowOut,
+    ShowPageOut,
+    SignupIn,
+    SummaryOut,
+    TheatreIn,
+    TheatreOut,
+    TokenOut,
+    UserOut,
+)
+from services import auth, booking, exports, ratings, search, sessions, shows, summary, theatres
+from services.config import get_settings
+from services.sessions import Principal, describe_device
+
+router = APIRouter(prefix='/api/v1')
+Caller = Annotated[Principal, Depends(caller)]
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {'model': Message, 'description': text}
+    for code, text in {
+        401: 'no, unknown, expired or revoked token',
+        403: 'logged in but not allowed',
+        404: 'no such thing (or one the caller may not know of)',
+        409: 'the current state refuses it',
+        422: 'invalid input',
+    }.items()
+}
+Format = Annotated[Literal['csv', 'xlsx'], Query(description='csv (default) or xlsx')]
+
+
+def _user(user: Any) -> UserOut:
+    return UserOut(id=user.id, username=user.username, name=user.name, email=user.email, role=user.role)
+
+
+def _aware(moment: dt.datetime | None) -> dt.datetime | None:
+    """A time without an offset is read in the app's time zone (API.md)."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=get_settings().tz)
+
+
+# --- accounts -------------------------------------------------------------------------------------------
+
+
+@router.post('/auth/signup', status_code=201, response_model=UserOut, responses=ERRORS, tags=['accounts'])
+async def signup(body: SignupIn) -> UserOut:
+    return await call(lambda s, **kw: _user(auth.signup(s, **kw)), **body.model_dump())
+
+
+@router.post(
+    '/auth/login',
+    response_model=TokenOut,
+    responses={**ERRORS, 429: {'model': Message, 'description': 'too many failed logins; see Retry-After'}},
+    tags=['accounts'],
+)
+async def login(body: LoginIn, request: Request) -> TokenOut:
+    client = request.client.host if request.client else ''
+    device = describe_device(request.headers.get('user-agent'))
+
+    def open_session(session: Any) -> str:
+        _user_row, token = auth.log_in(
+            session, username=body.username, password=body.password, client=client, device=device
+        )
+        return token
+
+    token = await call(open_session)
+    return TokenOut(access_token=token, expires_in=int(sessions.store().idle_seconds))
+
+
+@router.post('/auth/logout', status_code=204, responses=ERRORS, tags=['accounts'])
+async def logout(request: Request, who: Caller) -> Response:
+    sessions.store().revoke(bearer_token(request))
+    return Response(status_code=204)
+
+
+@router.get('/me', response_model=UserOut, responses=ERRORS, tags=['accounts'])
+async def me(who: Caller) -> UserOut:
+    return await call(lambda s: _user(auth.load_actor(s, who.user_id)))
+
+
+# --- theatres -------------------------------------------------------------------------------------------
+
+
+@router.get('/theatres', response_model=list[TheatreOut], responses=ERRORS, tags=['theatres'])
+async def list_theatres(who: Caller) -> list[TheatreOut]:
+    return [TheatreOut.of(t) for t in await call(theatres.list_theatres, actor_id=who.user_id)]
+
+
+@router.post('/theatres', status_code=201, response_model=TheatreOut, responses=ERRORS, tags=['theatres'])
+async def create_theatre(body: TheatreIn, who: Caller) -> TheatreOut:
+    return TheatreOut.of(await call(theatres.create_theatre, actor_id=who.user_id, **body.model_dump()))
+
+
+@router.get('/theatres/{theatre_id}', response_model=TheatreOut, responses=ERRORS, tags=['theatres'])
+async def get_theatre(theatre_id: int, who: Caller) -> TheatreOut:
+    return TheatreOut.of(await call(theatres.get_theatre, actor_id=who.user_id, theatre_id=theatre_id))
+
+
+@router.put('/theatres/{theatre_id}', response_model=TheatreOut, responses=ERRORS, tags=['theatres'])
+async def update_theatre(theatre_id: int, body: TheatreIn, who: Caller) -> TheatreOut:
+    return TheatreOut.of(
+        await call(theatres.update_theatre, actor_id=who.user_id, theatre_id=theatre_id, **body.model_dump())
+    )
+
+
+@router.delete('/theatres/{theatre_id}', status_code=204, responses=ERRORS, tags=['theatres'])
+async def delete_theatre(theatre_id: int, who: Caller) -> Response:
+    await call(theatres.delete_theatre, actor_id=who.user_id, theatre_id=theatre_id)
+    return Response(status_code=204)
+
+
+@router.get('/dashboard', response_model=list[DashboardOut], responses=ERRORS, tags=['theatres'])
+async def dashboard(who: Caller) -> list[DashboardOut]:
+    entries = await call(theatres.dashboard, actor_id=who.user_id)
+    return [DashboardOut(theatre=TheatreOut.of(e.theatre), shows=[ShowOut.of(s) for s in e.shows]) for e in entries]
+
+
+# --- shows ----------------------------------------------------------------------------------------------
+
+
+@router.get('/shows', response_model=ShowPageOut, responses=ERRORS, tags=['shows'])
+async def list_shows(
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    place: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=30)] = None,
+    min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
+    starts_after: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> ShowPageOut:
+    """Upcoming shows, soonest first; no token needed."""
+    page = await call(
+        search.search_shows,
+        q=q,
+        place=place,
+        tag=tag,
+        min_rating=min_rating,
+        starts_after=_aware(starts_after),
+        starts_before=_aware(starts_before),
+        limit=limit,
+        offset=offset,
+    )
+    return ShowPageOut(
+        items=[ShowOut.of(s) for s in page.items], total=page.total, limit=page.limit, offset=page.offset
+    )
+
+
+@router.get('/shows/{show_id}', response_model=ShowOut, responses=ERRORS, tags=['shows'])
+async def get_show(show_id: int) -> ShowOut:
+    return ShowOut.of(await call(shows.public_show, show_id=show_id))
+
+
+def _show_fields(body: ShowIn) -> dict[str, Any]:
+    fields = body.model_dump()
+    fields['starts_at'] = _aware(body.starts_at)
+    return fields
+
+
+@router.post('/theatres/{theatre_id}/shows', status_code=201, response_model=ShowOut, responses=ERRORS, tags=['shows'])
+async def create_show(theatre_id: int, body: ShowIn, who: Caller) -> ShowOut:
+    return ShowOut.of(await call(shows.create_show, actor_id=who.user_id, theatre_id=theatre_id, **_show_fields(body)))
+
+
+@router.put('/shows/{show_id}', response_model=ShowOut, responses=ERRORS, tags=['shows'])
+async def update_show(show_id: int, body: ShowIn, who: Caller) -> ShowOut:
+    return ShowOut.of(await call(shows.update_show, actor_id=who.user_id, show_id=show_id, **_show_fields(body)))
+
+
+@router.delete('/shows/{show_id}', status_code=204, responses=ERRORS, tags=['shows'])
+async def delete_show(show_id: int, who: Caller) -> Response:
+    await call(shows.delete_show, actor_id=who.user_id, show_id=show_id)
+    return Response(status_code=204)
+
+
+# --- bookings -------------------------------------------------------------------------------------------
+
+
+@router.post(
+    '/shows/{show_id}/bookings', status_code=201, response_model=BookingOut, responses=ERRORS, tags=['bookings']
+)
+async def book(show_id: int, body: BookingIn, who: Caller) -> BookingOut:
+    return BookingOut.of(await call(booking.book, show_id=show_id, user_id=who.user_id, tickets=body.tickets))
+
+
+@router.get('/bookings', response_model=list[BookingOut], responses=ERRORS, tags=['bookings'])
+async def my_bookings(
+    who: Caller,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[BookingOut]:
+    """One's own bookings, newest first."""
+    items = await call(booking.booking_history, user_id=who.user_id, limit=limit, offset=offset)
+    return [BookingOut.of(b) for b in items]
+
+
+@router.delete('/bookings/{booking_id}', response_model=BookingOut, responses=ERRORS, tags=['bookings'])
+async def cancel(booking_id: int, who: Caller) -> BookingOut:
+    return BookingOut.of(await call(booking.cancel_booking, booking_id=booking_id, user_id=who.user_id))
+
+
+@router.post('/shows/{show_id}/rating', response_model=RatingOut, responses=ERRORS, tags=['bookings'])
+async def rate(show_id: int, body: RatingIn, who: Caller) -> RatingOut:
+    score = await call(ratings.rate_show, user_id=who.user_id, show_id=show_id, score=body.score)
+    return RatingOut(show_id=show_id, score=score)
+
+
+# --- summary and exports --------------------------------------------------------------------------------
+
+
+@router.get('/summary', response_model=list[SummaryOut], responses=ERRORS, tags=['summary'])
+async def get_summary(who: Caller) -> list[SummaryOut]:
+    figures = await call(summary.summary, actor_id=who.user_id)
+    return [SummaryOut.of(t) for t in figures.theatres]
+
+
+async def _export(who: Principal, kind: str, target_id: int | None, fmt: str) -> JSONResponse:
+    job = await call(exports.request_export, actor_id=who.user_id, kind=kind, target_id=target_id, format=fmt)
+    return JSONResponse(ExportOut.of(job).model_dump(mode='json'), status_code=202)
+
+
+@router.post(
+    '/theatres/{theatre_id}/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports']
+)
+async def export_theatre(theatre_id: int, who: Caller, format: Format = 'csv') -> JSONResponse:
+    return await _export(who, 'theatre', theatre_id, format)
+
+
+@router.post('/shows/{show_id}/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports'])
+async def export_show(show_id: int, who: Caller, format: Format = 'csv') -> JSONResponse:
+    return await _export(who, 'show', show_id, format)
+
+
+@router.post('/bookings/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports'])
+async def export_bookings(who: Caller, format: Format = 'csv') -> JSONResponse:
+    return await _export(who, 'bookings', None, format)
+
+
+@router.get('/exports/{job_id}', response_model=ExportOut, responses=ERRORS, tags=['exports'])
+async def get_export(job_id: Annotated[str, Path(max_length=64)], who: Caller) -> ExportOut:
+    return ExportOut.of(await call(exports.get_export, actor_id=who.user_id, job_id=job_id))
