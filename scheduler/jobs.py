@@ -4,8 +4,8 @@ Every instance runs the same scheduler: a tick every `TICK_SECONDS` takes or ren
 (`SET NX` with an expiry, renewed only by its holder); cron triggers fire the daily reminder and the
 monthly reports at the configured local times. Only the lease holder runs a job, and its tick also
 catches up a run that is due but missing (the app was down at the time, the holder died mid-run,
-or the SMTP server was down: retried every `RETRY_AFTER`). If the election fails (no Redis), every
-instance thinks it leads; the deliveries' claims still send each email at most once.
+the SMTP server was down, or refused emails have tries left: retried every `RETRY_AFTER`). If the
+election fails (no Redis), every instance thinks it leads; the deliveries' claims still send each email at most once.
 """
 
 from __future__ import annotations
@@ -54,11 +54,17 @@ class MailScheduler:
         """Called from the app's startup (APScheduler needs the running event loop)."""
         hour, minute = _clock(self.settings.reminder_time)
         self.scheduler.add_job(
-            self.run_if_leader, CronTrigger(hour=hour, minute=minute), args=['reminder'], id='reminder'
+            self.run_if_leader,
+            CronTrigger(hour=hour, minute=minute, timezone=self.settings.tz),
+            args=['reminder'],
+            id='reminder',
         )
         hour, minute = _clock(self.settings.report_time)
         self.scheduler.add_job(
-            self.run_if_leader, CronTrigger(day=1, hour=hour, minute=minute), args=['report'], id='report'
+            self.run_if_leader,
+            CronTrigger(day=1, hour=hour, minute=minute, timezone=self.settings.tz),
+            args=['report'],
+            id='report',
         )
         self.scheduler.add_job(
             self.tick, IntervalTrigger(seconds=TICK_SECONDS), id='tick', next_run_time=dt.datetime.now(self.settings.tz)
@@ -114,11 +120,11 @@ class MailScheduler:
         if period is None:
             return None
         with session_scope() as session:
-            if mailings.completed(session, kind=kind, period=period):
+            if mailings.completed(session, kind=kind, period=period, max_attempts=self.settings.mail_max_attempts):
                 return None
-            failed_at = mailings.last_failure(session, kind=kind, period=period)
-        if failed_at is not None and now - failed_at < RETRY_AFTER:
-            return None
+            last = mailings.last_finished(session, kind=kind, period=period)
+        if last is not None and now - last < RETRY_AFTER:
+            return None  # a failed run, or refused emails with tries left: try again a while later
         return self._run(kind, trigger='scheduler')
 
     def run_if_leader(self, kind: str) -> mailings.RunResult | None:

@@ -159,8 +159,6 @@ def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = Non
     )
 
 
-
-
 def booking_history(session: Session, *, user_id: int, limit: int = 50, offset: int = 0) -> list[BookingView]:
     """A person's bookings, newest first, a page at a time."""
     load_actor(session, user_id)

@@ -20,8 +20,9 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -336,19 +337,20 @@ def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
     assert item.build is not None
     where = and_(MailDelivery.user_id == item.user_id, MailDelivery.kind == kind, MailDelivery.period == period)
     try:
-        mailer.send(item.build())
-    except (Refused, ServerDown) as error:
-        with session_scope() as session:
-            session.execute(
-                update(MailDelivery)
-                .where(where)
-                .values(status='failed', error=str(error)[:300])
-                .execution_options(synchronize_session=False)
-            )
-        if isinstance(error, ServerDown):
-            raise
-        log.warning('%s for user %s refused: %s', kind, item.user_id, error)
+        message = item.build()
+    except Exception as error:  # a message that cannot be built is this person's failure, not the batch's
+        log.exception('%s for user %s could not be built', kind, item.user_id)
+        _mark_failed(where, f'could not build the message: {type(error).__name__}: {error}', attempt=True)
         return 'failed'
+    try:
+        mailer.send(message)
+    except Refused as error:
+        log.warning('%s for user %s refused: %s', kind, item.user_id, error)
+        _mark_failed(where, str(error), attempt=True)
+        return 'failed'
+    except ServerDown as error:
+        _mark_failed(where, str(error), attempt=False)  # the server's outage is not this person's try
+        raise
     with session_scope() as session:
         session.execute(
             update(MailDelivery)
@@ -357,6 +359,14 @@ def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
             .execution_options(synchronize_session=False)
         )
     return 'sent'
+
+
+def _mark_failed(where: ColumnElement[bool], error: str, *, attempt: bool) -> None:
+    values: dict[str, Any] = {'status': 'failed', 'error': error[:300]}
+    if not attempt:
+        values['attempts'] = MailDelivery.attempts - 1
+    with session_scope() as session:
+        session.execute(update(MailDelivery).where(where).values(**values).execution_options(synchronize_session=False))
 
 
 @dataclass(frozen=True)
@@ -398,22 +408,29 @@ def recent_runs(session: Session, *, actor_id: int, limit: int = 20) -> list[Run
     ]
 
 
-def completed(session: Session, *, kind: str, period: str) -> bool:
-    """Whether a real (not dry) run has finished this period without the server failing it."""
-    return bool(
-        session.scalar(
-            select(func.count(JobRun.id)).where(
-                JobRun.kind == kind, JobRun.period == period, JobRun.status == 'done', JobRun.dry_run.is_(False)
-            )
+def completed(session: Session, *, kind: str, period: str, max_attempts: int) -> bool:
+    """Whether a real (not dry) run finished this period and no refused email has tries left."""
+    done = session.scalar(
+        select(func.count(JobRun.id)).where(
+            JobRun.kind == kind, JobRun.period == period, JobRun.status == 'done', JobRun.dry_run.is_(False)
         )
     )
+    retries = session.scalar(
+        select(func.count(MailDelivery.id)).where(
+            MailDelivery.kind == kind,
+            MailDelivery.period == period,
+            MailDelivery.status == 'failed',
+            MailDelivery.attempts < max_attempts,
+        )
+    )
+    return bool(done) and not retries
 
 
-def last_failure(session: Session, *, kind: str, period: str) -> dt.datetime | None:
-    """When the latest real run of this period failed, if one did."""
+def last_finished(session: Session, *, kind: str, period: str) -> dt.datetime | None:
+    """When the latest real run of this period ended, done or failed."""
     return session.scalar(
         select(func.max(JobRun.finished_at)).where(
-            JobRun.kind == kind, JobRun.period == period, JobRun.status == 'failed', JobRun.dry_run.is_(False)
+            JobRun.kind == kind, JobRun.period == period, JobRun.dry_run.is_(False)
         )
     )
 

@@ -334,7 +334,12 @@ def manager_reports(
         .group_by(Show.theatre_id, day)
     ):
         theatres[theatre_id].per_day[dt.date.fromisoformat(day_text)] = int(tickets)
-    return {owner: ManagerReport(items) for owner, items in owners.items()}
+    # A quiet month (no booking, no performance in any theatre) sends no report of zeros.
+    return {
+        owner: ManagerReport(items)
+        for owner, items in owners.items()
+        if any(t.bookings or t.performances for t in items)
+    }
 
 
 # --- rendering ---------------------------------------------------------------------------------------

@@ -483,6 +483,26 @@ def test_a_refused_recipient_is_recorded_and_retried_until_the_limit_while_the_r
     assert len(smtp_server.received) == 4
 
 
+def test_a_message_that_cannot_be_built_fails_for_that_person_only(crowd, smtp_server, monkeypatch):
+    broken = crowd[2]
+    render = reports.render_reminder
+
+    def render_or_break(person, picks, **kwargs):
+        if person.user_id == broken.id:
+            raise ValueError('a template bug')
+        return render(person, picks, **kwargs)
+
+    monkeypatch.setattr(reports, 'render_reminder', render_or_break)
+
+    result = mailings.send_reminders(now=NOW)
+
+    assert (result.status, result.sent, result.failed) == ('done', 4, 1)
+    row = next(d for d in delivery_rows('reminder') if d.user_id == broken.id)
+    assert (row.status, row.attempts) == ('failed', 1)
+    assert row.error == 'could not build the message: ValueError: a template bug'
+    assert broken.email not in smtp_server.recipients
+
+
 def test_a_server_dying_mid_batch_fails_the_run_and_the_next_run_sends_exactly_the_rest(crowd, smtp_server):
     smtp_server.die_after = 2
 
@@ -518,12 +538,6 @@ def test_a_server_down_at_the_start_fails_the_run_cleanly_and_a_later_run_sends_
     assert Counter(smtp_server.recipients) == Counter(p.email for p in crowd)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: services/mailings.py _deliver records a ServerDown like a refusal, so the outage is charged to '
-    'whichever person was being sent when it struck: after mail_max_attempts runs during an outage that person '
-    'is never mailed for the period',
-)
 def test_an_outage_longer_than_the_attempt_limit_loses_nobodys_email(crowd, smtp_server):
     smtp_server.stop()
     attempts = get_settings().mail_max_attempts
