@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing bench-exports bench-mail
+.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,3 +37,6 @@ bench-exports: $(STAMP)
 
 bench-mail: $(STAMP)
 	$(BIN)/python -m bench.mail $(BENCH_ARGS)
+
+bench-api: $(STAMP)
+	$(BIN)/python -m bench.api $(BENCH_ARGS)
