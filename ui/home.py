@@ -15,6 +15,7 @@ from ui.common import call, principal, show_errors
 from ui.components import show_card
 from ui.layout import empty_state, frame
 
+HALF = 'w-[calc(50%-0.375rem)] sm:w-auto sm:min-w-[9rem]'  # two filters a row on a phone
 RATINGS = {0: 'Any rating', 3: '3+ stars', 4: '4+ stars', 4.5: '4.5+ stars'}
 
 
@@ -62,7 +63,7 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
                 query = (
                     ui.input('Search shows or theatres')
                     .props('outlined dense clearable debounce=350')
-                    .classes('grow min-w-[14rem]')
+                    .classes('w-full sm:w-auto grow sm:min-w-[14rem]')
                     .mark('search')
                 )
                 query.props('prepend-inner-icon=search')
@@ -73,33 +74,35 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
                 place_select = (
                     ui.select({None: 'Any place', **{p: p for p in place_options}}, label='Place')
                     .props('outlined dense')
-                    .classes('min-w-[10rem]')
+                    .classes(HALF)
                     .mark('place')
                     .bind_value(filters, 'place')
                 )
                 tag_select = (
                     ui.select({None: 'Any tag', **{t: t for t in tag_options}}, label='Tag')
                     .props('outlined dense')
-                    .classes('min-w-[9rem]')
+                    .classes(HALF)
                     .mark('tag')
                     .bind_value(filters, 'tag')
                 )
                 rating_select = (
                     ui.select(RATINGS, label='Rating')
                     .props('outlined dense')
-                    .classes('min-w-[9rem]')
+                    .classes(HALF)
                     .mark('min-rating')
                     .bind_value(filters, 'min_rating')
                 )
                 date_from = (
                     ui.input('From')
                     .props('outlined dense type=date stack-label')
+                    .classes(HALF)
                     .mark('date-from')
                     .bind_value(filters, 'date_from')
                 )
                 date_to = (
                     ui.input('To')
                     .props('outlined dense type=date stack-label')
+                    .classes(HALF)
                     .mark('date-to')
                     .bind_value(filters, 'date_to')
                 )

@@ -39,8 +39,10 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
     """Header, a centred content column (yielded) and a footer."""
     ui.colors(primary=PRIMARY, secondary='#0f766e', accent='#d97706', positive='#15803d', negative='#b91c1c')
     ui.page_title(f'{title} · TicketShow')
+    # Keyboard users always see where they are (Quasar's own focus helper is faint on coloured buttons).
+    ui.add_css(':focus-visible { outline: 3px solid #d97706 !important; outline-offset: 2px; }')
     dark = ui.dark_mode(app.storage.user.get('dark', False))
-    with ui.header(elevated=True).classes('items-center justify-between px-4 py-2 bg-primary'):
+    with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):
         with ui.link(target='/').classes('text-white no-underline flex items-center gap-2'):
             ui.icon('local_activity', size='28px')
             ui.label('TicketShow').classes('text-xl font-bold tracking-tight')
@@ -57,7 +59,9 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
 
             ui.button(icon='dark_mode', on_click=toggle_dark).props('flat round color=white aria-label="Dark mode"')
             if who is None:
-                ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props('flat no-caps color=white')
+                ui.button('Log in', on_click=lambda: ui.navigate.to('/login')).props(
+                    'flat no-caps color=white'
+                ).classes('gt-xs')
                 ui.button('Sign up', on_click=lambda: ui.navigate.to('/signup')).props(
                     'unelevated no-caps color=accent'
                 )
@@ -68,7 +72,7 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
                         _menu_items(_account_items(who))
             with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-md'):
                 with ui.menu():
-                    _menu_items(_nav_items(who))
+                    _menu_items(_nav_items(who) + ([('Log in', '/login', 'login')] if who is None else []))
     with ui.column().classes('w-full max-w-6xl mx-auto px-3 sm:px-6 py-4 gap-4') as content:
         yield content
     with ui.row().classes('w-full justify-center py-6 text-gray-500'):
