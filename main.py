@@ -93,6 +93,7 @@ def serve(settings: Settings) -> None:
         show=False,
         favicon='🎭',
         show_welcome_message=False,
+        fastapi_docs={'title': 'TicketShow API', 'version': '1'},  # /openapi.json and /docs, as API.md promises
     )
 
 

@@ -55,11 +55,19 @@ async def _too_large(send: Send) -> None:
     await send({'type': 'http.response.body', 'body': response.body})
 
 
+async def unparsable_body(request: Request, error: Exception) -> JSONResponse:
+    """FastAPI answers a body it cannot decode (not UTF-8) with 400; the API's rule for bad input is 422."""
+    if request.url.path.startswith(('/api/', '/unsubscribe')):
+        return JSONResponse({'detail': 'The request body is not JSON in UTF-8.'}, status_code=422)
+    return JSONResponse({'detail': getattr(error, 'detail', 'Bad request.')}, status_code=400)
+
+
 def register_api() -> None:
     app.include_router(v1.router)
     app.include_router(files.router)
     app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)
+    app.add_exception_handler(400, unparsable_body)
 
     @app.api_route('/api/{rest:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
     async def no_such_endpoint(request: Request, rest: str) -> JSONResponse:

@@ -231,3 +231,15 @@ class ExportOut(BaseModel):
 
 class Message(BaseModel):
     detail: str
+
+
+class FieldError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidMessage(BaseModel):
+    """422: a readable sentence from the services, or FastAPI's list of field errors for malformed input."""
+
+    detail: str | list[FieldError]

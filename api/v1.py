@@ -14,6 +14,7 @@ from api.schemas import (
     BookingOut,
     DashboardOut,
     ExportOut,
+    InvalidMessage,
     LoginIn,
     Message,
     RatingIn,
@@ -35,14 +36,16 @@ from services.sessions import Principal, describe_device
 router = APIRouter(prefix='/api/v1')
 Caller = Annotated[Principal, Depends(caller)]
 ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {'model': Message, 'description': text}
-    for code, text in {
-        401: 'no, unknown, expired or revoked token',
-        403: 'logged in but not allowed',
-        404: 'no such thing (or one the caller may not know of)',
-        409: 'the current state refuses it',
-        422: 'invalid input',
-    }.items()
+    **{
+        code: {'model': Message, 'description': text}
+        for code, text in {
+            401: 'no, unknown, expired or revoked token',
+            403: 'logged in but not allowed',
+            404: 'no such thing (or one the caller may not know of)',
+            409: 'the current state refuses it',
+        }.items()
+    },
+    422: {'model': InvalidMessage, 'description': 'invalid input'},
 }
 Format = Annotated[Literal['csv', 'xlsx'], Query(description='csv (default) or xlsx')]
 

@@ -11,9 +11,8 @@ run sends the same requests (about 2700). `POST /auth/logout` is left out: it wo
 the run uses. The checks: no 5xx, every answer matches the schema documented for its status, and every status
 is documented.
 
-The bugs it found are kept at the end as focused tests marked xfail(strict=True); the fuzz run steps around
-exactly those answers (UNDOCUMENTED_ERRORS, BODY_NOT_PARSED, FastAPI's 422s) so that it stays green and keeps
-guarding everything else. When a bug is fixed its test passes, strict xfail fails, and its exception goes.
+What it found once (no /openapi.json served, 422s and the file routes' errors undocumented, a body that is
+not UTF-8 answered 400) was fixed; focused tests at the end keep it fixed.
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import HypothesisException, Unsatisfiable
 from nicegui.testing import User
-from schemathesis import CheckContext, GenerationMode, checks
+from schemathesis import GenerationMode, checks
 
 from api import files, v1
 
@@ -45,11 +44,8 @@ LOGOUT = 'POST /api/v1/auth/logout'
 
 
 def openapi_document() -> dict[str, Any]:
-    """The OpenAPI document of the API's routes, as FastAPI builds it for /openapi.json.
-
-    Built from the routers because the server does not serve /openapi.json (see test_bug_openapi_json_is_served);
-    once it does, load it from there: `schemathesis.openapi.from_url(base_url + '/openapi.json')`.
-    """
+    """The OpenAPI document of the API's routes, as FastAPI builds it for /openapi.json (which serves the same
+    paths: test_openapi_json_is_served), built here at import so the operations are known before any server runs."""
     app = FastAPI()
     for router in (v1.router, files.router, files.unsubscribe_router):
         app.include_router(router)
@@ -57,54 +53,7 @@ def openapi_document() -> dict[str, Any]:
 
 
 DOCUMENT = openapi_document()
-# FastAPI's own answer to a request it cannot parse: {"detail": [{"loc", "msg", "type", ...}]}
-FASTAPI_VALIDATION_ERROR = jsonschema_rs.validator_for(
-    {'$ref': '#/components/schemas/HTTPValidationError', 'components': DOCUMENT['components']}
-)
-# Operations whose error answers (401, 403, 404) are missing from their documented responses;
-# see test_bug_file_routes_document_their_error_statuses.
-UNDOCUMENTED_ERRORS = {
-    'GET /api/v1/theatres/{theatre_id}/trend.png',
-    'GET /api/v1/theatres/{theatre_id}/sales.png',
-    'GET /api/v1/summary/theatres.png',
-    'GET /api/v1/exports/{job_id}/file',
-    'GET /api/v1/admin/outbox/{name}',
-    'POST /unsubscribe',
-}
-
-
-def _json(response: schemathesis.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def conforms_to_schema(ctx: CheckContext, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
-    """response_schema_conformance, except for FastAPI's own 422s: their documented schema is wrong
-    (see test_bug_validation_errors_match_their_documented_schema), so they are held to FastAPI's shape instead."""
-    body = _json(response)
-    if response.status_code == 422 and isinstance(body, dict) and isinstance(body.get('detail'), list):
-        assert FASTAPI_VALIDATION_ERROR.is_valid(body), f'not the shape of a FastAPI validation error: {body}'
-        return None
-    return checks.response_schema_conformance(ctx, response, case)
-
-
-# FastAPI's answer to a JSON body that is not UTF-8; see test_bug_a_body_that_is_not_utf8_is_answered_422.
-BODY_NOT_PARSED = (400, {'detail': 'There was an error parsing the body'})
-
-
-def status_documented(ctx: CheckContext, response: schemathesis.Response, case: schemathesis.Case) -> bool | None:
-    """status_code_conformance, except for the operations of test_bug_file_routes_document_their_error_statuses
-    and the answer of test_bug_a_body_that_is_not_utf8_is_answered_422."""
-    if case.operation.label in UNDOCUMENTED_ERRORS:
-        return None
-    if (response.status_code, _json(response)) == BODY_NOT_PARSED:
-        return None
-    return checks.status_code_conformance(ctx, response, case)
-
-
-CHECKS = [checks.not_a_server_error, conforms_to_schema, status_documented]
+CHECKS = [checks.not_a_server_error, checks.response_schema_conformance, checks.status_code_conformance]
 
 
 # --- seeding --------------------------------------------------------------------------------------------
@@ -230,11 +179,10 @@ def test_fuzz_finds_no_server_error_and_no_answer_off_its_schema(role, live_app,
     assert not failures, '\n\n'.join([*failures, 'The server log ends:\n' + app.log.read_text()[-4000:]])
 
 
-# --- what it found --------------------------------------------------------------------------------------
+# --- what it found once, kept as regressions ------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: main.py runs ui.run() without fastapi_docs, so /openapi.json is a 404')
-def test_bug_openapi_json_is_served(live_app) -> None:
+def test_openapi_json_is_served(live_app) -> None:
     app = live_app()
     with app.client() as client:
         response = client.get('/openapi.json')
@@ -244,10 +192,7 @@ def test_bug_openapi_json_is_served(live_app) -> None:
         assert set(operations) <= set(served.get(path, {})), path
 
 
-@pytest.mark.xfail(
-    strict=True, reason="BUG: 422 is documented as {'detail': str} but FastAPI answers bad input with a list"
-)
-async def test_bug_validation_errors_match_their_documented_schema(user: User) -> None:
+async def test_validation_errors_match_their_documented_schema(user: User) -> None:
     response = await user.http_client.post('/api/v1/auth/signup', json={})
     assert response.status_code == 422
     documented = DOCUMENT['paths']['/api/v1/auth/signup']['post']['responses']['422']
@@ -257,8 +202,7 @@ async def test_bug_validation_errors_match_their_documented_schema(user: User) -
     assert validator.is_valid(response.json()), response.json()
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: the routes of api/files.py and /unsubscribe document only 200 and 422')
-async def test_bug_file_routes_document_their_error_statuses(user: User) -> None:
+async def test_file_routes_document_their_error_statuses(user: User) -> None:
     undocumented = []
     for operation, url in [
         ('GET /api/v1/theatres/{theatre_id}/trend.png', '/api/v1/theatres/1/trend.png'),
@@ -276,8 +220,7 @@ async def test_bug_file_routes_document_their_error_statuses(user: User) -> None
     assert not undocumented, undocumented
 
 
-@pytest.mark.xfail(strict=True, reason='BUG: a JSON body that is not UTF-8 is answered 400, which nothing documents')
-async def test_bug_a_body_that_is_not_utf8_is_answered_422(user: User) -> None:
+async def test_a_body_that_is_not_utf8_is_answered_422(user: User) -> None:
     response = await user.http_client.post(
         '/api/v1/auth/login', content=b'\xff', headers={'Content-Type': 'application/json'}
     )
