@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from nicegui import app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -12,6 +13,7 @@ from api.deps import domain_error_response
 from services.errors import DomainError
 
 MAX_BODY_BYTES = 64 * 1024
+TOO_LARGE = f'The request body is larger than {MAX_BODY_BYTES // 1024} KiB.'
 
 
 class BodyLimit:
@@ -36,23 +38,27 @@ class BodyLimit:
             if message['type'] == 'http.request':
                 seen += len(message.get('body', b''))
                 if seen > MAX_BODY_BYTES:
-                    raise _TooLarge
+                    # An HTTPException is the one error FastAPI's body reading passes through as it is.
+                    raise HTTPException(413, TOO_LARGE)
             return message
 
-        try:
-            await self.inner(scope, limited, send)
-        except _TooLarge:
-            await _too_large(send)
-
-
-class _TooLarge(Exception):
-    pass
+        await self.inner(scope, limited, send)
 
 
 async def _too_large(send: Send) -> None:
-    response = JSONResponse({'detail': f'The request body is larger than {MAX_BODY_BYTES // 1024} KiB.'}, 413)
+    response = JSONResponse({'detail': TOO_LARGE}, 413)
     await send({'type': 'http.response.start', 'status': 413, 'headers': response.raw_headers})
     await send({'type': 'http.response.body', 'body': response.body})
+
+
+async def invalid_request(_request: Request, error: Exception) -> JSONResponse:
+    """FastAPI's field errors without the echoed input: a NaN or 1e400 in it cannot be written as JSON."""
+    assert isinstance(error, RequestValidationError)
+    fields = [
+        {'loc': list(e.get('loc', ())), 'msg': str(e.get('msg', '')), 'type': str(e.get('type', ''))}
+        for e in error.errors()
+    ]
+    return JSONResponse({'detail': fields}, status_code=422)
 
 
 async def unparsable_body(request: Request, error: Exception) -> JSONResponse:
@@ -68,6 +74,7 @@ def register_api() -> None:
     app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)
     app.add_exception_handler(400, unparsable_body)
+    app.add_exception_handler(RequestValidationError, invalid_request)
 
     @app.api_route('/api/{rest:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
     async def no_such_endpoint(request: Request, rest: str) -> JSONResponse:

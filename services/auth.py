@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import unicodedata
 
 import bcrypt
 from sqlalchemy import func, select
@@ -61,7 +62,11 @@ def _check_account_fields(
     clean_email = email.strip() if isinstance(email, str) else ''
     if not clean_email:
         check.fail('email', 'Email is required.')
-    elif len(clean_email) > 254 or not EMAIL_PATTERN.fullmatch(clean_email):
+    elif (
+        len(clean_email) > 254
+        or not EMAIL_PATTERN.fullmatch(clean_email)
+        or any(unicodedata.category(ch) in ('Cc', 'Cf') for ch in clean_email)
+    ):
         check.fail('email', 'Enter an email address like name@example.com.')
     if not isinstance(password, str) or not password:
         check.fail('password', 'Password is required.')
@@ -119,6 +124,8 @@ def _create(session: Session, *, username: str, name: str, email: str, password:
 def authenticate(session: Session, *, username: object, password: object) -> User:
     """The user with these credentials; one neutral message whatever was wrong."""
     clean_username = username.strip().lower() if isinstance(username, str) else ''
+    if not USERNAME_PATTERN.fullmatch(clean_username):
+        clean_username = ''  # no such account can exist (and a NUL never reaches the database)
     user = session.scalar(select(User).where(User.username == clean_username)) if clean_username else None
     if not isinstance(password, str) or not password or len(password) > 128:
         raise Unauthenticated(WRONG_CREDENTIALS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import unicodedata
 from dataclasses import asdict, dataclass
 
 from pydantic import TypeAdapter
@@ -45,8 +46,16 @@ class ShowQuery:
             raise Invalid({'offset': 'offset must not be negative.'})
         if self.min_rating is not None and not 0 <= self.min_rating <= 5:
             raise Invalid({'min_rating': 'Minimum rating must be between 0 and 5.'})
+        for name in ('starts_after', 'starts_before'):
+            moment = getattr(self, name)
+            if moment is not None and not 1970 <= moment.year <= 2200:
+                raise Invalid({name: 'Dates must lie between the years 1970 and 2200.'})
         if self.starts_after and self.starts_before and self.starts_before < self.starts_after:
             raise Invalid({'starts_before': 'The end date is before the start date.'})
+        for name in ('q', 'place', 'tag'):
+            text = getattr(self, name)
+            if isinstance(text, str) and any(unicodedata.category(ch) in ('Cc', 'Cf') for ch in text):
+                raise Invalid({name: 'Search text must not contain control characters.'})
 
     def cache_key(self) -> str:
         return 'listing:' + json.dumps(asdict(self), default=str, sort_keys=True)

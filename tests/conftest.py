@@ -298,3 +298,16 @@ def smtp_server(monkeypatch) -> Iterator[SmtpServer]:
     yield server
     server.stop()
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def unmerged_lifespan() -> Iterator[None]:
+    """Each start of main.py under NiceGUI's `user` fixture includes the API routers into NiceGUI's one FastAPI
+    app, and FastAPI (0.141+) nests the app's lifespan one level deeper per include; NiceGUI's reset between
+    tests removes the routes but not that nesting, so after some 160 such tests the lifespan's start is a
+    RecursionError. Put it back after each test."""
+    from nicegui import core
+
+    lifespan = core.app.router.lifespan_context
+    yield
+    core.app.router.lifespan_context = lifespan

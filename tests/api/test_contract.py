@@ -2,7 +2,7 @@
 
 Each test starts main.py in process (NiceGUI's `user` fixture) on a fresh SQLite database; the factories
 write to the same database, and every refused request is checked to have changed nothing in it.
-Known bugs are tests marked xfail(strict=True) with the reason: they turn red once the bug is fixed.
+Bugs this file found (non-finite numbers, extreme dates, NUL characters, chunked bodies) are fixed; their tests stay.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import datetime as dt
 import gc
 import io
 import secrets
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -96,16 +96,6 @@ def frozen_heap() -> None:
     for some 45 MB that the frozen leftovers keep."""
     gc.collect()
     gc.freeze()
-
-
-@pytest.fixture(autouse=True)
-def unmerged_lifespan() -> Iterator[None]:
-    """Each start of main.py includes the API routers into NiceGUI's one FastAPI app, and FastAPI (0.141+)
-    nests the app's lifespan one level deeper per include; NiceGUI's reset between tests does not undo it,
-    so after some 160 `user` tests the lifespan's start is a RecursionError. Put it back after each test."""
-    lifespan = core.app.router.lifespan_context
-    yield
-    core.app.router.lifespan_context = lifespan
 
 
 async def bearer(user: User, username: str, password: str = PASSWORD) -> dict[str, str]:
@@ -1204,12 +1194,6 @@ async def test_a_body_that_cannot_be_decoded_is_422(user: User, content: bytes) 
     assert database() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: a number that Python reads as NaN or infinity (NaN, Infinity, or plain JSON 1e400) in a field that '
-    "fails validation gives 500: FastAPI's 422 handler echoes the input and starlette's JSONResponse (allow_nan="
-    'False) cannot encode it',
-)
 @pytest.mark.parametrize(
     'path, content',
     [
@@ -1240,12 +1224,6 @@ async def test_a_body_over_64_kib_is_413(user: User) -> None:
     assert database() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: a body over 64 KiB sent without Content-Length (chunked) is not 413 but 422 "The request body is '
-    'not JSON in UTF-8.": api/routes.py BodyLimit raises _TooLarge from receive(), FastAPI\'s body parsing turns '
-    'any exception but HTTPException into a 400, and unparsable_body makes that a 422; BodyLimit never answers',
-)
 async def test_a_chunked_body_over_64_kib_is_413(user: User) -> None:
     make_user(username='meera', role='manager')
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
@@ -1314,11 +1292,6 @@ async def test_the_interactive_docs_are_served(user: User) -> None:
     assert 'swagger' in response.text.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: a listing date whose UTC value is outside years 1-9999 gives 500: api/v1.py _aware() attaches '
-    'the app zone, then models.db.UTCDateTime.process_bind_param calls astimezone(UTC) -> OverflowError',
-)
 @pytest.mark.parametrize(
     'query',
     [
@@ -1333,11 +1306,6 @@ async def test_extreme_listing_dates_are_not_a_server_error(user: User, query: d
     assert response.status_code in (200, 422)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: an email with a NUL character is accepted (201): services/auth.py EMAIL_PATTERN '
-    '[^@\\s<>] lets control characters through; on PostgreSQL the same request is a 500 (NUL in text)',
-)
 async def test_an_email_with_a_control_character_is_422(user: User) -> None:
     before = database()
     response = await user.http_client.post(f'{API}/auth/signup', json={**SIGNUP, 'email': 'asha\x00@example.com'})
@@ -1380,11 +1348,6 @@ async def test_outbox_and_unsubscribe_refusals(
     assert database() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: on PostgreSQL a NUL character in a listing filter (q, place, tag), a login username or a signup '
-    'email gives 500 (psycopg: "PostgreSQL text fields cannot contain NUL (0x00) bytes"); nothing refuses it first',
-)
 def test_a_nul_character_is_not_a_server_error_on_postgresql(
     live_app: Callable[..., Any], fresh_postgres_url: str
 ) -> None:
