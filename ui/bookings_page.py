@@ -17,7 +17,7 @@ from ui.exports_page import export_buttons
 from ui.layout import empty_state, frame
 
 
-async def bookings_page(request: Request) -> RedirectResponse | None:
+async def bookings_page(request: Request, booked: int | None = None) -> RedirectResponse | None:
     who = await principal()
     if who is None:
         return login_redirect(request)
@@ -26,21 +26,38 @@ async def bookings_page(request: Request) -> RedirectResponse | None:
             ui.label('My bookings').classes('text-3xl font-bold')
             export_buttons(who, 'bookings', label='Export history')
 
+        announced: list[int] = []  # the new booking is announced once, not again after a cancel redraws the list
+
         @ui.refreshable
         async def listing() -> None:
             mine = await call(booking.my_bookings, user_id=who.user_id)
             scores = await call(ratings.my_ratings, user_id=who.user_id) if mine.past else {}
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
-            if not mine.upcoming:
+            if not any(item.status == 'confirmed' for item in mine.upcoming):
                 empty_state(
                     'confirmation_number',
                     'No upcoming bookings',
                     'Find a show you like and book a few seats.',
                     action=('Browse shows', '/'),
                 )
+            live = [item for item in mine.upcoming if item.status == 'confirmed']
             with ui.column().classes('w-full gap-3').mark('upcoming'):
-                for item in mine.upcoming:
+                for item in live:
                     _booking_row(item, cancel)
+            just_made = next((item for item in live if item.id == booked), None)
+            if just_made is not None and not announced:
+                announced.append(just_made.id)
+                ui.notify(
+                    f'Booked {just_made.booked_tickets} ticket(s) for {just_made.show_name}: '
+                    f'{money(just_made.total_cents)}.',
+                    type='positive',
+                )
+            cancelled = [item for item in mine.upcoming if item.status == 'cancelled']
+            if cancelled:
+                ui.label('Cancelled').classes('text-xl font-bold mt-4')
+                with ui.column().classes('w-full gap-3').mark('cancelled'):
+                    for item in cancelled:
+                        _booking_row(item, None)
             if mine.past:
                 ui.label('Past').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('past'):
@@ -96,7 +113,7 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                     'text-sm'
                 )
             with ui.row().classes('items-center gap-2'):
-                ui.badge('Cancelled' if cancelled else 'Confirmed', color='grey' if cancelled else 'positive').mark(
+                ui.badge('Cancelled' if cancelled else 'Confirmed', color='grey-8' if cancelled else 'positive').mark(
                     'status'
                 )
                 if on_cancel is not None and item.can_cancel():

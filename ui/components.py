@@ -22,7 +22,7 @@ def availability(show: ShowView) -> None:
     share_left = show.tickets_left / show.num_tickets
     color = 'positive' if share_left > 0.3 else 'warning' if share_left > 0.1 else 'negative'
     with ui.column().classes('w-full gap-1'):
-        ui.linear_progress(value=1 - share_left, show_value=False, color=color, size='6px').props(
+        ui.linear_progress(value=share_left, show_value=False, color=color, size='6px').props(
             'rounded track-color=grey-3'
         ).classes('w-full')
         ui.label(f'{show.tickets_left:,} of {show.num_tickets:,} tickets left').classes('text-xs text-gray-600').mark(

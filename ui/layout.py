@@ -37,10 +37,13 @@ def _account_items(who: Principal) -> list[tuple[str, str, str]]:
 @contextmanager
 def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
     """Header, a centred content column (yielded) and a footer."""
-    ui.colors(primary=PRIMARY, secondary='#0f766e', accent='#d97706', positive='#15803d', negative='#b91c1c')
+    ui.colors(primary=PRIMARY, secondary='#0f766e', accent='#b45309', positive='#15803d', negative='#b91c1c')
     ui.page_title(f'{title} · TicketShow')
     # Keyboard users always see where they are (Quasar's own focus helper is faint on coloured buttons).
-    ui.add_css(':focus-visible { outline: 3px solid #d97706 !important; outline-offset: 2px; }')
+    ui.add_css(
+        ':focus-visible { outline: 3px solid #b45309 !important; outline-offset: 2px; }'
+        f'.nicegui-link {{ color: {PRIMARY}; }} .body--dark .nicegui-link {{ color: #c4b5fd; }}'
+    )
     dark = ui.dark_mode(app.storage.user.get('dark', False))
     with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):
         with ui.link(target='/').classes('text-white no-underline flex items-center gap-2'):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import quote
 
 from nicegui import ui
@@ -10,7 +11,7 @@ from services import booking, shows
 from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError, NotFound
 from services.formats import money, when
-from ui.common import call, notify_error, principal, show_errors
+from ui.common import call, notify_error, principal
 from ui.components import availability, rating_badge
 from ui.layout import empty_state, frame
 
@@ -18,50 +19,67 @@ from ui.layout import empty_state, frame
 async def show_page(show_id: int) -> None:
     who = await principal()
     with frame('Show', who):
-        try:
-            show = await call(shows.public_show, show_id=show_id)
-        except NotFound:
-            empty_state(
-                'search_off', 'This show does not exist', 'It may have been removed.', action=('Browse shows', '/')
-            )
-            return
-        ui.page_title(f'{show.name} · TicketShow')
-        ui.link('← All shows', '/').classes('text-sm')
-        with ui.row().classes('w-full gap-6 items-start'):
-            with ui.card().classes('grow basis-80 p-6 gap-3'):
-                with ui.row().classes('w-full items-start justify-between no-wrap'):
-                    ui.label(show.name).classes('text-3xl font-bold').mark('show-title')
-                    rating_badge(show.rating)
-                with ui.row().classes('items-center gap-2 text-gray-700'):
-                    ui.icon('place')
-                    ui.label(f'{show.theatre_name} · {show.place}')
-                with ui.row().classes('items-center gap-2 text-gray-700'):
-                    ui.icon('event')
-                    ui.label(when(show.starts_at)).classes('font-medium')
-                if show.tags:
-                    with ui.row().classes('gap-1'):
-                        for tag in show.tags:
-                            ui.badge(tag, color='secondary').props('outline')
-                ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
-                availability(show)
-            with ui.card().classes('grow basis-72 p-6 gap-3').mark('booking-card'):
-                ui.label('Book tickets').classes('text-xl font-bold')
-                if show.has_started():
-                    ui.label('This show has already started; it can no longer be booked.').mark('started')
-                elif show.housefull:
-                    ui.label('Housefull: every ticket is sold.').classes('text-negative font-medium')
-                elif who is None:
-                    ui.label('Log in to book tickets for this show.')
-                    ui.button(
-                        'Log in to book',
-                        icon='login',
-                        on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}'),
-                    ).props('unelevated no-caps')
-                else:
-                    _booking_form(show, who.user_id)
+        stale: dict[str, str] = {}  # a refusal's message, shown again once the card is redrawn with fresh seats
+
+        @ui.refreshable
+        async def detail() -> None:
+            try:
+                show = await call(shows.public_show, show_id=show_id)
+            except NotFound:
+                empty_state(
+                    'search_off', 'This show does not exist', 'It may have been removed.', action=('Browse shows', '/')
+                )
+                return
+            ui.page_title(f'{show.name} · TicketShow')
+            ui.link('← All shows', '/').classes('text-sm')
+            with ui.row().classes('w-full gap-6 items-start'):
+                with ui.card().classes('grow basis-80 p-6 gap-3'):
+                    with ui.row().classes('w-full items-start justify-between no-wrap'):
+                        ui.label(show.name).classes('text-3xl font-bold').mark('show-title')
+                        rating_badge(show.rating)
+                    with ui.row().classes('items-center gap-2 text-gray-700'):
+                        ui.icon('place')
+                        ui.label(f'{show.theatre_name} · {show.place}')
+                    with ui.row().classes('items-center gap-2 text-gray-700'):
+                        ui.icon('event')
+                        ui.label(when(show.starts_at)).classes('font-medium')
+                    if show.tags:
+                        with ui.row().classes('gap-1'):
+                            for tag in show.tags:
+                                ui.badge(tag, color='secondary').props('outline')
+                    ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
+                    availability(show)
+                with ui.card().classes('grow basis-72 p-6 gap-3').mark('booking-card'):
+                    ui.label('Book tickets').classes('text-xl font-bold')
+                    refusal = stale.pop('error', None)
+                    if show.has_started():
+                        ui.label('This show has already started; it can no longer be booked.').mark('started')
+                    elif show.housefull:
+                        ui.label(refusal or 'Housefull: every ticket is sold.').classes('text-negative font-medium')
+                        ui.button(
+                            'Browse other shows', icon='theater_comedy', on_click=lambda: ui.navigate.to('/')
+                        ).props('outline no-caps')
+                    elif who is None:
+                        ui.label('Log in to book tickets for this show.')
+                        ui.button(
+                            'Log in to book',
+                            icon='login',
+                            on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}'),
+                        ).props('unelevated no-caps')
+                    else:
+                        _booking_form(show, who.user_id, refused=lambda message: redraw(message), error=refusal)
+
+        def redraw(message: str) -> None:
+            """Someone else was quicker: show the seats as they are now, with the reason."""
+            stale['error'] = message
+            detail.refresh()
+
+        await detail()
 
 
-def _booking_form(show: shows.ShowView, user_id: int) -> None:
+def _booking_form(
+    show: shows.ShowView, user_id: int, *, refused: Callable[[str], None], error: str | None = None
+) -> None:
     most = min(MAX_TICKETS_PER_BOOKING, show.tickets_left)
     tickets = (
         ui.number('Tickets', value=1, min=1, max=most, step=1, precision=0)
@@ -101,16 +119,13 @@ def _booking_form(show: shows.ShowView, user_id: int) -> None:
         book_button.props('loading')
         try:
             made = await call(booking.book, show_id=show.id, user_id=user_id, tickets=count)
-        except DomainError as error:
+        except DomainError as failure:
             book_button.props(remove='loading')
-            if error.field == 'tickets':
-                show_errors(error, {'tickets': tickets})
-            notify_error(error)
+            notify_error(failure)
+            if failure.field == 'tickets':
+                refused(failure.message)
             return
-        ui.notify(
-            f'Booked {made.booked_tickets} ticket(s) for {made.show_name}: {money(made.total_cents)}.', type='positive'
-        )
-        ui.navigate.to('/bookings')
+        ui.navigate.to(f'/bookings?booked={made.id}')  # My bookings says so: a notice here would go with the page
 
     book_button = (
         ui.button('Book now', icon='confirmation_number', on_click=confirm)
@@ -120,3 +135,4 @@ def _booking_form(show: shows.ShowView, user_id: int) -> None:
     )
     tickets.on_value_change(update_total)
     update_total()
+    tickets.error = error or tickets.error  # why the last try was refused, beside the field it is about

@@ -28,9 +28,13 @@ def _figure(label: str, value: str, hint: str = '', *, mark: str) -> None:
 
 
 def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
-    """A server-rendered PNG; the query string makes the browser fetch a fresh one on every visit."""
-    image = ui.image(f'{url}?v={time.time_ns()}').props('fit=contain').classes(f'w-full rounded {classes}').mark(mark)
-    image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
+    """A server-rendered PNG; the query string makes the browser fetch a fresh one on every visit. On a phone it
+    is small, so a tap opens it at full size."""
+    source = f'{url}?v={time.time_ns()}'
+    with ui.link(target=source, new_tab=True).classes(f'w-full {classes}'):
+        image = ui.image(source).props('fit=contain').classes('w-full rounded').mark(mark)
+        image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
+        ui.label('Tap to enlarge').classes('lt-sm text-xs text-gray-500 text-center w-full')
 
 
 async def summary_page(request: Request) -> RedirectResponse | None:

@@ -101,6 +101,13 @@ class Page:
         self.wait(lambda: unquote(self.path) == unquote(path), f'expected to arrive at {path}, still at {self.path}')
         self.ready()
 
+    def wait_path_startswith(self, prefix: str) -> None:
+        """The browser has arrived at a path that starts with `prefix` (e.g. a page with its query) and is live."""
+        self.wait(
+            lambda: unquote(self.path).startswith(prefix), f'expected to arrive at {prefix}…, still at {self.path}'
+        )
+        self.ready()
+
     @property
     def path(self) -> str:
         return str(self.driver.current_url).removeprefix(self.base_url)
