@@ -105,7 +105,7 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3'):
             with ui.column().classes('gap-1'):
-                ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline text-primary')
+                ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline')
                 ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
                     'text-sm text-gray-600'
                 )

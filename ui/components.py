@@ -34,9 +34,7 @@ def show_card(show: ShowView) -> None:
     link = f'/shows/{show.id}'
     with ui.card().classes('w-full h-full gap-2 p-4 hover:shadow-lg transition-shadow').mark(f'show-{show.id}'):
         with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
-            ui.link(show.name, link).classes('text-lg font-bold leading-tight no-underline text-primary').mark(
-                'show-name'
-            )
+            ui.link(show.name, link).classes('text-lg font-bold leading-tight no-underline').mark('show-name')
             rating_badge(show.rating)
         with ui.row().classes('items-center gap-1 text-gray-700'):
             ui.icon('place', size='18px')

@@ -43,6 +43,9 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
     ui.add_css(
         ':focus-visible { outline: 3px solid #b45309 !important; outline-offset: 2px; }'
         f'.nicegui-link {{ color: {PRIMARY}; }} .body--dark .nicegui-link {{ color: #c4b5fd; }}'
+        # Dark mode: the greys meant for white would be too dim on a dark card (links have their own colour above).
+        '.body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
+        ' { color: #d1d5db !important; }'
     )
     dark = ui.dark_mode(app.storage.user.get('dark', False))
     with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):
