@@ -113,7 +113,7 @@ def _booking_form(
             )
             with ui.row().classes('w-full justify-end'):
                 ui.button('Back', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-                ui.button('Confirm booking', on_click=lambda: dialog.submit(True)).props('unelevated no-caps')
+                ui.button('Confirm booking', on_click=lambda: dialog.submit(True)).props('unelevated no-caps autofocus')
         if not await dialog:
             return
         book_button.props('loading')

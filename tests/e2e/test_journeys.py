@@ -12,6 +12,10 @@ import threading
 from functools import partial
 from urllib.parse import quote
 
+from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
 from tests.e2e.conftest import Browser, shot
 from tests.e2e.helpers import PASSWORD, Api, Page, wait_for_file
 
@@ -316,3 +320,45 @@ def test_the_booking_confirmation_is_seen_on_my_bookings(browser: Browser, api: 
     page.wait_path_startswith('/bookings?booked=')
     page.wait_text('1 × ₹100 = ₹100')  # booked: the row is there
     page.wait_text('Booked 1 ticket(s) for Quiet Night', timeout=5)  # a notification stays up 5 s
+
+
+def test_the_booking_flow_works_with_the_keyboard_alone(browser: Browser, api: Api) -> None:
+    """Tab to the tickets, type a number, Tab to Book now and press Enter, Enter on Confirm: no mouse."""
+    api.signup('host', role='manager')
+    hall = api.theatre('host', 'Key Hall', 'Pune')
+    show = api.show('host', hall['id'], 'Keys Only', tags=['music'], price=120)
+    api.signup('kiran')
+    page = browser()
+    page.open(f'/login?redirect_to=%2Fshows%2F{show["id"]}')
+    page.log_in('kiran')
+    page.wait_path(f'/shows/{show["id"]}')
+    body = page.driver.find_element(By.TAG_NAME, 'body')
+    body.click()  # start from the page itself, as after a fresh load
+
+    def focused_label() -> str:
+        """The focused control's name: an input's label or a button's own text (not a container's)."""
+        active = page.driver.switch_to.active_element
+        if active.tag_name not in ('input', 'button', 'a'):
+            return ''
+        return str(active.get_attribute('aria-label') or active.text or '').strip()
+
+    for _ in range(40):  # Tab through the header and the show's details to the tickets field
+        ActionChains(page.driver).send_keys(Keys.TAB).perform()
+        if focused_label() == 'Tickets':
+            break
+    assert focused_label() == 'Tickets'
+    ActionChains(page.driver).key_down(Keys.CONTROL).send_keys('a').key_up(Keys.CONTROL).send_keys('2').perform()
+    page.wait_text('₹240')
+    for _ in range(5):
+        ActionChains(page.driver).send_keys(Keys.TAB).perform()
+        if 'Book now' in focused_label():
+            break
+    assert 'Book now' in focused_label()
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    page.wait_text('2 × ₹120 = ₹240')
+    shot(page, 'j5-01-keyboard-confirm')
+    page.wait(lambda: focused_label() == 'Confirm booking' or None, 'the confirmation to take the focus')
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    page.wait_path_startswith('/bookings?booked=')
+    page.wait_text('Booked 2 ticket(s) for Keys Only: ₹240.')
+    assert [(b['show_name'], b['booked_tickets']) for b in api.bookings_of('kiran')] == [('Keys Only', 2)]
