@@ -1,10 +1,10 @@
 """APScheduler inside the app, with one elected instance running the mail jobs.
 
-Every instance runs the same scheduler: a tick every `TICK_SECONDS` takes or renews a Redis lease
+Every instance runs the same scheduler: a tick (every 20 s by default) takes or renews a Redis lease
 (`SET NX` with an expiry, renewed only by its holder); cron triggers fire the daily reminder and the
 monthly reports at the configured local times. Only the lease holder runs a job, and its tick also
 catches up a run that is due but missing (the app was down at the time, the holder died mid-run,
-the SMTP server was down, or refused emails have tries left: retried every `RETRY_AFTER`). If the
+the SMTP server was down, or refused emails have tries left: retried every 15 minutes by default). If the
 election fails (no Redis), every instance thinks it leads; the deliveries' claims still send each email at most once.
 """
 
@@ -27,9 +27,6 @@ from services.kv import KV
 
 log = logging.getLogger(__name__)
 LEADER_KEY = 'scheduler:leader'
-LEASE_SECONDS = 60
-TICK_SECONDS = 20
-RETRY_AFTER = dt.timedelta(minutes=15)
 
 
 def _clock(text: str) -> tuple[int, int]:
@@ -67,7 +64,10 @@ class MailScheduler:
             id='report',
         )
         self.scheduler.add_job(
-            self.tick, IntervalTrigger(seconds=TICK_SECONDS), id='tick', next_run_time=dt.datetime.now(self.settings.tz)
+            self.tick,
+            IntervalTrigger(seconds=self.settings.scheduler_tick_seconds),
+            id='tick',
+            next_run_time=dt.datetime.now(self.settings.tz),
         )
         self.scheduler.start()
         log.info(
@@ -90,7 +90,7 @@ class MailScheduler:
 
     def elect(self) -> bool:
         was = self.leading
-        self.leading = self.kv.claim(LEADER_KEY, self.instance, LEASE_SECONDS)
+        self.leading = self.kv.claim(LEADER_KEY, self.instance, self.settings.scheduler_lease_seconds)
         if self.leading != was:
             log.info(
                 'instance %s %s the mail jobs', self.instance[:8], 'now runs' if self.leading else 'no longer runs'
@@ -123,7 +123,7 @@ class MailScheduler:
             if mailings.completed(session, kind=kind, period=period, max_attempts=self.settings.mail_max_attempts):
                 return None
             last = mailings.last_finished(session, kind=kind, period=period)
-        if last is not None and now - last < RETRY_AFTER:
+        if last is not None and now - last < dt.timedelta(minutes=self.settings.mail_retry_minutes):
             return None  # a failed run, or refused emails with tries left: try again a while later
         return self._run(kind, trigger='scheduler')
 

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from tzlocal import get_localzone_name
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix='TICKETSHOW_', env_file='.env', extra='ignore')
+    model_config = SettingsConfigDict(env_prefix='TICKETSHOW_', env_file='.env', extra='ignore', populate_by_name=True)
 
     host: str = '127.0.0.1'
     port: int = Field(8080, ge=1, le=65535)
@@ -44,6 +44,11 @@ class Settings(BaseSettings):
     report_time: str = Field('08:00', pattern=r'^([01]\d|2[0-3]):[0-5]\d$')
     reminder_window_hours: int = Field(24, ge=1, le=24 * 14)
     mail_max_attempts: int = Field(3, ge=1, le=20)
+    storage_secret_value: SecretStr | None = Field(None, alias='TICKETSHOW_STORAGE_SECRET')
+    mail_secret_value: SecretStr | None = Field(None, alias='TICKETSHOW_MAIL_SECRET')
+    scheduler_tick_seconds: float = Field(20, gt=0, le=3600)
+    scheduler_lease_seconds: float = Field(60, gt=0, le=3600)
+    mail_retry_minutes: float = Field(15, gt=0, le=24 * 60)
     export_workers: int = Field(1, ge=1, le=8)
     export_retention_hours: int = Field(24, ge=1)
 
@@ -83,8 +88,11 @@ class Settings(BaseSettings):
     def sender(self) -> str:
         return self.mail_from or 'TicketShow <noreply@ticketshow.invalid>'
 
-    def _secret(self, name: str) -> str:
-        """A secret generated into var/ on first use, never committed."""
+    def _secret(self, name: str, given: SecretStr | None) -> str:
+        """A secret from the environment (several instances must share it), else generated into var/ on first
+        use; never committed."""
+        if given is not None and given.get_secret_value():
+            return given.get_secret_value()
         path = self.ensure_var_dir() / name
         if not path.exists():
             path.write_text(secrets.token_urlsafe(48))
@@ -93,11 +101,11 @@ class Settings(BaseSettings):
 
     def storage_secret(self) -> str:
         """The browser-storage signing secret."""
-        return self._secret('storage_secret')
+        return self._secret('storage_secret', self.storage_secret_value)
 
     def mail_secret(self) -> str:
         """Signs the unsubscribe links in emails."""
-        return self._secret('mail_secret')
+        return self._secret('mail_secret', self.mail_secret_value)
 
 
 @lru_cache(maxsize=1)

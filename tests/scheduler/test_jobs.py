@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from models import JobRun
 from models.db import session_scope, utcnow
-from scheduler.jobs import LEADER_KEY, RETRY_AFTER, MailScheduler
+from scheduler.jobs import LEADER_KEY, MailScheduler
 from services.config import Settings, get_settings
 from services.kv import KV
 from tests.factories import make_show, make_theatre, make_user
@@ -211,9 +211,9 @@ def test_after_a_failed_run_catch_up_waits_before_trying_again(audience, smtp_se
 
     failed = scheduler.catch_up('reminder')
     smtp_server.start()
-    now[0] = start + RETRY_AFTER - dt.timedelta(minutes=1)
+    now[0] = start + retry_after() - dt.timedelta(minutes=1)
     too_soon = scheduler.catch_up('reminder')
-    now[0] = start + RETRY_AFTER + dt.timedelta(minutes=1)
+    now[0] = start + retry_after() + dt.timedelta(minutes=1)
     retried = scheduler.catch_up('reminder')
 
     assert failed.status == 'failed'
@@ -237,7 +237,7 @@ def test_catch_up_retries_refused_emails_of_a_finished_run_after_a_while(audienc
     first = scheduler.catch_up('reminder')
     smtp_server.refuse = set()
     too_soon = scheduler.catch_up('reminder')
-    now[0] = start + RETRY_AFTER + dt.timedelta(minutes=1)
+    now[0] = start + retry_after() + dt.timedelta(minutes=1)
     retried = scheduler.catch_up('reminder')
     settled = scheduler.catch_up('reminder')
 
@@ -300,3 +300,7 @@ async def test_the_jobs_are_planned_at_their_times_in_the_apps_time_zone(databas
     assert wall < reminder <= wall + dt.timedelta(days=1)
     assert (report.day, report.hour, report.minute) == (1, 8, 0)
     assert wall < report <= wall + dt.timedelta(days=31)
+
+
+def retry_after() -> dt.timedelta:
+    return dt.timedelta(minutes=get_settings().mail_retry_minutes)
