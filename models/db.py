@@ -84,7 +84,18 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             dbapi_conn.create_function('ticketshow_local_date', 2, _sqlite_local_date, deterministic=True)
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
+    # Per instance: 10 connections kept, 20 more at a rush, none waited for over 10 s; a query that runs for a
+    # minute is stopped rather than left holding locks. N instances need N × 30 connections at most.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=10,
+        pool_recycle=1800,
+        connect_args={'connect_timeout': 10, 'options': '-c statement_timeout=60000'},
+        **kwargs,
+    )
 
 
 _engine: Engine | None = None

@@ -67,9 +67,12 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
 
+    export_dir_path: Path | None = Field(None, alias='TICKETSHOW_EXPORT_DIR')
+
     @property
     def export_dir(self) -> Path:
-        return self.var_dir.resolve() / 'exports'
+        """Where export files go: a folder every instance can reach, when there are several."""
+        return (self.export_dir_path or self.var_dir / 'exports').resolve()
 
     def ensure_var_dir(self) -> Path:
         self.var_dir.mkdir(parents=True, exist_ok=True)
