@@ -37,6 +37,7 @@ from services.config import get_settings
 REDIS_URL = os.environ.get('TICKETSHOW_TEST_REDIS_URL', 'redis://127.0.0.1:6379/15')
 POSTGRES_URL = os.environ.get('TICKETSHOW_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
 IN_CI = os.environ.get('CI', '').lower() == 'true'
+TEST_DATABASE = os.environ.get('TICKETSHOW_TEST_DATABASE', 'sqlite')  # 'postgres' runs the whole suite there
 
 
 def unavailable(reason: str) -> None:
@@ -79,6 +80,31 @@ def fresh_postgres_url() -> Iterator[str]:
     """An empty PostgreSQL database of the test's own."""
     with throwaway_postgres() as url:
         yield url
+
+
+@pytest.fixture(scope='session')
+def migrated_postgres_url() -> Iterator[str]:
+    """One PostgreSQL database for this run's page and API tests, built by the migrations as the app builds it."""
+    from models.migrate import upgrade
+
+    with throwaway_postgres() as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture
+def app_database_url(request) -> str | None:
+    """The database the app under test gets: None for its own SQLite file in var/, or, with
+    TICKETSHOW_TEST_DATABASE=postgres, the run's migrated PostgreSQL database emptied for this test."""
+    if TEST_DATABASE != 'postgres':
+        return None
+    url: str = request.getfixturevalue('migrated_postgres_url')
+    engine = create_engine(url)
+    tables = ', '.join(t.name for t in models.Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f'TRUNCATE {tables} RESTART IDENTITY CASCADE'))
+    engine.dispose()
+    return url
 
 
 _pg_schema_ready: set[str] = set()

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,17 +17,21 @@ import httpx
 import pytest
 
 from services.config import get_settings
+from tests.conftest import TEST_DATABASE, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
 
 @pytest.fixture(autouse=True)
-def app_environment(tmp_path, monkeypatch) -> None:
+def app_environment(tmp_path, monkeypatch, app_database_url) -> None:
     """Before the `user` fixture starts main.py: an empty SQLite database, no demo data, no scheduler."""
     monkeypatch.setenv('TICKETSHOW_VAR_DIR', str(tmp_path / 'var'))
     monkeypatch.setenv('TICKETSHOW_DEMO_DATA', 'false')
     monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'Asia/Kolkata')
-    monkeypatch.delenv('TICKETSHOW_DATABASE_URL', raising=False)
+    if app_database_url:
+        monkeypatch.setenv('TICKETSHOW_DATABASE_URL', app_database_url)
+    else:
+        monkeypatch.delenv('TICKETSHOW_DATABASE_URL', raising=False)
     monkeypatch.setenv('TICKETSHOW_REDIS_URL', '')
     monkeypatch.setenv('TICKETSHOW_SCHEDULER', 'off')
     get_settings.cache_clear()
@@ -88,10 +93,14 @@ def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings
 
 @pytest.fixture
 def live_app(tmp_path) -> Iterator[Callable[..., LiveApp]]:
-    """Start the app as a server process (on SQLite by default, or a given database URL); stopped after the test."""
+    """Start the app as a server process (on SQLite by default, a new PostgreSQL database with
+    TICKETSHOW_TEST_DATABASE=postgres, or a given database URL); stopped after the test."""
     started: list[LiveApp] = []
+    databases = ExitStack()
 
     def start(database_url: str | None = None, **settings: str) -> LiveApp:
+        if database_url is None and TEST_DATABASE == 'postgres':
+            database_url = databases.enter_context(throwaway_postgres())
         app = start_live_app(tmp_path / f'var{len(started)}', database_url=database_url, **settings)
         started.append(app)
         return app
@@ -103,3 +112,4 @@ def live_app(tmp_path) -> Iterator[Callable[..., LiveApp]]:
             app.process.wait(timeout=20)
         except subprocess.TimeoutExpired:
             app.process.kill()
+    databases.close()

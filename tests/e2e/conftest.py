@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Generator, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.api.conftest import LiveApp, start_live_app
-from tests.conftest import unavailable
+from tests.conftest import TEST_DATABASE, throwaway_postgres, unavailable
 from tests.e2e.helpers import Api, Page
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -100,9 +101,17 @@ def _failed(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LiveApp]:
-    """main.py serving an empty SQLite database on a free loopback port; stopped after the test."""
-    app = start_live_app(tmp_path / 'var', TICKETSHOW_TIMEZONE='Asia/Kolkata')
-    yield app
+    """main.py serving an empty database (SQLite, or PostgreSQL with TICKETSHOW_TEST_DATABASE=postgres) on a
+    free loopback port; stopped after the test."""
+    with ExitStack() as databases:
+        url = databases.enter_context(throwaway_postgres()) if TEST_DATABASE == 'postgres' else None
+        app = start_live_app(tmp_path / 'var', database_url=url, TICKETSHOW_TIMEZONE='Asia/Kolkata')
+        yield app
+        _stop(app, request)
+
+
+def _stop(app: LiveApp, request: pytest.FixtureRequest) -> None:
+    """The app stops before its database is dropped; a failed test shows the server's log."""
     app.process.terminate()
     try:
         app.process.wait(timeout=20)
