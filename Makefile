@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api
+.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,3 +40,6 @@ bench-mail: $(STAMP)
 
 bench-api: $(STAMP)
 	$(BIN)/python -m bench.api $(BENCH_ARGS)
+
+bench-instances: $(STAMP)
+	$(BIN)/python -m bench.instances $(BENCH_ARGS)

@@ -63,18 +63,21 @@ def run_export(actor_id: int, theatre_id: int, fmt: str) -> tuple[float, int]:
     return time.perf_counter() - started, view.rows
 
 
-def start_app(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_app(url: str, workdir: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """main.py serving `url` on a free loopback port, in-process store unless `settings` say otherwise."""
     port = free_port()
+    name = f'app-{port}'
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
     env.update(
         TICKETSHOW_DATABASE_URL=url,
         TICKETSHOW_PORT=str(port),
         TICKETSHOW_REDIS_URL='',
-        TICKETSHOW_VAR_DIR=str(workdir / 'app-var'),
+        TICKETSHOW_VAR_DIR=str(workdir / name),
         TICKETSHOW_SCHEDULER='off',
         TICKETSHOW_DEMO_DATA='false',
     )
-    log = (workdir / 'app.log').open('wb')
+    env.update(settings)
+    log = (workdir / f'{name}.log').open('wb')
     process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     deadline = time.monotonic() + 60
@@ -85,7 +88,7 @@ def start_app(url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise SystemExit(f'the app did not start; see {workdir / "app.log"}')
+    raise SystemExit(f'the app did not start; see {workdir / f"{name}.log"}')
 
 
 def page_latencies(base: str, count: int, offset: int, keep_going: Callable[[], bool] | None = None) -> list[float]:
