@@ -59,14 +59,16 @@ def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
     env.update(
-        TICKETSHOW_VAR_DIR=str(var_dir),
-        TICKETSHOW_PORT=str(port),
-        TICKETSHOW_REDIS_URL='',
-        TICKETSHOW_SCHEDULER='off',
-        TICKETSHOW_DEMO_DATA='false',
-        TICKETSHOW_BCRYPT_ROUNDS='4',
-        TICKETSHOW_LOGIN_MAX_FAILURES='1000',
-        **settings,
+        {
+            'TICKETSHOW_VAR_DIR': str(var_dir),
+            'TICKETSHOW_PORT': str(port),
+            'TICKETSHOW_REDIS_URL': '',
+            'TICKETSHOW_SCHEDULER': 'off',
+            'TICKETSHOW_DEMO_DATA': 'false',
+            'TICKETSHOW_BCRYPT_ROUNDS': '4',
+            'TICKETSHOW_LOGIN_MAX_FAILURES': '1000',
+            **settings,  # a caller's settings override these defaults (e.g. a shared Redis, the scheduler on)
+        }
     )
     if database_url:
         env['TICKETSHOW_DATABASE_URL'] = database_url
