@@ -4,8 +4,8 @@
 
 Seeds 10,000 upcoming shows into a new SQLite file and a new PostgreSQL database (created on the
 server of --postgres-url, default the local one of ../shared/SERVICES.md, and dropped afterwards),
-then, for each setup — one instance on SQLite, one on PostgreSQL, two on PostgreSQL sharing one
-Redis (the clients split between them, as a proxy would) — prints confirmed bookings per second and
+then, for each setup — one instance on SQLite, one on PostgreSQL, two on PostgreSQL (the clients
+split between them, as a proxy would), all on one Redis — prints confirmed bookings per second and
 p50/p95 latency of POST /shows/{id}/bookings with 8 and 32 concurrent clients, and the p50/p95 of
 GET /api/v1/shows with new filters (cache misses), with the ratios PostgreSQL/SQLite and 2/1.
 Loopback only; the machine has 2 cores, so two instances compete with the database for them.
@@ -108,9 +108,13 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix='ticketshow-bench-'))
     results: dict[str, dict[str, tuple[float, float, float]]] = {}
 
+    # Every setup on the same Redis, so that only the database and the number of instances differ.
+    def shared() -> dict[str, str]:
+        return {'TICKETSHOW_REDIS_URL': args.redis_url, 'TICKETSHOW_REDIS_PREFIX': f'bench-{uuid.uuid4().hex[:8]}:'}
+
     sqlite_url = f'sqlite:///{workdir / "bench.sqlite3"}'
     prepare(sqlite_url)
-    process, base = start_app(sqlite_url, workdir)
+    process, base = start_app(sqlite_url, workdir, **shared())
     try:
         results['1 instance, SQLite'] = measure([base], args.seconds)
     finally:
@@ -119,9 +123,9 @@ def main() -> None:
 
     with throwaway_postgres(args.postgres_url) as pg_url:
         prepare(pg_url)
-        shared = {'TICKETSHOW_REDIS_URL': args.redis_url, 'TICKETSHOW_REDIS_PREFIX': f'bench-{uuid.uuid4().hex[:8]}:'}
         for setup, count in (('1 instance, PostgreSQL', 1), ('2 instances, PostgreSQL', 2)):
-            started = [start_app(pg_url, workdir, **shared) for _ in range(count)]
+            settings = shared()
+            started = [start_app(pg_url, workdir, **settings) for _ in range(count)]
             try:
                 results[setup] = measure([b for _, b in started], args.seconds)
             finally:
