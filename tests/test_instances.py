@@ -10,13 +10,10 @@ PostgreSQL or Redis out of reach: skipped (a failure with CI=true), as everywher
 from __future__ import annotations
 
 import datetime as dt
-import random
 import re
 import subprocess
-import threading
 import time
 import uuid
-from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -29,7 +26,7 @@ from sqlalchemy.engine import Engine
 
 from models import JobRun, MailDelivery
 from tests.api.conftest import LiveApp, start_live_app
-from tests.api.test_race import CAPACITY, PEOPLE, _token
+from tests.api.test_race import _token, race
 
 STARTS_AT = '2030-01-01T19:30:00+05:30'
 
@@ -175,72 +172,7 @@ def test_a_booking_on_one_instance_shows_at_once_on_the_other_whose_cache_was_wa
 
 def test_the_http_race_across_two_instances_sells_exactly_the_capacity(instances):
     """tests/api/test_race.py's race, each of the 50 people on a connection to instance A or B in turn."""
-    apps = [instances.start('a'), instances.start('b')]
-    urls = [app.base_url for app in apps]
-    with httpx.Client(base_url=urls[0], timeout=60) as setup:
-        show_id = make_show(setup, _token(setup, 'racemanager', 'manager'), tickets=CAPACITY)
-    tokens = []
-    for i in range(PEOPLE):  # signed up and logged in on alternate instances too
-        with httpx.Client(base_url=urls[i % 2], timeout=60) as client:
-            tokens.append(_token(client, f'racer{i:02d}'))
-
-    statuses: Counter[int] = Counter()
-    per_instance: Counter[str] = Counter()
-    bought: Counter[str] = Counter()
-    start = threading.Barrier(PEOPLE)
-    lock = threading.Lock()
-
-    def person(index: int) -> None:
-        rng = random.Random(index)
-        url = urls[index % 2]
-        with httpx.Client(base_url=url, timeout=60, headers=bearer(tokens[index])) as client:
-            start.wait()
-            want = rng.randint(1, 3)
-            while True:
-                response = client.post(f'/api/v1/shows/{show_id}/bookings', json={'tickets': want})
-                with lock:
-                    statuses[response.status_code] += 1
-                    per_instance[url] += 1
-                if response.status_code == 201:
-                    assert response.json()['booked_tickets'] == want
-                    with lock:
-                        bought[tokens[index]] += want
-                    want = rng.randint(1, 3)
-                    continue
-                assert response.status_code == 409, response.text
-                assert 'left' in response.json()['detail']
-                if want == 1:
-                    return
-                want = 1  # fewer left than wanted: try for a single seat until the house is full
-
-    threads = [threading.Thread(target=person, args=(i,)) for i in range(PEOPLE)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-
-    lefts = []
-    confirmed = 0
-    for url in urls:
-        with httpx.Client(base_url=url, timeout=60) as check:
-            lefts.append(check.get(f'/api/v1/shows/{show_id}').json()['tickets_left'])
-    with httpx.Client(base_url=urls[1], timeout=60) as check:
-        for token in tokens:
-            mine = check.get('/api/v1/bookings', headers=bearer(token)).json()
-            confirmed += sum(
-                b['booked_tickets'] for b in mine if b['status'] == 'confirmed' and b['show_id'] == show_id
-            )
-    print(
-        f'\n[http race, 2 instances] people={PEOPLE} capacity={CAPACITY} requests={sum(statuses.values())} '
-        f'(A {per_instance[urls[0]]}, B {per_instance[urls[1]]}) booked={statuses[201]} refused={statuses[409]} '
-        f'sold={confirmed} left on A={lefts[0]} on B={lefts[1]}'
-    )
-    assert set(statuses) <= {201, 409}  # no 5xx, no other answer
-    assert per_instance[urls[0]] > 0 and per_instance[urls[1]] > 0
-    assert sum(bought.values()) == CAPACITY
-    assert confirmed == CAPACITY
-    assert lefts == [0, 0]
+    race([instances.start('a').base_url, instances.start('b').base_url])
 
 
 # --- the mail jobs ---------------------------------------------------------------------------------------
