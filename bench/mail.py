@@ -17,7 +17,6 @@ import multiprocessing
 import os
 import resource
 import smtplib
-import socket
 import tempfile
 import threading
 import time
@@ -25,6 +24,7 @@ from email.message import EmailMessage
 from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
+from bench.exports import free_port
 from bench.seed import seed
 from models import User, db
 from models.db import session_scope, utcnow
@@ -32,12 +32,6 @@ from models.migrate import upgrade
 from services import mailings, reports
 from services.config import get_settings
 from services.mail import compose
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return int(sock.getsockname()[1])
 
 
 def serve(port: int, received: Synchronized, ready: threading.Event) -> None:  # type: ignore[type-arg]

@@ -81,6 +81,14 @@ def _local_day(moment: dt.datetime) -> str:
     return moment.astimezone(get_settings().tz).strftime('%d %b')
 
 
+def _label_bar_ends(axes: Any, positions: list[int], ends: list[float], texts: list[str]) -> None:
+    """A small grey figure just past the end of each horizontal bar."""
+    for position, end, text in zip(positions, ends, texts, strict=True):
+        axes.annotate(
+            text, (end, position), xytext=(4, 0), textcoords='offset points', va='center', fontsize=8, color=MUTED
+        )
+
+
 def render_sales(detail: summary_service.TheatreDetail) -> bytes:
     """Tickets sold per show, each bar drawn over the tickets the show offers."""
     title = f'Tickets sold per show · {detail.name}'
@@ -96,16 +104,9 @@ def render_sales(detail: summary_service.TheatreDetail) -> bytes:
         axes.barh(positions, [s.num_tickets for s in shows], color=PRIMARY_LIGHT, label='Tickets offered')
         axes.barh(positions, [s.tickets_sold for s in shows], color=PRIMARY, label='Tickets sold', height=0.55)
         axes.set_yticks(positions, labels=[f'{_label(s.name)}\n{_local_day(s.starts_at)}' for s in shows])
-        for position, show in zip(positions, shows, strict=True):
-            axes.annotate(
-                f'{show.tickets_sold:,} / {show.num_tickets:,}',
-                (show.num_tickets, position),
-                xytext=(4, 0),
-                textcoords='offset points',
-                va='center',
-                fontsize=8,
-                color=MUTED,
-            )
+        _label_bar_ends(
+            axes, positions, [s.num_tickets for s in shows], [f'{s.tickets_sold:,} / {s.num_tickets:,}' for s in shows]
+        )
         axes.set_xlabel('Tickets')
         axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_xlim(0, max(s.num_tickets for s in shows) * 1.18)
@@ -160,16 +161,12 @@ def render_comparison(figures: summary_service.Summary) -> bytes:
         positions = list(range(len(theatres)))[::-1]
         axes.barh(positions, [t.revenue_cents for t in theatres], color=PRIMARY, height=0.6)
         axes.set_yticks(positions, labels=[f'{_label(t.name)}\n{_label(t.place)}' for t in theatres])
-        for position, theatre in zip(positions, theatres, strict=True):
-            axes.annotate(
-                f'{_money(theatre.revenue_cents)} · {theatre.occupancy:.0%} full',
-                (theatre.revenue_cents, position),
-                xytext=(4, 0),
-                textcoords='offset points',
-                va='center',
-                fontsize=8,
-                color=MUTED,
-            )
+        _label_bar_ends(
+            axes,
+            positions,
+            [t.revenue_cents for t in theatres],
+            [f'{_money(t.revenue_cents)} · {t.occupancy:.0%} full' for t in theatres],
+        )
         axes.set_xlim(0, max(t.revenue_cents for t in theatres) * 1.35)
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: _money(value)))
         axes.xaxis.set_major_locator(MaxNLocator(5))

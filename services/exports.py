@@ -38,6 +38,7 @@ from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.hooks import on_commit
+from services.summary import revenue_per_show
 
 log = logging.getLogger(__name__)
 
@@ -262,12 +263,7 @@ def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
 
 def _theatre_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> _Table:
     theatre = managed_theatre(session, owner, target_id)
-    revenue = (
-        select(Booking.show_id, func.sum(Booking.total_cents).label('revenue'))
-        .where(Booking.status == 'confirmed')
-        .group_by(Booking.show_id)
-        .subquery()
-    )
+    revenue = revenue_per_show().subquery()
     tags = _tags_by_show(session, select(Show.id).where(Show.theatre_id == theatre.id))
     query = (
         select(

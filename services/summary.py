@@ -175,7 +175,8 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
     return Summary(result)
 
 
-def _revenue_per_show() -> Select[int, int]:
+def revenue_per_show() -> Select[int, int]:
+    """Each show's money from confirmed bookings (show_id, revenue): a cancellation takes its money back out."""
     return (
         select(Booking.show_id, func.sum(Booking.total_cents).label('revenue'))
         .where(_confirmed())
@@ -185,7 +186,7 @@ def _revenue_per_show() -> Select[int, int]:
 
 def _best_sellers(session: Session, scope: ColumnElement[int]) -> dict[int, list[ShowSales]]:
     """Each theatre's shows with the most tickets sold (at most BEST_SELLERS, none that sold nothing)."""
-    revenue = _revenue_per_show().where(Booking.show_id.in_(select(Show.id).where(Show.theatre_id.in_(scope))))
+    revenue = revenue_per_show().where(Booking.show_id.in_(select(Show.id).where(Show.theatre_id.in_(scope))))
     revenue_sq = revenue.subquery()
     rank = (
         func.row_number()
@@ -224,7 +225,7 @@ def theatre_detail(
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
     now = now or utcnow()
-    revenue_sq = _revenue_per_show().subquery()
+    revenue_sq = revenue_per_show().subquery()
     show_count = session.scalar(select(func.count(Show.id)).where(Show.theatre_id == theatre.id)) or 0
     top_shows = [
         ShowSales(row.id, row.name, row.starts_at, row.num_tickets, row.tickets_sold, int(row.revenue))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ import httpx
 from sqlalchemy import create_engine, select
 
 from models import User
-from tests.conftest import REDIS_URL
+from tests.conftest import REDIS_URL, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,12 +22,6 @@ def _env(var_dir: Path, **extra: str) -> dict[str, str]:
     env.update(TICKETSHOW_VAR_DIR=str(var_dir), TICKETSHOW_BCRYPT_ROUNDS='4', TICKETSHOW_REDIS_URL=REDIS_URL, **extra)
     env.pop('TICKETSHOW_DATABASE_URL', None)
     return env
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_create_admin_reads_the_password_from_stdin(tmp_path):
@@ -62,7 +55,7 @@ def test_create_admin_reads_the_password_from_stdin(tmp_path):
 
 
 def test_serve_with_demo_data_prints_logins_and_answers(tmp_path):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, 'main.py'],
         cwd=ROOT,

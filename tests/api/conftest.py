@@ -4,7 +4,6 @@ or as a real server process on a loopback port (`live_app`) for races and fuzzin
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ import httpx
 import pytest
 
 from services.config import get_settings
-from tests.conftest import TEST_DATABASE, throwaway_postgres
+from tests.conftest import TEST_DATABASE, free_port, throwaway_postgres
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 
@@ -35,12 +34,6 @@ def app_environment(tmp_path, monkeypatch, app_database_url) -> None:
     monkeypatch.setenv('TICKETSHOW_REDIS_URL', '')
     monkeypatch.setenv('TICKETSHOW_SCHEDULER', 'off')
     get_settings.cache_clear()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(('127.0.0.1', 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
