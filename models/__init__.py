@@ -5,6 +5,7 @@ from models.db import Base
 from models.export_job import EXPORT_FORMATS, EXPORT_KINDS, ExportJob
 from models.mail import MAIL_KINDS, JobRun, MailDelivery
 from models.rating import ShowRating
+from models.session import LoginSession, PasswordReset, SessionKind
 from models.show import Show, ShowTag
 from models.theatre import Theatre
 from models.user import ROLES, User
@@ -19,7 +20,10 @@ __all__ = [
     'Booking',
     'ExportJob',
     'JobRun',
+    'LoginSession',
     'MailDelivery',
+    'PasswordReset',
+    'SessionKind',
     'Show',
     'ShowRating',
     'ShowTag',
