@@ -8,10 +8,32 @@ import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from email_validator import EmailNotValidError, validate_email
+
 from services.config import get_settings
 from services.errors import Invalid
 
 _MARKUP = re.compile(r'[<>]')
+EMAIL_HINT = 'Enter an email address like name@example.com.'
+
+
+def clean_email(value: object) -> str | None:
+    """One address, as email-validator reads it (without DNS: no lookups here), or None.
+
+    A comma, semicolon, space, angle brackets, quotes or a line break could smuggle in a second recipient
+    or header, so they are refused, never cleaned away; only spaces around the address are dropped.
+    Special-use domains (.test, .invalid, .local, localhost) are refused too: no mail can reach them.
+    The local part keeps the case it was typed in; the domain comes back lower-cased.
+    """
+    if not isinstance(value, str) or any(unicodedata.category(ch).startswith('C') for ch in value):
+        return None
+    candidate = value.strip()
+    if not candidate or len(candidate) > 254:
+        return None
+    try:
+        return validate_email(candidate, check_deliverability=False).normalized
+    except EmailNotValidError:
+        return None
 
 
 class Checker:
@@ -43,6 +65,16 @@ class Checker:
         elif _MARKUP.search(cleaned):
             self.fail(field, f'{label} must not contain < or >.')
         return cleaned
+
+    def email(self, field: str, value: Any, *, label: str = 'Email') -> str:
+        if not isinstance(value, str) or not value.strip():
+            self.fail(field, f'{label} is required.')
+            return ''
+        address = clean_email(value)
+        if address is None:
+            self.fail(field, EMAIL_HINT)
+            return ''
+        return address
 
     def integer(self, field: str, value: Any, *, label: str, low: int, high: int) -> int:
         if value is None or (isinstance(value, str) and not value.strip()):
