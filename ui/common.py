@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
@@ -68,10 +69,33 @@ def login_redirect(request: Request) -> RedirectResponse:
 
 
 def safe_target(target: str | None) -> str:
-    """Only paths inside this app: an open redirect to another site is never followed."""
-    if not target or not target.startswith('/') or target.startswith('//') or '\\' in target:
+    """Only a path on this site is followed after a login; anything else goes to `/` (refused, not repaired).
+
+    Browsers drop tabs and line breaks from a URL and read a backslash as a slash, so `/%09/evil.example` or
+    `/%5C/evil.example`, once decoded, leads to `//evil.example`: another host. A target with whitespace, a
+    control character or a backslash is refused, and so is one whose start, decoded any number of times,
+    is a second slash or backslash.
+    """
+    if not target or not target.startswith('/') or any(ch == '\\' or _dropped_by_browsers(ch) for ch in target):
+        return '/'
+    if _decoded(target)[1:2] in ('/', '\\'):
+        return '/'
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return '/'
     return target
+
+
+def _dropped_by_browsers(ch: str) -> bool:
+    return ch.isspace() or unicodedata.category(ch).startswith('C')
+
+
+def _decoded(target: str) -> str:
+    """Percent-decoded until nothing changes, less what a browser drops: the worst a chain of decoders makes of it."""
+    previous = None
+    while target != previous:
+        previous, target = target, unquote(target)
+    return ''.join(ch for ch in target if not _dropped_by_browsers(ch))
 
 
 def show_errors(error: DomainError, fields: Mapping[str, Any]) -> None:
