@@ -17,6 +17,8 @@ from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
 from services.validation import Checker
 
+STARTED = 'This show has started: its time, tickets and price can no longer change.'
+
 
 @dataclass(frozen=True)
 class ShowView:
@@ -163,8 +165,17 @@ def update_show(
     starts_at: object,
     now: dt.datetime | None = None,
 ) -> ShowView:
-    """Change a show. Existing bookings keep the price they were made at."""
+    """Change a show. Existing bookings keep the price they were made at.
+
+    Once a show has started its time, tickets and price are frozen (a new time would put it back on sale);
+    its name, tags and rating may still change.
+    """
     show = managed_show(session, load_actor(session, actor_id), show_id)
+    moment = now or utcnow()
+    if show.starts_at <= moment:
+        frozen = _changed_frozen_field(show, starts_at=starts_at, num_tickets=num_tickets, ticket_price=ticket_price)
+        if frozen is not None:
+            raise Conflict(STARTED, field=frozen)
     fields = _check_fields(
         show.theatre,
         name=name,
@@ -173,7 +184,7 @@ def update_show(
         ticket_price=ticket_price,
         num_tickets=num_tickets,
         starts_at=starts_at,
-        now=now or utcnow(),
+        now=moment,
         current_start=show.starts_at,
     )
     # Conditional on the sold count at write time, so a booking racing this edit cannot be stranded.
@@ -201,6 +212,20 @@ def update_show(
     return ShowView.of(
         session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
     )
+
+
+def _changed_frozen_field(show: Show, *, starts_at: object, num_tickets: object, ticket_price: object) -> str | None:
+    """The first of time, tickets and price that this edit would change. Values are read as the form reads
+    them ('250', 250 and 250.00 are one price), so the same value sent back is no change; one that cannot be
+    read is not the same value."""
+    reading = Checker()
+    tickets = reading.integer('num_tickets', num_tickets, label='Tickets', low=1, high=2**31)
+    same = {
+        'starts_at': starts_at == show.starts_at,
+        'num_tickets': tickets == show.num_tickets,
+        'ticket_price': reading.money_cents('ticket_price', ticket_price, label='Price') == show.price_cents,
+    }
+    return next((field for field, kept in same.items() if not kept or field in reading.errors), None)
 
 
 def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:

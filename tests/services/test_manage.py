@@ -196,7 +196,8 @@ def test_edit_cannot_drop_tickets_below_sold_and_keeps_booking_prices(manager):
 
 def test_past_show_can_be_edited_without_moving_it(manager):
     theatre = make_theatre(manager)
-    show = make_show(theatre, starts_in=-dt.timedelta(days=1))
+    # SHOW's tickets and price: a started show keeps its time, tickets and price (tests/services/test_started_show.py)
+    show = make_show(theatre, starts_in=-dt.timedelta(days=1), num_tickets=100, price_cents=25050)
     with session_scope() as s:
         updated = shows.update_show(s, actor_id=manager.id, show_id=show.id, **{**SHOW, 'starts_at': show.starts_at})
     assert updated.name == 'Hamlet'
