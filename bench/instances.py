@@ -38,7 +38,7 @@ from services.config import get_settings
 
 @contextmanager
 def throwaway_postgres(admin_url: str) -> Iterator[str]:
-    admin = create_engine(admin_url, isolation_level='AUTOCOMMIT')
+    admin = create_engine(admin_url, isolation_level='AUTOCOMMIT', hide_parameters=True)
     name = f'ticketshow_bench_{uuid.uuid4().hex[:10]}'
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE {name}'))

@@ -69,7 +69,9 @@ def local_date(session: Session, column: Any, tz_name: str) -> ColumnElement[str
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so writers wait."""
+    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so writers wait. Bound parameters
+    never appear in an error message or a log line: they include password hashes."""
+    kwargs.setdefault('hide_parameters', True)
     if url.startswith('sqlite'):
         engine = create_engine(url, connect_args={'timeout': 30, 'check_same_thread': False}, **kwargs)
 
