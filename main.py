@@ -27,7 +27,7 @@ def prepare(settings: Settings) -> KV:
     """Everything a process needs before it serves or runs a command: folders, schema, sessions."""
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
-    db.configure(settings.sqlalchemy_url)
+    db.configure(settings.sqlalchemy_url, lock_timeout=settings.db_lock_timeout_seconds)
     kv = KV(settings.redis_url or None, prefix=settings.redis_prefix)
     sessions.configure(
         idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600, kv=kv
@@ -64,13 +64,17 @@ def demo_logins(settings: Settings) -> list[str]:
 def serve(settings: Settings) -> None:
     from nicegui import app
 
+    from api.deps import ReadsByMethod
     from api.routes import register_api
+    from services import workers
     from ui.pages import register_pages
 
     kv = prepare(settings)
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
     register_api()
+    app.add_middleware(ReadsByMethod)  # the API's GET and HEAD run on the read threads
+    app.on_shutdown(workers.shutdown)
     app.on_shutdown(exports.shutdown)
     if settings.scheduler == 'on':
         mail_scheduler = MailScheduler(settings, kv)

@@ -3,19 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from nicegui import app, run
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from models.db import session_scope
-from services import sessions
-from services.errors import Conflict, DomainError, Invalid, NotAllowed, NotFound, TooManyAttempts, Unauthenticated
+from services import sessions, workers
+from services.errors import (
+    Busy,
+    Conflict,
+    DomainError,
+    Invalid,
+    NotAllowed,
+    NotFound,
+    TooManyAttempts,
+    Unauthenticated,
+)
 from services.sessions import Principal
+from services.workers import in_transaction as _in_transaction
 
 T = TypeVar('T')
-STATUS = {Unauthenticated: 401, NotAllowed: 403, NotFound: 404, Conflict: 409, Invalid: 422, TooManyAttempts: 429}
+STATUS = {
+    Unauthenticated: 401,
+    NotAllowed: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooManyAttempts: 429,
+    Busy: 503,
+}
+READ_METHODS = frozenset({'GET', 'HEAD'})
+_reading: ContextVar[bool] = ContextVar('reading', default=False)
 
 
 def bearer_token(request: Request) -> str | None:
@@ -41,20 +62,31 @@ async def caller(request: Request) -> Principal:
     return who
 
 
-def _in_transaction(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
-    with session_scope() as session:
-        return fn(session, **kwargs)
+class ReadsByMethod:
+    """Marks each GET and HEAD request as a read, so that `call` runs its services on the read threads."""
+
+    def __init__(self, inner: ASGIApp) -> None:
+        self.inner = inner
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        reading = _reading.set(scope['type'] == 'http' and scope['method'] in READ_METHODS)
+        try:
+            await self.inner(scope, receive, send)
+        finally:
+            _reading.reset(reading)
 
 
 async def call(fn: Callable[..., T], **kwargs: Any) -> T:
-    """A service in its own transaction, off the event loop (domain errors become their status codes)."""
-    return await run.io_bound(_in_transaction, fn, kwargs)
+    """A service in its own transaction, off the event loop (domain errors become their status codes): on the read
+    threads for a GET or HEAD, else on the write threads, so writes waiting for a lock never hold up a read."""
+    run_on = workers.run_read if _reading.get() else workers.run_write
+    return await run_on(_in_transaction, fn, kwargs)
 
 
 def domain_error_response(_request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, DomainError)
     status = next((code for kind, code in STATUS.items() if isinstance(error, kind)), 400)
-    headers = {'Retry-After': str(error.retry_after)} if isinstance(error, TooManyAttempts) else None
+    headers = {'Retry-After': str(error.retry_after)} if isinstance(error, TooManyAttempts | Busy) else None
     if isinstance(error, Unauthenticated):
         headers = {'WWW-Authenticate': 'Bearer'}
     return JSONResponse({'detail': error.message}, status_code=status, headers=headers)

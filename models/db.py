@@ -9,6 +9,7 @@ from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, DateTime, Engine, ForeignKey, Integer, String, create_engine, event, func
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -68,26 +69,41 @@ def local_date(session: Session, column: Any, tz_name: str) -> ColumnElement[str
     return func.ticketshow_local_date(column, tz_name)
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout so writers wait. Bound parameters
-    never appear in an error message or a log line: they include password hashes."""
+DEFAULT_LOCK_TIMEOUT_SECONDS = 5.0
+# SQLite connections are cheap: enough for every thread that may hold one at once (the read and write pools,
+# the password pool, NiceGUI's own threads, the session toucher), so a read never queues for a connection.
+SQLITE_POOL = {'pool_size': 20, 'max_overflow': 10}
+
+
+def make_engine(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS, **kwargs: Any) -> Engine:
+    """An engine for `url`. A transaction waits at most `lock_timeout` seconds for a lock another one holds
+    (SQLite's busy timeout, PostgreSQL's lock_timeout), then fails, so a stuck writer cannot hold up a request for
+    long. Bound parameters never appear in an error message or a log line: they include password hashes."""
     kwargs.setdefault('hide_parameters', True)
     if url.startswith('sqlite'):
-        engine = create_engine(url, connect_args={'timeout': 30, 'check_same_thread': False}, **kwargs)
+        in_memory = make_url(url).database in (None, '', ':memory:')
+        engine = create_engine(
+            url,
+            connect_args={'timeout': lock_timeout, 'check_same_thread': False},
+            **({} if in_memory else {**SQLITE_POOL, 'pool_timeout': lock_timeout}),
+            **kwargs,
+        )
 
         @event.listens_for(engine, 'connect')
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cursor = dbapi_conn.cursor()
-            cursor.execute('PRAGMA journal_mode=WAL')
+            cursor.execute('PRAGMA journal_mode=WAL')  # readers never wait for a writer, nor a writer for readers
             cursor.execute('PRAGMA foreign_keys=ON')
-            cursor.execute('PRAGMA busy_timeout=30000')
+            cursor.execute(f'PRAGMA busy_timeout={int(lock_timeout * 1000)}')
             cursor.execute('PRAGMA synchronous=NORMAL')
             cursor.close()
             dbapi_conn.create_function('ticketshow_local_date', 2, _sqlite_local_date, deterministic=True)
 
         return engine
     # Per instance: 10 connections kept, 20 more at a rush, none waited for over 10 s; a query that runs for a
-    # minute is stopped rather than left holding locks. N instances need N × 30 connections at most.
+    # minute is stopped rather than left holding locks, and a lock is waited for `lock_timeout` at most.
+    # N instances need N × 30 connections at most.
+    options = f'-c statement_timeout=60000 -c lock_timeout={int(lock_timeout * 1000)}'
     return create_engine(
         url,
         pool_pre_ping=True,
@@ -95,7 +111,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         max_overflow=20,
         pool_timeout=10,
         pool_recycle=1800,
-        connect_args={'connect_timeout': 10, 'options': '-c statement_timeout=60000'},
+        connect_args={'connect_timeout': 10, 'options': options},
         **kwargs,
     )
 
@@ -105,12 +121,12 @@ _url: str | None = None
 _factory: sessionmaker[Session] | None = None
 
 
-def configure(url: str) -> Engine:
+def configure(url: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT_SECONDS) -> Engine:
     """(Re)point the process at a database; returns the engine."""
     global _engine, _factory, _url
     if _engine is not None:
         _engine.dispose()
-    _engine, _url = make_engine(url), url
+    _engine, _url = make_engine(url, lock_timeout=lock_timeout), url
     _factory = sessionmaker(_engine, expire_on_commit=False)
     return _engine
 

@@ -20,6 +20,9 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=1, le=65535)
     var_dir: Path = Path('var')
     database_url: str | None = None
+    # How long a write waits for a lock another transaction holds (SQLite's busy timeout, PostgreSQL's
+    # lock_timeout) before it is refused as busy, rolled back, and the person asked to try again.
+    db_lock_timeout_seconds: float = Field(5, gt=0, le=600)
     redis_url: str = 'redis://127.0.0.1:6379/0'  # empty: no Redis, everything in process memory
     redis_prefix: str = 'ticketshow:'
     login_max_failures: int = Field(5, ge=1)

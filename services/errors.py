@@ -43,3 +43,14 @@ class TooManyAttempts(DomainError):
     def __init__(self, message: str, *, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class Busy(DomainError):
+    """The database could not be had in time (another writer holds a lock it needs); the transaction was rolled
+    back, so nothing changed. Try again after `retry_after` seconds."""
+
+    MESSAGE = 'TicketShow is busy right now; nothing was changed. Please try again in a moment.'
+
+    def __init__(self, message: str = MESSAGE, *, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

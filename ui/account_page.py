@@ -98,7 +98,7 @@ async def account_page(request: Request) -> RedirectResponse | None:
 
 async def _email_card(who: Principal) -> None:
     """Which emails to get; a switch saves at once."""
-    chosen = await call(preferences.mail_preferences, user_id=who.user_id)
+    chosen = await call(preferences.mail_preferences, user_id=who.user_id, read=True)
     with ui.card().classes('grow basis-80 p-4 gap-2').mark('email-card'):
         ui.label('Emails').classes('text-lg font-bold')
         reminders = ui.switch('Daily reminder of shows for me', value=chosen.reminders).mark('wants-reminders')

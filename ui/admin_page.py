@@ -40,6 +40,7 @@ async def users_page(request: Request) -> RedirectResponse | None:
         async def listing() -> None:
             found = await call(
                 users.list_users,
+                read=True,
                 actor_id=who.user_id,
                 q=state['q'] or '',
                 limit=PAGE_SIZE,

@@ -30,8 +30,8 @@ async def bookings_page(request: Request, booked: int | None = None) -> Redirect
 
         @ui.refreshable
         async def listing() -> None:
-            mine = await call(booking.my_bookings, user_id=who.user_id)
-            scores = await call(ratings.my_ratings, user_id=who.user_id) if mine.past else {}
+            mine = await call(booking.my_bookings, user_id=who.user_id, read=True)
+            scores = await call(ratings.my_ratings, user_id=who.user_id, read=True) if mine.past else {}
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
             if not any(item.status == 'confirmed' for item in mine.upcoming):
                 empty_state(

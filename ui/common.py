@@ -11,10 +11,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
-from models.db import session_scope
-from services import sessions
+from services import sessions, workers
 from services.errors import DomainError, Invalid, Unauthenticated
 from services.sessions import Principal, describe_device
+from services.workers import transaction
 
 T = TypeVar('T')
 
@@ -26,18 +26,22 @@ class SessionEnded(Unauthenticated):
 def _in_transaction(token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
     if token and sessions.store().get(token) is None:
         raise SessionEnded('Your session has ended; please log in again.')
-    with session_scope() as session:
+    with transaction(fn) as session:
         return fn(session, **kwargs)
 
 
-async def call(fn: Callable[..., T], **kwargs: Any) -> T:
+async def call(fn: Callable[..., T], *, read: bool = False, **kwargs: Any) -> T:
     """Run a service in its own transaction on a worker thread, so one slow query freezes no page.
+
+    `read=True` is for a page's read-only loads: they run on threads of their own, which writes waiting for a
+    database lock never hold up. A write that cannot get the lock in time raises `Busy` (nothing was changed).
 
     A browser that was logged in is checked against the session store first: a revoked or expired
     session ends at this click, and the person is sent to log in.
     """
     try:
-        return await run.io_bound(_in_transaction, app.storage.user.get('token'), fn, kwargs)
+        run_on = workers.run_read if read else workers.run_write
+        return await run_on(_in_transaction, app.storage.user.get('token'), fn, kwargs)
     except SessionEnded:
         app.storage.user.clear()
         ui.navigate.to('/login')

@@ -74,7 +74,7 @@ async def start_export(who: Principal, kind: str, target_id: int | None, fmt: st
 
     async def poll() -> None:
         try:
-            current = await call(exports.get_export, actor_id=who.user_id, job_id=job.id)
+            current = await call(exports.get_export, actor_id=who.user_id, job_id=job.id, read=True)
         except DomainError as error:
             timer.deactivate()
             notify_error(error)
@@ -111,7 +111,7 @@ async def exports_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def listing() -> None:
-            jobs = await call(exports.my_exports, actor_id=who.user_id)
+            jobs = await call(exports.my_exports, actor_id=who.user_id, read=True)
             if not jobs:
                 hint = (
                     'Export a theatre or a show from the dashboard or the summary, or your bookings from My bookings.'

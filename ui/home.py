@@ -54,7 +54,7 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
     who = await principal()
     page_size = get_settings().page_size
     filters = Filters(q=q[:100], place=place or None, tag=tag or None)
-    place_options, tag_options = await call(lambda s: (search.places(s), search.tags(s)))
+    place_options, tag_options = await call(lambda s: (search.places(s), search.tags(s)), read=True)
 
     with frame('Upcoming shows', who):
         ui.label('Upcoming shows').classes('text-3xl font-bold')
@@ -125,6 +125,7 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
             try:
                 page = await call(
                     search.search_shows,
+                    read=True,
                     q=filters.q,
                     place=filters.place,
                     tag=filters.tag,

@@ -33,7 +33,11 @@ async def unsubscribe_page(t: str = '') -> None:
         ui.label(f'This applies to {done.email} from now on.').classes('text-gray-600')
 
         async def undo() -> None:
-            again = await call(preferences.unsubscribe, token=t, subscribe=True)
+            try:
+                again = await call(preferences.unsubscribe, token=t, subscribe=True)
+            except DomainError as error:  # the database was busy: nothing changed, the button stays
+                notify_error(error)
+                return
             ui.notify(f'You will get {again.kind_name} again.', type='positive')
             undo_button.disable()
 
@@ -83,7 +87,7 @@ async def mail_admin_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def runs() -> None:
-            items = await call(mailings.recent_runs, actor_id=who.user_id)
+            items = await call(mailings.recent_runs, actor_id=who.user_id, read=True)
             if not items:
                 empty_state(
                     'schedule_send', 'No runs yet', 'Runs appear here once the scheduler or an admin starts one.'
@@ -130,7 +134,7 @@ async def mail_admin_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def outbox() -> None:
-            items = await call(mailings.outbox, actor_id=who.user_id)
+            items = await call(mailings.outbox, actor_id=who.user_id, read=True)
             if not items:
                 empty_state('inbox', 'The outbox is empty', 'Emails appear here when SMTP is not configured.')
                 return

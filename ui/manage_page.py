@@ -112,7 +112,7 @@ async def manage_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def board() -> None:
-            entries = await call(theatres.dashboard, actor_id=who.user_id)
+            entries = await call(theatres.dashboard, actor_id=who.user_id, read=True)
             if not entries:
                 empty_state('theaters', 'No theatres yet', 'Add your first theatre, then add shows to it.')
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from services.config import get_settings
 from ui.account_page import account_page
 from ui.admin_page import users_page
 from ui.auth_pages import login_page, logout_page, signup_page
@@ -33,5 +34,8 @@ ROUTES = {
 
 
 def register_pages() -> None:
+    # A page may wait for a database lock up to the lock timeout and then say that TicketShow is busy; NiceGUI's
+    # own limit for building a page (3 s by default) must not cut that short with its bare error page.
+    response_timeout = max(3.0, get_settings().db_lock_timeout_seconds + 2)
     for path, page in ROUTES.items():
-        ui.page(path)(page)
+        ui.page(path, response_timeout=response_timeout)(page)

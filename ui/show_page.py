@@ -24,7 +24,7 @@ async def show_page(show_id: int) -> None:
         @ui.refreshable
         async def detail() -> None:
             try:
-                show = await call(shows.public_show, show_id=show_id)
+                show = await call(shows.public_show, show_id=show_id, read=True)
             except NotFound:
                 empty_state(
                     'search_off', 'This show does not exist', 'It may have been removed.', action=('Browse shows', '/')

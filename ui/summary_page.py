@@ -45,7 +45,7 @@ async def summary_page(request: Request) -> RedirectResponse | None:
         if who.role not in ('manager', 'admin'):
             not_allowed('The summary is for theatre managers. Sign up as a manager to run a theatre.')
             return None
-        figures = await call(summary.summary, actor_id=who.user_id)
+        figures = await call(summary.summary, actor_id=who.user_id, read=True)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Summary of all theatres' if who.role == 'admin' else 'Summary').classes('text-3xl font-bold')
             ui.button('My exports', icon='folder_open', on_click=lambda: ui.navigate.to('/exports')).props(
