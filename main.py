@@ -67,6 +67,7 @@ def serve(settings: Settings) -> None:
     from api.deps import ReadsByMethod
     from api.routes import register_api
     from services import workers
+    from ui.error_page import BusyStatus, error_page
     from ui.pages import register_pages
 
     kv = prepare(settings)
@@ -74,6 +75,8 @@ def serve(settings: Settings) -> None:
     register_pages()
     register_api()
     app.add_middleware(ReadsByMethod)  # the API's GET and HEAD run on the read threads
+    app.on_page_exception(error_page)  # a friendly page, never a traceback or an exception's text
+    app.add_middleware(BusyStatus)  # ... answered 503 with Retry-After when the database was busy
     app.on_shutdown(workers.shutdown)
     app.on_shutdown(exports.shutdown)
     if settings.scheduler == 'on':
