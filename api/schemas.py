@@ -37,6 +37,20 @@ class LoginIn(Body):
     password: Annotated[StrictStr, Field(max_length=200)]
 
 
+class PasswordChangeIn(Body):
+    current_password: Annotated[StrictStr, Field(max_length=200)]
+    new_password: Annotated[StrictStr, Field(max_length=200)]
+
+
+class PasswordResetIn(Body):
+    email: Annotated[StrictStr, Field(max_length=254)]
+
+
+class PasswordResetConfirmIn(Body):
+    token: Annotated[StrictStr, Field(max_length=200)]
+    password: Annotated[StrictStr, Field(max_length=200)]
+
+
 class TheatreIn(Body):
     name: Text
     place: Text

@@ -17,6 +17,9 @@ from api.schemas import (
     InvalidMessage,
     LoginIn,
     Message,
+    PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
     RatingIn,
     RatingOut,
     ShowIn,
@@ -29,7 +32,7 @@ from api.schemas import (
     TokenOut,
     UserOut,
 )
-from services import auth, booking, exports, ratings, search, sessions, shows, summary, theatres
+from services import auth, booking, exports, password_reset, ratings, search, sessions, shows, summary, theatres
 from services.config import get_settings
 from services.sessions import Principal, describe_device
 
@@ -98,6 +101,48 @@ async def logout(request: Request, who: Caller) -> Response:
 @router.get('/me', response_model=UserOut, responses=ERRORS, tags=['accounts'])
 async def me(who: Caller) -> UserOut:
     return await call(lambda s: _user(auth.load_actor(s, who.user_id)))
+
+
+@router.put('/me/password', status_code=204, responses=ERRORS, tags=['accounts'])
+async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
+    """Every other session of the caller ends at once; this one (the bearer's) stays."""
+    await call_hashing(
+        auth.change_password,
+        user_id=who.user_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        new_password_confirm=body.new_password,  # an API client has no second field to mistype
+        keep_session=who.session_id,
+    )
+    return Response(status_code=204)
+
+
+@router.post(
+    '/auth/password-reset',
+    status_code=202,
+    response_model=Message,
+    responses={
+        **ERRORS,
+        429: {'model': Message, 'description': 'too many requests from this address; see Retry-After'},
+    },
+    tags=['accounts'],
+)
+async def request_password_reset(body: PasswordResetIn, request: Request) -> Message:
+    """The same answer whatever the address: a known one gets an email with a one-time link, valid 1 hour."""
+    client = request.client.host if request.client else ''
+    await call(password_reset.request_reset, email=body.email, client=client)
+    return Message(detail=password_reset.SENT)
+
+
+@router.post('/auth/password-reset/confirm', status_code=204, responses=ERRORS, tags=['accounts'])
+async def confirm_password_reset(body: PasswordResetConfirmIn) -> Response:
+    """A link works once: the password is replaced and every session of the person ends. An unknown, used or
+    expired token is 422 ("This reset link is invalid or has expired; ask for a new one."), as is a bad password,
+    which leaves the link usable."""
+    await call_hashing(
+        password_reset.confirm_reset, token=body.token, password=body.password, password_confirm=body.password
+    )
+    return Response(status_code=204)
 
 
 # --- theatres -------------------------------------------------------------------------------------------

@@ -1,0 +1,234 @@
+"""Forgotten passwords: a one-time link by email, valid for an hour, that ends every session when used.
+
+Asking for a link says nothing about whether the address is known, not even by how long the answer takes:
+the request itself only checks the address's form and counts the throttles, the same work for any address.
+The lookup, the link and the email happen after the request's commit, on a thread of their own.
+
+Only the SHA-256 of a link's token is stored. A link is used with one conditional UPDATE (unused and not
+expired), so of two confirmations at once exactly one succeeds; the new password, every other link of the
+person and the end of all their sessions go in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+import secrets
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from email.message import EmailMessage
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from models import PasswordReset, User
+from models.db import utcnow
+from services import sessions
+from services.config import Settings, get_settings
+from services.errors import Invalid, TooManyAttempts
+from services.hooks import on_commit
+from services.mail import Refused, ServerDown, compose, mailer_for
+from services.passwords import hash_password
+from services.sessions import digest
+from services.throttle import throttle
+from services.validation import Checker
+from services.workers import transaction
+
+log = logging.getLogger(__name__)
+
+LINK_LIFETIME = dt.timedelta(hours=1)
+REQUESTS_PER_ADDRESS = 5  # per network address an hour: beyond it, 429
+REQUESTS_PER_EMAIL = 3  # per email address an hour: beyond it, silently no email (an answer would tell)
+WINDOW_SECONDS = 3600
+MAX_TOKEN_LENGTH = 100
+SENT = 'If an account uses that address, we have sent it a link to choose a new password. It works for one hour.'
+INVALID_LINK = 'This reset link is invalid or has expired; ask for a new one.'
+TOO_MANY = 'Too many requests for a new password from your network. Try again in {wait}.'
+
+
+def request_reset(session: Session, *, email: object, client: str, now: dt.datetime | None = None) -> None:
+    """Ask for a link for every active account that uses `email`. The same answer, after the same work, whatever
+    the address: only its form and the throttles are checked here; the rest runs once this transaction commits."""
+    check = Checker()
+    address = check.email('email', email)
+    check.done()
+    limiter = throttle()
+    limiter.count(f'reset:ip:{client}', limit=REQUESTS_PER_ADDRESS, window_seconds=WINDOW_SECONDS, message=TOO_MANY)
+    try:
+        # Keyed by a digest: the throttle's store never holds the address itself.
+        limiter.count(
+            f'reset:email:{digest(address.lower())}',
+            limit=REQUESTS_PER_EMAIL,
+            window_seconds=WINDOW_SECONDS,
+            message='',
+        )
+    except TooManyAttempts:
+        return  # enough emails to this address for this hour; another answer would tell someone asked for it
+    settings = get_settings()
+    on_commit(session, lambda: _submit(address, now, settings))
+
+
+# --- after the commit: the lookup, the links and the emails ----------------------------------------------
+
+_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix='password-reset')
+_pending: set[Future[None]] = set()
+_pending_lock = threading.Lock()
+
+
+def _submit(address: str, now: dt.datetime | None, settings: Settings) -> None:
+    future = _pool.submit(_send_links, address, now, settings)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+
+
+def _forget(future: Future[None]) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+
+
+def settle(timeout: float = 30) -> bool:
+    """Wait until every link asked for so far has been handled (sent, or its failure logged); False on timeout."""
+    with _pending_lock:
+        waiting = set(_pending)
+    return not wait(waiting, timeout=timeout).not_done
+
+
+@dataclass(frozen=True)
+class _Link:
+    user_id: int
+    message: EmailMessage
+
+
+def _send_links(address: str, now: dt.datetime | None, settings: Settings) -> None:
+    try:
+        with transaction(_send_links) as session:
+            links = _make_links(session, address, now or utcnow(), settings)
+    except Exception:  # nobody waits for this answer: log it; the person can ask again
+        log.exception('Password reset: could not record the links')
+        return
+    if not links:
+        return
+    mailer = mailer_for(settings)
+    try:
+        for link in links:
+            try:
+                mailer.send(link.message)
+            except Refused as error:
+                log.warning('Password reset: the email to user %s was refused: %s', link.user_id, error)
+    except ServerDown as error:
+        log.warning('Password reset: no email sent, the mail server is down: %s', error)
+    except Exception:  # as above: logged, never raised into a thread nobody joins
+        log.exception('Password reset: the email could not be sent')
+    finally:
+        mailer.close()
+
+
+def _make_links(session: Session, address: str, now: dt.datetime, settings: Settings) -> list[_Link]:
+    people = session.scalars(
+        select(User).where(func.lower(User.email) == address.lower(), User.is_active.is_(True)).order_by(User.id)
+    ).all()
+    links = []
+    for person in people:
+        token = secrets.token_urlsafe(32)
+        session.add(
+            PasswordReset(token_hash=digest(token), user_id=person.id, created_at=now, expires_at=now + LINK_LIFETIME)
+        )
+        links.append(_Link(person.id, _message(person, f'{settings.base_url}/reset-password?token={token}', settings)))
+    session.flush()
+    return links
+
+
+def _message(person: User, link: str, settings: Settings) -> EmailMessage:
+    subject = 'Choose a new TicketShow password'
+    text = (
+        f'Hello {person.name},\n\n'
+        f'Someone asked to choose a new password for the TicketShow account "{person.username}".\n'
+        f'To choose one, open this link within one hour (it works once):\n\n{link}\n\n'
+        'Choosing a new password logs this account out everywhere.\n'
+        'If you did not ask for this, ignore this email: your password stays as it is.\n'
+    )
+    e = html.escape
+    body = (
+        '<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2937">'
+        f'<p>Hello {e(person.name)},</p>'
+        f'<p>Someone asked to choose a new password for the TicketShow account <b>{e(person.username)}</b>.</p>'
+        f'<p><a href="{e(link)}" style="background:#4c1d95;color:#ffffff;padding:10px 16px;border-radius:6px;'
+        'text-decoration:none;font-weight:bold">Choose a new password</a></p>'
+        f'<p style="font-size:13px">The link works once, within one hour: {e(link)}</p>'
+        '<p style="font-size:13px">Choosing a new password logs this account out everywhere. If you did not ask '
+        'for this, ignore this email: your password stays as it is.</p></body></html>'
+    )
+    return compose(sender=settings.sender, to=person.email, subject=subject, text=text, html=body)
+
+
+# --- using a link ----------------------------------------------------------------------------------------
+
+
+def _usable(token: object, now: dt.datetime) -> list[object]:
+    """The conditions of the stored link for `token` while it can still be used."""
+    assert isinstance(token, str)
+    return [PasswordReset.token_hash == digest(token), PasswordReset.used_at.is_(None), PasswordReset.expires_at > now]
+
+
+def _well_formed(token: object) -> bool:
+    return isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH
+
+
+def link_is_valid(session: Session, *, token: object, now: dt.datetime | None = None) -> bool:
+    """Whether the link can still be used (the page asks before showing the form)."""
+    if not _well_formed(token):
+        return False
+    found = session.scalar(
+        select(PasswordReset.id)
+        .join(User, User.id == PasswordReset.user_id)
+        .where(*_usable(token, now or utcnow()), User.is_active.is_(True))  # type: ignore[arg-type]
+    )
+    return found is not None
+
+
+def confirm_reset(
+    session: Session,
+    *,
+    token: object,
+    password: object,
+    password_confirm: object,
+    now: dt.datetime | None = None,
+) -> None:
+    """Replace the password of the link's person, once: the link and every other of theirs are used up, and
+    every session of theirs ends. A bad password changes nothing, and the link stays usable."""
+    now = now or utcnow()
+    # Checked before the costly hash, so that made-up tokens cost no bcrypt; the UPDATE below decides the race.
+    if not link_is_valid(session, token=token, now=now):
+        raise Invalid({'token': INVALID_LINK})
+    check = Checker()
+    if not isinstance(password, str) or not password:
+        check.fail('password', 'Password is required.')
+    elif not 8 <= len(password) <= 128:
+        check.fail('password', 'Password must be 8–128 characters.')
+    elif password_confirm != password:
+        check.fail('password_confirm', 'The two passwords differ.')
+    check.done()
+    new_hash = hash_password(str(password))  # before the first write: no lock is held while bcrypt runs
+    user_id = session.scalar(
+        update(PasswordReset)
+        .where(*_usable(token, now))  # type: ignore[arg-type]
+        .values(used_at=now)
+        .returning(PasswordReset.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    person = session.get(User, user_id) if user_id is not None else None
+    if person is None or not person.is_active:
+        # Used a moment ago by a confirmation that got there first, or the account was disabled meanwhile.
+        raise Invalid({'token': INVALID_LINK})
+    person.password_hash = new_hash
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == person.id, PasswordReset.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    sessions.revoke_user(session, user_id=person.id)
