@@ -13,6 +13,7 @@ from ui.exports_page import exports_page
 from ui.home import home_page
 from ui.mail_pages import mail_admin_page, unsubscribe_page
 from ui.manage_page import manage_page
+from ui.password_pages import forgot_password_page, reset_password_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
 
@@ -30,6 +31,8 @@ ROUTES = {
     '/admin/users': users_page,
     '/admin/mail': mail_admin_page,
     '/unsubscribe': unsubscribe_page,
+    '/forgot-password': forgot_password_page,
+    '/reset-password': reset_password_page,
 }
 
 
