@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances
+.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances bench-busy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,3 +43,6 @@ bench-api: $(STAMP)
 
 bench-instances: $(STAMP)
 	$(BIN)/python -m bench.instances $(BENCH_ARGS)
+
+bench-busy: $(STAMP)
+	$(BIN)/python -m bench.busy $(BENCH_ARGS)
