@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances bench-busy
+.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances bench-flood bench-busy
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,3 +46,6 @@ bench-instances: $(STAMP)
 
 bench-busy: $(STAMP)
 	$(BIN)/python -m bench.busy $(BENCH_ARGS)
+
+bench-flood: $(STAMP)
+	$(BIN)/python -m bench.flood $(BENCH_ARGS)

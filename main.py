@@ -10,6 +10,7 @@ import os
 import sys
 
 from nicegui import ui
+from nicegui.storage import Storage
 
 from models import db
 from models.db import utcnow
@@ -27,12 +28,17 @@ def prepare(settings: Settings) -> KV:
     """Everything a process needs before it serves or runs a command: folders, schema, sessions."""
     settings.ensure_var_dir()
     upgrade(settings.sqlalchemy_url)
+    settings.restrict_files(Storage.path)
     db.configure(settings.sqlalchemy_url, lock_timeout=settings.db_lock_timeout_seconds)
     kv = KV(settings.redis_url or None, prefix=settings.redis_prefix)
-    sessions.configure(
-        idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600, kv=kv
+    sessions.configure(idle_seconds=settings.session_idle_minutes * 60, max_seconds=settings.session_max_hours * 3600)
+    throttle.configure(
+        kv,
+        max_failures=settings.login_max_failures,
+        address_max_failures=settings.login_address_max_failures,
+        window_seconds=settings.login_window_minutes * 60,
+        signups_per_hour=settings.signups_per_hour,
     )
-    throttle.configure(kv, max_failures=settings.login_max_failures, window_seconds=settings.login_window_minutes * 60)
     cache.configure(kv, ttl=settings.cache_ttl_seconds)
     exports.configure(
         database_url=settings.sqlalchemy_url,
@@ -96,6 +102,9 @@ def serve(settings: Settings) -> None:
         port=settings.port,
         title='TicketShow',
         storage_secret=settings.storage_secret(),
+        # The browser id in this cookie is what a browser session is bound to: never readable by scripts,
+        # never sent cross-site on a POST, and only over HTTPS when the app runs behind it.
+        session_middleware_kwargs={'https_only': settings.https, 'same_site': 'lax'},
         reload=False,
         show=False,
         favicon='🎭',
@@ -183,6 +192,9 @@ COMMANDS = {
 
 
 def main(argv: list[str]) -> int:
+    # Everything this process (and its export workers) writes — the database, browser storage, secrets,
+    # exports, the outbox — is readable by its owner only, whatever umask it was started with.
+    os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
     get_settings.cache_clear()
     settings = get_settings()

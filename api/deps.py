@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
-from nicegui import app, run
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services import sessions, workers
+from services import passwords, sessions, workers
 from services.errors import (
     Busy,
     Conflict,
@@ -49,12 +50,18 @@ def bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
+def _lookup(token: str | None, browser: str | None) -> Principal | None:
+    with workers.transaction() as session:
+        if token is not None:
+            return sessions.for_token(session, token=token)
+        return sessions.for_browser(session, browser_id=browser)
+
+
 async def caller(request: Request) -> Principal:
-    """The logged-in person. Cookies count only for reads (GET): a page's <img> or a download link."""
+    """The logged-in person. The browser's cookie counts only for reads (GET): a page's <img> or a download link."""
     token = bearer_token(request)
-    if token is None and request.method == 'GET':
-        token = app.storage.user.get('token')
-    who = await run.io_bound(sessions.store().get, token) if token else None
+    browser = request.session.get('id') if token is None and request.method == 'GET' else None
+    who = await workers.run_read(_lookup, token, browser if isinstance(browser, str) else None)
     if who is None:
         raise HTTPException(
             401, 'Please log in: the token is missing, expired or revoked.', {'WWW-Authenticate': 'Bearer'}
@@ -81,6 +88,12 @@ async def call(fn: Callable[..., T], **kwargs: Any) -> T:
     threads for a GET or HEAD, else on the write threads, so writes waiting for a lock never hold up a read."""
     run_on = workers.run_read if _reading.get() else workers.run_write
     return await run_on(_in_transaction, fn, kwargs)
+
+
+async def call_hashing(fn: Callable[..., T], **kwargs: Any) -> T:
+    """`call` for a service that hashes or checks a password, on the password pool (pages keep their threads)."""
+    work = functools.partial(_in_transaction, fn, kwargs)
+    return await asyncio.wrap_future(passwords.submit(work))
 
 
 def domain_error_response(_request: Request, error: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.deps import bearer_token, call, caller
+from api.deps import bearer_token, call, call_hashing, caller
 from api.schemas import (
     BookingIn,
     BookingOut,
@@ -67,9 +67,19 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 # --- accounts -------------------------------------------------------------------------------------------
 
 
-@router.post('/auth/signup', status_code=201, response_model=UserOut, responses=ERRORS, tags=['accounts'])
-async def signup(body: SignupIn) -> UserOut:
-    return await call(lambda s, **kw: _user(auth.signup(s, **kw)), **body.model_dump())
+@router.post(
+    '/auth/signup',
+    status_code=201,
+    response_model=UserOut,
+    responses={
+        **ERRORS,
+        429: {'model': Message, 'description': 'too many new accounts from this address; see Retry-After'},
+    },
+    tags=['accounts'],
+)
+async def signup(body: SignupIn, request: Request) -> UserOut:
+    client = request.client.host if request.client else ''
+    return await call_hashing(lambda s, **kw: _user(auth.signup(s, client=client, **kw)), **body.model_dump())
 
 
 @router.post(
@@ -88,13 +98,13 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
         )
         return token
 
-    token = await call(open_session)
-    return TokenOut(access_token=token, expires_in=int(sessions.store().idle_seconds))
+    token = await call_hashing(open_session)
+    return TokenOut(access_token=token, expires_in=int(sessions.policy().idle_seconds))
 
 
 @router.post('/auth/logout', status_code=204, responses=ERRORS, tags=['accounts'])
 async def logout(request: Request, who: Caller) -> Response:
-    sessions.store().revoke(bearer_token(request))
+    await call(sessions.revoke_token, token=bearer_token(request))
     return Response(status_code=204)
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine, insert
 
 from models import Booking, Show, ShowTag, Theatre, User
 from models.db import utcnow
-from services.auth import hash_password
+from services.passwords import hash_password
 
 PLACES = ['Mumbai', 'Delhi', 'Bengaluru', 'Chennai', 'Pune', 'Kolkata', 'Hyderabad', 'Jaipur']
 TAGS = ['drama', 'comedy', 'classic', 'music', 'dance', 'family', 'hindi', 'english', 'kannada', 'tamil']

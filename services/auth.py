@@ -2,50 +2,22 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 
-import bcrypt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import User
 from models.db import utcnow
 from services import sessions
-from services.config import get_settings
 from services.errors import Conflict, NotAllowed, Unauthenticated
-from services.hooks import on_commit
-from services.sessions import Principal
+from services.passwords import dummy_hash, hash_password, verify_password
 from services.throttle import throttle
 from services.validation import Checker
 
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
 SIGNUP_ROLES = ('user', 'manager')
 WRONG_CREDENTIALS = 'Wrong username or password.'
-
-
-def _prehash(password: str) -> bytes:
-    # bcrypt reads only 72 bytes; a SHA-256 digest first lets every allowed password (up to 128 chars) count whole.
-    return base64.b64encode(hashlib.sha256(password.encode()).digest())
-
-
-def hash_password(password: str) -> str:
-    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds=get_settings().bcrypt_rounds)).decode()
-
-
-def verify_password(password: str, password_hash: str) -> bool:
-    return bcrypt.checkpw(_prehash(password), password_hash.encode())
-
-
-_DUMMY_HASH: str | None = None
-
-
-def _dummy_hash() -> str:
-    global _DUMMY_HASH
-    if _DUMMY_HASH is None:
-        _DUMMY_HASH = hash_password('not-a-real-password')
-    return _DUMMY_HASH
 
 
 def _check_account_fields(
@@ -77,8 +49,11 @@ def signup(
     password: object,
     password_confirm: object = None,
     role: object = 'user',
+    client: str | None = None,
 ) -> User:
-    """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case)."""
+    """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case).
+    Each address (`client`; None for the app's own callers, such as the demo data) may make a few accounts
+    an hour: the count is taken once the input is right."""
     check = Checker()
     clean_username, clean_name, clean_email, clean_password = _check_account_fields(
         check, username=username, name=name, email=email, password=password, password_confirm=password_confirm
@@ -86,9 +61,19 @@ def signup(
     if role not in SIGNUP_ROLES:
         check.fail('role', 'Choose audience member or theatre manager.')
     check.done()
+    if client is not None:
+        throttle().count_signup(client=client)
     return _create(
         session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role=str(role)
     )
+
+
+def signup_and_log_in(
+    session: Session, *, browser_id: str, client: str, device: str, **fields: object
+) -> tuple[User, str]:
+    """Sign up on a page and be logged in there: the new account and the browser's one-time login ticket."""
+    user = signup(session, client=client, **fields)
+    return user, sessions.start_browser_login(session, user, browser_id=browser_id, device=device, client=client)
 
 
 def create_admin(session: Session, *, username: str, name: str, email: str, password: str) -> User:
@@ -120,7 +105,7 @@ def authenticate(session: Session, *, username: object, password: object) -> Use
     if not isinstance(password, str) or not password or len(password) > 128:
         raise Unauthenticated(WRONG_CREDENTIALS)
     if user is None:
-        verify_password(password, _dummy_hash())  # same cost as a real check: no timing hint that the user is unknown
+        verify_password(password, dummy_hash())  # same cost as a real check: no timing hint that the user is unknown
         raise Unauthenticated(WRONG_CREDENTIALS)
     if not verify_password(password, user.password_hash) or not user.is_active:
         raise Unauthenticated(WRONG_CREDENTIALS)
@@ -144,18 +129,25 @@ def require_role(user: User, *roles: str, action: str) -> None:
 _ROLE_NAMES = {'user': 'audience members', 'manager': 'theatre managers', 'admin': 'admins'}
 
 
-def log_in(session: Session, *, username: object, password: object, client: str, device: str) -> tuple[User, str]:
-    """Check the throttle, then the credentials; a success opens a session and returns its token."""
+def log_in(
+    session: Session, *, username: object, password: object, client: str, device: str, browser_id: str | None = None
+) -> tuple[User, str]:
+    """Check the throttle, then the credentials. A success opens a session: for an API client, its bearer
+    token; for a browser (`browser_id`), a one-time ticket that only that browser can redeem."""
     name = username if isinstance(username, str) else ''
     limiter = throttle()
-    limiter.check(username=name, client=client)
+    attempt = limiter.begin(username=name, client=client)
     try:
         user = authenticate(session, username=username, password=password)
     except Unauthenticated:
-        limiter.failed(username=name, client=client)
+        raise  # a failure keeps its place in the counters
+    except BaseException:
+        limiter.release(attempt)  # the check never ran (a busy database, say): it counts for nothing
         raise
-    limiter.succeeded(username=name)
-    return user, sessions.store().create(Principal.of(user), device=device, client=client)
+    limiter.succeeded(attempt)
+    if browser_id is None:
+        return user, sessions.open_api_session(session, user, device=device, client=client)
+    return user, sessions.start_browser_login(session, user, browser_id=browser_id, device=device, client=client)
 
 
 def change_password(
@@ -165,9 +157,9 @@ def change_password(
     current_password: object,
     new_password: object,
     new_password_confirm: object,
-    keep_token: str | None = None,
+    keep_session: str | None = None,
 ) -> None:
-    """Change one's password; every other session of the person ends once this commits."""
+    """Change one's password; every other session of the person (all but `keep_session`) ends with it."""
     user = load_actor(session, user_id)
     check = Checker()
     if not isinstance(current_password, str) or not verify_password(current_password[:128], user.password_hash):
@@ -179,4 +171,4 @@ def change_password(
     check.done()
     user.password_hash = hash_password(str(new_password))
     session.flush()
-    on_commit(session, lambda: sessions.store().revoke_user(user_id, keep=keep_token))
+    sessions.revoke_user(session, user_id=user_id, keep=keep_session)

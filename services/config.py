@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     redis_prefix: str = 'ticketshow:'
     login_max_failures: int = Field(5, ge=1)
     login_window_minutes: int = Field(15, ge=1)
+    login_address_max_failures: int = Field(20, ge=1)
+    signups_per_hour: int = Field(10, ge=1)
+    password_workers: int = Field(0, ge=0, le=16)  # 0: one fewer than the machine's cores (at least one)
+    https: bool = False  # behind an HTTPS proxy: cookies are marked Secure
     cache_ttl_seconds: int = Field(60, ge=1)
     timezone: str | None = None
     smtp_host: str | None = None
@@ -78,8 +82,18 @@ class Settings(BaseSettings):
         return (self.export_dir_path or self.var_dir / 'exports').resolve()
 
     def ensure_var_dir(self) -> Path:
-        self.var_dir.mkdir(parents=True, exist_ok=True)
+        self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir
+
+    def restrict_files(self, *folders: Path) -> None:
+        """Make the var dir (database, secrets, outbox, exports) and `folders` readable by their owner only,
+        whatever the umask was when something in them was made."""
+        for folder in (self.var_dir, self.export_dir, *folders):
+            if not folder.is_dir():
+                continue
+            for path in (folder, *folder.rglob('*')):
+                if not path.is_symlink():
+                    path.chmod(0o700 if path.is_dir() else 0o600)
 
     @property
     def outbox_dir(self) -> Path:

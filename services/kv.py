@@ -1,14 +1,11 @@
 """A small key-value store with TTLs: Redis when it answers, process memory when it does not.
 
-Sessions, login throttling and the cache all sit on `KV`. Keys under a *durable* prefix
-(sessions, throttling) are mirrored in memory and, while Redis is away, journalled; when Redis
-answers again the journal is replayed (so a logout during an outage stays a logout) and the
-cache generation is bumped (so nothing cached before or during the outage is served stale).
+Login throttling, the scheduler's lease and the cache sit on `KV`; none of them is a record that
+must survive (sessions are in the database).
 """
 
 from __future__ import annotations
 
-import builtins
 import logging
 import threading
 import time
@@ -21,7 +18,6 @@ import redis
 
 log = logging.getLogger(__name__)
 
-DURABLE_PREFIXES = ('sess:', 'usess:', 'throttle:')
 RETRY_SECONDS = 2.0
 
 
@@ -76,31 +72,18 @@ class MemoryStore:
             entry.value = str(int(entry.value) + 1)
             return int(entry.value)
 
+    def decr(self, key: str) -> None:
+        with self._lock:
+            entry = self._live(key)
+            if entry is not None:
+                entry.value = str(int(entry.value) - 1)
+
     def ttl(self, key: str) -> float | None:
         with self._lock:
             entry = self._live(key)
             if entry is None or entry.expires is None:
                 return None
             return max(0.0, entry.expires - self.clock())
-
-    def sadd(self, key: str, member: str, ttl: float) -> None:
-        with self._lock:
-            entry = self._live(key)
-            if entry is None or not isinstance(entry.value, set):
-                entry = self._data[key] = _Entry(set(), None)
-            entry.value.add(member)
-            entry.expires = self._expiry(ttl)
-
-    def srem(self, key: str, member: str) -> None:
-        with self._lock:
-            entry = self._live(key)
-            if entry is not None and isinstance(entry.value, set):
-                entry.value.discard(member)
-
-    def smembers(self, key: str) -> builtins.set[str]:
-        with self._lock:
-            entry = self._live(key)
-            return set(entry.value) if entry is not None and isinstance(entry.value, set) else set()
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
         with self._lock:
@@ -116,22 +99,16 @@ class MemoryStore:
             if entry is not None and entry.value == owner:
                 del self._data[key]
 
-    def items(self, prefixes: tuple[str, ...], *, prefix: str) -> list[tuple[str, Any, float | None]]:
-        """Live (key, value, seconds left) whose key, after `prefix`, starts with one of `prefixes`."""
-        now = self.clock()
-        with self._lock:
-            return [
-                (key, entry.value, None if entry.expires is None else entry.expires - now)
-                for key, entry in list(self._data.items())
-                if key.startswith(prefix) and key[len(prefix) :].startswith(prefixes) and self._live(key) is not None
-            ]
-
 
 _CLAIM = """
 local holder = redis.call('get', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('set', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
+"""
+_DECR = """
+if redis.call('exists', KEYS[1]) == 1 then return redis.call('decr', KEYS[1]) end
+return 0
 """
 _RELEASE = """
 if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
@@ -144,6 +121,7 @@ class RedisStore:
         self.client = client
         self._claim = client.register_script(_CLAIM)
         self._release = client.register_script(_RELEASE)
+        self._decr = client.register_script(_DECR)
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
         """Take or renew a lease atomically: only while nobody else holds it."""
@@ -170,25 +148,21 @@ class RedisStore:
             count, _ = pipe.execute()
         return int(count)
 
+    def decr(self, key: str) -> None:
+        self._decr(keys=[key])
+
     def ttl(self, key: str) -> float | None:
         millis = int(self.client.pttl(key))
         return None if millis < 0 else millis / 1000
 
-    def sadd(self, key: str, member: str, ttl: float) -> None:
-        with self.client.pipeline() as pipe:
-            pipe.sadd(key, member)
-            pipe.pexpire(key, max(1, int(ttl * 1000)))
-            pipe.execute()
-
-    def srem(self, key: str, member: str) -> None:
-        self.client.srem(key, member)
-
-    def smembers(self, key: str) -> builtins.set[str]:
-        return {str(m) for m in self.client.smembers(key)}
-
 
 class KV:
-    """Redis first; memory when Redis fails, with a retry every few seconds and a clean hand-back."""
+    """Redis first; process memory when Redis fails, with a retry every few seconds.
+
+    Nothing here must outlive a Redis restart: sessions and their revocations are in the database.
+    What lives here is throttle counters, leases and the cache; when Redis answers again after an
+    outage, the `on_recover` callbacks run (the cache drops everything from before and during it).
+    """
 
     def __init__(self, url: str | None, *, prefix: str = 'ticketshow:', clock: Callable[[], float] = time.monotonic):
         self.prefix = prefix
@@ -197,7 +171,6 @@ class KV:
         self._clock = clock
         self._up = False
         self._retry_at = 0.0
-        self._journal: list[tuple[str, tuple[Any, ...]]] = []
         self._lock = threading.Lock()
         self.on_recover: list[Callable[[], None]] = []
         if url:
@@ -207,42 +180,19 @@ class KV:
             self._redis = RedisStore(client)
             try:
                 client.ping()
-                self._redis.set(self._marker, '1')
                 self._up = True
-                log.info('Redis at %s: sessions, throttling and cache live there', _safe_url(url))
+                log.info('Redis at %s: throttling, leases and cache live there', _safe_url(url))
             except redis.RedisError as error:
                 log.warning(
                     'Redis at %s is unreachable (%s): using an in-process store until it answers', _safe_url(url), error
                 )
                 self._retry_at = clock() + RETRY_SECONDS
         else:
-            log.info('No Redis configured: sessions, throttling and cache live in process memory')
-
-    @property
-    def _marker(self) -> str:
-        """Present while the server keeps our data; gone after it restarted empty."""
-        return self.prefix + 'alive'
-
-    def _reseed(self) -> int:
-        """The server lost everything (a restart without persistence): hand it our durable keys back."""
-        assert self._redis is not None
-        restored = 0
-        for key, value, ttl in self.memory.items(DURABLE_PREFIXES, prefix=self.prefix):
-            if isinstance(value, set):
-                for member in value:
-                    self._redis.sadd(key, member, ttl or 3600)
-            else:
-                self._redis.set(key, value, ttl)
-            restored += 1
-        self._redis.set(self._marker, '1')
-        return restored
+            log.info('No Redis configured: throttling, leases and cache live in process memory')
 
     @property
     def using_redis(self) -> bool:
         return self._up
-
-    def _durable(self, key: str) -> bool:
-        return key.startswith(DURABLE_PREFIXES)
 
     def _maybe_recover(self) -> None:
         if self._up or self._redis is None or self._clock() < self._retry_at:
@@ -252,15 +202,11 @@ class KV:
                 return
             try:
                 self._redis.client.ping()
-                restored = 0 if self._redis.get(self._marker) else self._reseed()
-                for op, args in self._journal:
-                    getattr(self._redis, op)(*args)
             except redis.RedisError:
                 self._retry_at = self._clock() + RETRY_SECONDS
                 return
-            replayed, self._journal = len(self._journal), []
             self._up = True
-        log.warning('Redis answers again: %d key(s) restored, %d change(s) replayed', restored, replayed)
+        log.warning('Redis answers again')
         for callback in self.on_recover:
             callback()
 
@@ -271,65 +217,44 @@ class KV:
             self._up = False
             self._retry_at = self._clock() + RETRY_SECONDS
 
-    def _read(self, op: str, key: str) -> Any:
+    def _do(self, op: str, key: str, *args: Any) -> Any:
         full = self.prefix + key
         self._maybe_recover()
-        if self._up and self._redis is not None:
-            try:
-                return getattr(self._redis, op)(full)
-            except redis.RedisError as error:
-                self._went_down(error)
-        return getattr(self.memory, op)(full)
-
-    def _write(self, op: str, key: str, *args: Any) -> Any:
-        full = self.prefix + key
-        durable = self._durable(key)
-        self._maybe_recover()
-        result = getattr(self.memory, op)(full, *args) if durable or not self._up else None
         if self._up and self._redis is not None:
             try:
                 return getattr(self._redis, op)(full, *args)
             except redis.RedisError as error:
                 self._went_down(error)
-                if not durable:
-                    result = getattr(self.memory, op)(full, *args)
-        if durable and self._redis is not None:
-            with self._lock:
-                self._journal.append((op, (full, *args)))
-        return result
+        return getattr(self.memory, op)(full, *args)
 
     def get(self, key: str) -> str | None:
-        return self._read('get', key)
+        return self._do('get', key)
 
     def ttl(self, key: str) -> float | None:
-        return self._read('ttl', key)
-
-    def smembers(self, key: str) -> builtins.set[str]:
-        return self._read('smembers', key)
+        return self._do('ttl', key)
 
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
-        self._write('set', key, value, ttl)
+        self._do('set', key, value, ttl)
 
     def incr(self, key: str, ttl: float) -> int:
-        return int(self._write('incr', key, ttl))
+        """Add one and return the new count, atomically; a new counter expires after `ttl` seconds."""
+        return int(self._do('incr', key, ttl))
 
-    def sadd(self, key: str, member: str, ttl: float) -> None:
-        self._write('sadd', key, member, ttl)
-
-    def srem(self, key: str, member: str) -> None:
-        self._write('srem', key, member)
+    def decr(self, key: str) -> None:
+        """Take one back from a counter that exists (one that has expired stays gone)."""
+        self._do('decr', key)
 
     def delete(self, *keys: str) -> None:
         for key in keys:
-            self._write('delete', key)
+            self._do('delete', key)
 
     def claim(self, key: str, owner: str, ttl: float) -> bool:
         """A lease on `key` for `owner` (taken or renewed), if nobody else holds it. Without Redis it is
         this process's alone: every instance then thinks it leads, and what it guards must be idempotent."""
-        return bool(self._write('claim', key, owner, ttl))
+        return bool(self._do('claim', key, owner, ttl))
 
     def release(self, key: str, owner: str) -> None:
-        self._write('release', key, owner)
+        self._do('release', key, owner)
 
 
 def _safe_url(url: str) -> str:

@@ -1,26 +1,36 @@
-"""Login sessions: a random token per login, with a sliding idle timeout and an absolute maximum.
+"""Login sessions, recorded in the database: a sliding idle timeout, an absolute maximum, and revocation
+that nothing can undo (a Redis restart included: Redis holds no session).
 
-The browser (or API client) keeps only the token; the record lives in the key-value store
-(Redis, or process memory as the fallback) under a hash of the token, so a dump of the store
-holds no usable token. Revoking a record ends the session at the next click or request.
+An API client gets a random bearer token; a browser gets nothing at all to keep: its session is bound
+to the browser id inside NiceGUI's signed `session` cookie, which the login gives a new value. Rows are
+keyed by SHA-256 digests, so neither the database nor NiceGUI's storage files hold a usable credential,
+and a browser session's id is useless as a bearer token.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
-import json
+import logging
 import secrets
-import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
-from models import User
-from services.kv import KV
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from models import LoginSession, SessionKind, User
+from models.db import session_scope, utcnow
+
+log = logging.getLogger(__name__)
 
 # How often a busy session's "last seen" is written back: often enough for the idle timeout, not on every click.
 TOUCH_FRACTION = 0.1
 TOUCH_MAX_SECONDS = 60
+# A browser has this long to complete a login it asked for (the page's redirect follows at once).
+LOGIN_TICKET_SECONDS = 120
+MAX_TOKEN_LENGTH = 100
 
 
 @dataclass(frozen=True)
@@ -31,10 +41,11 @@ class Principal:
     username: str
     name: str
     role: str
+    session_id: str = ''
 
     @classmethod
-    def of(cls, user: User) -> Principal:
-        return cls(user_id=user.id, username=user.username, name=user.name, role=user.role)
+    def of(cls, user: User, session_id: str = '') -> Principal:
+        return cls(user_id=user.id, username=user.username, name=user.name, role=user.role, session_id=session_id)
 
 
 @dataclass(frozen=True)
@@ -44,8 +55,8 @@ class SessionInfo:
     id: str
     device: str
     client: str
-    created: float
-    last_seen: float
+    created: dt.datetime
+    last_seen: dt.datetime
 
 
 _BROWSERS = (('Edg/', 'Edge'), ('OPR/', 'Opera'), ('Firefox/', 'Firefox'), ('Chrome/', 'Chrome'), ('Safari/', 'Safari'))
@@ -69,116 +80,214 @@ def describe_device(user_agent: str | None) -> str:
     return agent[:60] or 'Unknown device'
 
 
-def session_id(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()[:32]
+def digest(secret: str) -> str:
+    """What is stored instead of a token or a browser id."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
-class SessionStore:
-    def __init__(
-        self, kv: KV, *, idle_seconds: float, max_seconds: float, clock: Callable[[], float] = time.time
-    ) -> None:
-        self.kv = kv
-        self.idle_seconds = idle_seconds
-        self.max_seconds = max_seconds
-        self._clock = clock
+@dataclass
+class Policy:
+    idle_seconds: float
+    max_seconds: float
+    clock: Callable[[], dt.datetime] = utcnow
 
-    def _ttl(self, created: float, now: float) -> float:
-        return min(self.idle_seconds, self.max_seconds - (now - created))
 
-    def _save(self, sid: str, record: dict[str, Any], now: float) -> None:
-        created = float(record['created'])
-        self.kv.set(f'sess:{sid}', json.dumps(record), ttl=self._ttl(created, now))
-        self.kv.sadd(f'usess:{record["user_id"]}', sid, ttl=self.max_seconds)
+_policy = Policy(idle_seconds=24 * 3600, max_seconds=14 * 24 * 3600)
+# "Last seen" is written on a thread of its own and never waited for: a busy database delays no page.
+_toucher = ThreadPoolExecutor(max_workers=1, thread_name_prefix='session-touch')
 
-    def create(self, principal: Principal, *, device: str = '', client: str = '') -> str:
-        token = secrets.token_urlsafe(32)
-        now = self._clock()
-        record = {**asdict(principal), 'created': now, 'last_seen': now, 'device': device[:200], 'client': client[:64]}
-        self._save(session_id(token), record, now)
-        return token
 
-    def _load(self, sid: str, now: float) -> dict[str, Any] | None:
-        raw = self.kv.get(f'sess:{sid}')
-        if raw is None:
-            return None
-        record: dict[str, Any] = json.loads(raw)
-        created, last_seen = float(record['created']), float(record['last_seen'])
-        if now - created >= self.max_seconds or now - last_seen >= self.idle_seconds:
-            self.kv.delete(f'sess:{sid}')
-            return None
-        return record
+def configure(*, idle_seconds: float, max_seconds: float, clock: Callable[[], dt.datetime] = utcnow) -> Policy:
+    global _policy
+    _policy = Policy(idle_seconds=idle_seconds, max_seconds=max_seconds, clock=clock)
+    return _policy
 
-    def get(self, token: str | None) -> Principal | None:
-        """The session's principal, refreshing its idle timer; None once expired or revoked."""
-        if not token or len(token) > 100:
-            return None
-        sid, now = session_id(token), self._clock()
-        record = self._load(sid, now)
-        if record is None:
-            return None
-        if now - float(record['last_seen']) >= min(TOUCH_MAX_SECONDS, self.idle_seconds * TOUCH_FRACTION):
-            record['last_seen'] = now
-            self._save(sid, record, now)
-        return Principal(
-            user_id=int(record['user_id']),
-            username=str(record['username']),
-            name=str(record['name']),
-            role=str(record['role']),
+
+def policy() -> Policy:
+    return _policy
+
+
+def _live(now: dt.datetime) -> list[object]:
+    """The conditions a usable session meets at `now`."""
+    return [
+        LoginSession.revoked_at.is_(None),
+        LoginSession.created_at > now - dt.timedelta(seconds=_policy.max_seconds),
+        LoginSession.last_seen_at > now - dt.timedelta(seconds=_policy.idle_seconds),
+    ]
+
+
+def _open(
+    session: Session, user: User, *, kind: SessionKind, device: str, client: str, browser: str | None = None
+) -> str:
+    token = secrets.token_urlsafe(32)
+    now = _policy.clock()
+    # Sessions that can no longer be used are forgotten whenever their owner logs in again.
+    session.execute(
+        delete(LoginSession).where(
+            LoginSession.user_id == user.id,
+            or_(
+                LoginSession.revoked_at.is_not(None),
+                LoginSession.created_at <= now - dt.timedelta(seconds=_policy.max_seconds),
+                LoginSession.last_seen_at <= now - dt.timedelta(seconds=_policy.idle_seconds),
+            ),
         )
+    )
+    session.add(
+        LoginSession(
+            id=digest(token),
+            user_id=user.id,
+            kind=kind,
+            browser=browser,
+            bound=False,
+            device=device[:200],
+            client=client[:64],
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    session.flush()
+    return token
 
-    def revoke(self, token: str | None) -> None:
-        if token:
-            self.kv.delete(f'sess:{session_id(token)}')
 
-    def sessions_of(self, user_id: int) -> list[SessionInfo]:
-        """The user's live sessions, most recently used first."""
-        now, live = self._clock(), []
-        for sid in self.kv.smembers(f'usess:{user_id}'):
-            record = self._load(sid, now)
-            if record is None or record['user_id'] != user_id:
-                self.kv.srem(f'usess:{user_id}', sid)
-                continue
-            live.append(
-                SessionInfo(
-                    id=sid,
-                    device=str(record.get('device', '')),
-                    client=str(record.get('client', '')),
-                    created=float(record['created']),
-                    last_seen=float(record['last_seen']),
-                )
+def open_api_session(session: Session, user: User, *, device: str = '', client: str = '') -> str:
+    """A bearer token for an API client."""
+    return _open(session, user, kind=SessionKind.API, device=device, client=client)
+
+
+def start_browser_login(session: Session, user: User, *, browser_id: str, device: str = '', client: str = '') -> str:
+    """A one-time login ticket that only the browser `browser_id` can redeem, within two minutes."""
+    return _open(session, user, kind=SessionKind.BROWSER, device=device, client=client, browser=digest(browser_id))
+
+
+def complete_browser_login(session: Session, *, ticket: str, browser_id: str, new_browser_id: str) -> bool:
+    """Bind the ticket's session to the browser's new id; False for a used, stale, revoked or foreign ticket."""
+    if not ticket or len(ticket) > MAX_TOKEN_LENGTH:
+        return False
+    now = _policy.clock()
+    result = session.execute(
+        update(LoginSession)
+        .where(
+            LoginSession.id == digest(ticket),
+            LoginSession.kind == SessionKind.BROWSER,
+            LoginSession.bound.is_(False),
+            LoginSession.browser == digest(browser_id),
+            LoginSession.revoked_at.is_(None),
+            LoginSession.created_at > now - dt.timedelta(seconds=LOGIN_TICKET_SECONDS),
+        )
+        .values(browser=digest(new_browser_id), bound=True, last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined]
+
+
+def _principal(session: Session, condition: object) -> Principal | None:
+    now = _policy.clock()
+    row = session.execute(
+        select(LoginSession.id, LoginSession.last_seen_at, User)
+        .join(User, User.id == LoginSession.user_id)
+        .where(condition, User.is_active.is_(True), *_live(now))  # type: ignore[arg-type]
+        .order_by(LoginSession.created_at.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    sid, last_seen, user = row
+    if (now - last_seen).total_seconds() >= min(TOUCH_MAX_SECONDS, _policy.idle_seconds * TOUCH_FRACTION):
+        _toucher.submit(_touch, sid, now)
+    return Principal.of(user, sid)
+
+
+def _touch(sid: str, now: dt.datetime) -> None:
+    try:
+        with session_scope() as session:
+            session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == sid, LoginSession.last_seen_at < now)
+                .values(last_seen_at=now)
+                .execution_options(synchronize_session=False)
             )
-        return sorted(live, key=lambda s: s.last_seen, reverse=True)
-
-    def end(self, user_id: int, sid: str) -> bool:
-        """End one of the user's own sessions by its id; False if it is not theirs or already gone."""
-        if sid not in self.kv.smembers(f'usess:{user_id}'):
-            return False
-        self.kv.delete(f'sess:{sid}')
-        self.kv.srem(f'usess:{user_id}', sid)
-        return True
-
-    def revoke_user(self, user_id: int, *, keep: str | None = None) -> int:
-        """End every session of a user (but the one whose token is `keep`); returns how many ended."""
-        kept = session_id(keep) if keep else None
-        ended = 0
-        for sid in self.kv.smembers(f'usess:{user_id}'):
-            if sid != kept:
-                self.kv.delete(f'sess:{sid}')
-                self.kv.srem(f'usess:{user_id}', sid)
-                ended += 1
-        return ended
+    except Exception as error:  # noqa: BLE001 - a missed "last seen" costs nothing; the next click writes it
+        log.info('could not record a session as seen: %s', type(error).__name__)
 
 
-_store: SessionStore | None = None
+def for_token(session: Session, *, token: str | None) -> Principal | None:
+    """The API client holding this bearer token; None once expired or revoked (or for anything else)."""
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    return _principal(session, and_(LoginSession.id == digest(token), LoginSession.kind == SessionKind.API))
 
 
-def configure(*, idle_seconds: float, max_seconds: float, kv: KV | None = None) -> SessionStore:
-    global _store
-    _store = SessionStore(kv or KV(None), idle_seconds=idle_seconds, max_seconds=max_seconds)
-    return _store
+def for_browser(session: Session, *, browser_id: str | None) -> Principal | None:
+    """The person logged in on this browser (its signed cookie's id); None when nobody is."""
+    if not browser_id or len(browser_id) > MAX_TOKEN_LENGTH:
+        return None
+    return _principal(
+        session,
+        and_(
+            LoginSession.browser == digest(browser_id),
+            LoginSession.kind == SessionKind.BROWSER,
+            LoginSession.bound.is_(True),
+        ),
+    )
 
 
-def store() -> SessionStore:
-    if _store is None:
-        raise RuntimeError('session store not configured: call services.sessions.configure() first')
-    return _store
+def is_live(session: Session, *, session_id: str) -> bool:
+    now = _policy.clock()
+    found = session.scalar(
+        select(LoginSession.id)
+        .join(User, User.id == LoginSession.user_id)
+        .where(LoginSession.id == session_id, User.is_active.is_(True), *_live(now))  # type: ignore[arg-type]
+    )
+    return found is not None
+
+
+def _revoke(session: Session, *conditions: object) -> int:
+    result = session.execute(
+        update(LoginSession)
+        .where(LoginSession.revoked_at.is_(None), *conditions)  # type: ignore[arg-type]
+        .values(revoked_at=_policy.clock())
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def revoke_token(session: Session, *, token: str | None) -> None:
+    """End an API client's session (logout)."""
+    if token and len(token) <= MAX_TOKEN_LENGTH:
+        _revoke(session, LoginSession.id == digest(token))
+
+
+def revoke_browser(session: Session, *, browser_id: str | None) -> None:
+    """End whatever session this browser is logged in with (logout)."""
+    if browser_id and len(browser_id) <= MAX_TOKEN_LENGTH:
+        _revoke(session, LoginSession.browser == digest(browser_id), LoginSession.kind == SessionKind.BROWSER)
+
+
+def revoke_user(session: Session, *, user_id: int, keep: str | None = None) -> int:
+    """End every session of a person (but the one whose id is `keep`); returns how many ended."""
+    conditions: list[object] = [LoginSession.user_id == user_id]
+    if keep:
+        conditions.append(LoginSession.id != keep)
+    return _revoke(session, *conditions)
+
+
+def sessions_of(session: Session, *, user_id: int) -> list[SessionInfo]:
+    """The person's usable sessions, most recently used first."""
+    rows = session.scalars(
+        select(LoginSession)
+        .where(
+            LoginSession.user_id == user_id,
+            or_(LoginSession.kind == SessionKind.API, LoginSession.bound.is_(True)),
+            *_live(_policy.clock()),  # type: ignore[arg-type]
+        )
+        .order_by(LoginSession.last_seen_at.desc())
+    )
+    return [
+        SessionInfo(id=r.id, device=r.device, client=r.client, created=r.created_at, last_seen=r.last_seen_at)
+        for r in rows
+    ]
+
+
+def end(session: Session, *, user_id: int, session_id: str) -> bool:
+    """End one of the person's own sessions by its id; False if it is not theirs or already over."""
+    return _revoke(session, LoginSession.id == session_id, LoginSession.user_id == user_id) == 1

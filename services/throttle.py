@@ -1,50 +1,108 @@
-"""Login throttling: too many failures for one username or one client address are refused for a while."""
+"""Throttling of logins, signups and other costly requests, counted atomically so no burst gets past a limit.
+
+Logins are limited per (account, address) and per address, never per account alone: someone guessing a
+person's password from one place cannot keep that person, logging in from another, out. Every attempt
+takes its place in the counters *before* the password is checked (an atomic increment), so 40 guesses
+fired at once get exactly as many checks as the limit allows; a success gives its place back.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 
 from services.errors import TooManyAttempts
 from services.kv import KV
 
 
+def _minutes(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f'{minutes} minute{"s" if minutes != 1 else ""}'
+
+
+def _account(username: str) -> str:
+    return hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class LoginAttempt:
+    """The counters one login attempt holds a place in, to settle once the password is checked."""
+
+    pair: str
+    address: str
+
+
 class LoginThrottle:
-    def __init__(self, kv: KV, *, max_failures: int = 5, window_seconds: float = 900) -> None:
+    def __init__(
+        self,
+        kv: KV,
+        *,
+        max_failures: int = 5,
+        address_max_failures: int = 20,
+        window_seconds: float = 900,
+        signups_per_hour: int = 10,
+    ) -> None:
         self.kv = kv
         self.max_failures = max_failures
+        self.address_max_failures = address_max_failures
         self.window_seconds = window_seconds
+        self.signups_per_hour = signups_per_hour
 
-    def _keys(self, username: str, client: str) -> tuple[str, str]:
-        user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
-        return f'throttle:user:{user}', f'throttle:ip:{client}'
+    def _refuse(self, key: str, message: str) -> TooManyAttempts:
+        wait = max(1, math.ceil(self.kv.ttl(key) or self.window_seconds))
+        return TooManyAttempts(message.format(wait=_minutes(wait)), retry_after=wait)
 
-    def check(self, *, username: str, client: str) -> None:
-        """Raise TooManyAttempts while either counter is at its limit."""
-        for key in self._keys(username, client):
-            count = self.kv.get(key)
-            if count is not None and int(count) >= self.max_failures:
-                wait = max(1, math.ceil(self.kv.ttl(key) or self.window_seconds))
-                minutes = math.ceil(wait / 60)
-                raise TooManyAttempts(
-                    f'Too many failed logins. Try again in {minutes} minute{"s" if minutes != 1 else ""}.',
-                    retry_after=wait,
-                )
+    def _epoch(self, account: str) -> str:
+        """Bumped when an admin lifts the account's limits: its old counters are left behind."""
+        return self.kv.get(f'throttle:epoch:{account}') or '0'
 
-    def failed(self, *, username: str, client: str) -> None:
-        for key in self._keys(username, client):
-            self.kv.incr(key, ttl=self.window_seconds)
+    def begin(self, *, username: str, client: str) -> LoginAttempt:
+        """Take a place for one attempt, or raise TooManyAttempts while this address may not try."""
+        account = _account(username)
+        attempt = LoginAttempt(
+            pair=f'throttle:pair:{account}:{self._epoch(account)}:{client}', address=f'throttle:ip:{client}'
+        )
+        if self.kv.incr(attempt.pair, ttl=self.window_seconds) > self.max_failures:
+            raise self._refuse(attempt.pair, 'Too many failed logins. Try again in {wait}.')
+        if self.kv.incr(attempt.address, ttl=self.window_seconds) > self.address_max_failures:
+            self.kv.decr(attempt.pair)  # this attempt never ran
+            raise self._refuse(attempt.address, 'Too many failed logins from your network. Try again in {wait}.')
+        return attempt
 
-    def succeeded(self, *, username: str) -> None:
-        self.kv.delete(self._keys(username, '')[0])
+    def succeeded(self, attempt: LoginAttempt) -> None:
+        """The right password: the account's failures from this address are forgotten, and the place given back."""
+        self.kv.delete(attempt.pair)
+        self.kv.decr(attempt.address)
+
+    def release(self, attempt: LoginAttempt) -> None:
+        """Give back the place of an attempt whose password was never checked."""
+        self.kv.decr(attempt.pair)
+        self.kv.decr(attempt.address)
+
+    def lift(self, *, username: str) -> None:
+        """Let everyone try to log in to this account again at once (an admin's action)."""
+        self.kv.incr(f'throttle:epoch:{_account(username)}', ttl=30 * 24 * 3600)
+
+    def count_signup(self, *, client: str) -> None:
+        """One more account made from this address; refused past the hourly limit."""
+        key = f'throttle:signup:{client}'
+        if self.kv.incr(key, ttl=3600) > self.signups_per_hour:
+            raise self._refuse(key, 'Too many new accounts from your network. Try again in {wait}.')
+
+    def count(self, key: str, *, limit: int, window_seconds: float, message: str) -> None:
+        """A general limit: raise TooManyAttempts(message) once `key` was counted `limit` times in the window."""
+        full = f'throttle:{key}'
+        if self.kv.incr(full, ttl=window_seconds) > limit:
+            raise self._refuse(full, message)
 
 
 _throttle: LoginThrottle | None = None
 
 
-def configure(kv: KV, *, max_failures: int, window_seconds: float) -> LoginThrottle:
+def configure(kv: KV, **limits: float) -> LoginThrottle:
     global _throttle
-    _throttle = LoginThrottle(kv, max_failures=max_failures, window_seconds=window_seconds)
+    _throttle = LoginThrottle(kv, **limits)  # type: ignore[arg-type]
     return _throttle
 
 

@@ -13,7 +13,7 @@ from models.db import get_by_id
 from services import sessions
 from services.auth import load_actor, require_role
 from services.errors import Conflict, Invalid, NotFound
-from services.hooks import on_commit
+from services.throttle import throttle
 
 
 @dataclass(frozen=True)
@@ -74,5 +74,15 @@ def set_active(session: Session, *, actor_id: int, user_id: object, active: bool
     user.is_active = active
     session.flush()
     if not active:
-        on_commit(session, lambda: sessions.store().revoke_user(user.id))
+        sessions.revoke_user(session, user_id=user.id)
+    return UserView.of(user)
+
+
+def lift_login_limits(session: Session, *, actor_id: int, user_id: object) -> UserView:
+    """Let everyone try to log in to this account again at once (a person locked out of their own account)."""
+    require_role(load_actor(session, actor_id), 'admin', action='lift login limits')
+    user = get_by_id(session, User, user_id)
+    if user is None:
+        raise NotFound('No such user.')
+    throttle().lift(username=user.username)
     return UserView.of(user)

@@ -31,8 +31,9 @@ os.environ.pop('NICEGUI_REDIS_URL', None)
 
 import models
 from models import db
-from services import sessions
+from services import sessions, throttle
 from services.config import get_settings
+from services.kv import KV
 
 REDIS_URL = os.environ.get('TICKETSHOW_TEST_REDIS_URL', 'redis://127.0.0.1:6379/15')
 POSTGRES_URL = os.environ.get('TICKETSHOW_TEST_POSTGRES_URL', 'postgresql+psycopg://postgres@127.0.0.1:5432/test')
@@ -130,6 +131,7 @@ def sqlite_db(tmp_path, monkeypatch) -> Iterator[str]:
     url = f'sqlite:///{tmp_path / "test.sqlite3"}'
     _use_database(url)
     sessions.configure(idle_seconds=3600, max_seconds=7200)
+    throttle.configure(KV(None))  # fresh counters, default limits, for every test
     yield url
     db.engine().dispose()
     get_settings.cache_clear()
@@ -141,6 +143,7 @@ def postgres_db(postgres_url, tmp_path, monkeypatch) -> Iterator[str]:
     get_settings.cache_clear()
     _use_database(postgres_url)
     sessions.configure(idle_seconds=3600, max_seconds=7200)
+    throttle.configure(KV(None))  # fresh counters, default limits, for every test
     yield postgres_url
     db.engine().dispose()
     get_settings.cache_clear()

@@ -7,7 +7,7 @@ import itertools
 
 from models import Booking, Show, ShowTag, Theatre, User
 from models.db import session_scope, utcnow
-from services.auth import hash_password
+from services.passwords import hash_password
 
 PASSWORD = 'correct-horse-1'
 _counter = itertools.count(1)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import ui
 
 from services import auth, preferences, sessions
 from services.errors import DomainError
 from services.formats import when
-from services.sessions import Principal, session_id
-from ui.common import call, login_redirect, notify_error, principal, show_errors
+from services.sessions import Principal
+from ui.common import call, call_hashing, login_redirect, notify_error, principal, show_errors
 from ui.layout import frame
 
 
@@ -20,7 +18,6 @@ async def account_page(request: Request) -> RedirectResponse | None:
     who = await principal()
     if who is None:
         return login_redirect(request)
-    token = app.storage.user.get('token')
     with frame('Account', who):
         ui.label('Your account').classes('text-3xl font-bold')
         with ui.card().classes('w-full p-4 gap-1'):
@@ -42,10 +39,10 @@ async def account_page(request: Request) -> RedirectResponse | None:
 
                 async def change() -> None:
                     try:
-                        await call(
+                        await call_hashing(
                             auth.change_password,
                             user_id=who.user_id,
-                            keep_token=token,
+                            keep_session=who.session_id,
                             **{name: element.value for name, element in fields.items()},
                         )
                     except DomainError as error:
@@ -66,8 +63,7 @@ async def account_page(request: Request) -> RedirectResponse | None:
 
                 @ui.refreshable
                 async def devices() -> None:
-                    mine = await run.io_bound(sessions.store().sessions_of, who.user_id)
-                    current = session_id(token) if token else None
+                    mine = await call(sessions.sessions_of, user_id=who.user_id)
                     for item in mine:
                         with (
                             ui.row()
@@ -76,11 +72,11 @@ async def account_page(request: Request) -> RedirectResponse | None:
                         ):
                             with ui.column().classes('gap-0'):
                                 ui.label(item.device).classes('font-medium')
-                                seen = when(dt.datetime.fromtimestamp(item.last_seen, dt.UTC))
+                                seen = when(item.last_seen)
                                 ui.label(f'{item.client or "unknown address"} · last seen {seen}').classes(
                                     'text-sm text-gray-600'
                                 )
-                            if item.id == current:
+                            if item.id == who.session_id:
                                 ui.badge('This device', color='positive')
                             else:
                                 ui.button('Log out', on_click=lambda i=item.id: end(i)).props(
@@ -88,7 +84,7 @@ async def account_page(request: Request) -> RedirectResponse | None:
                                 ).mark('end-session')
 
                 async def end(sid: str) -> None:
-                    await run.io_bound(sessions.store().end, who.user_id, sid)
+                    await call(sessions.end, user_id=who.user_id, session_id=sid)
                     ui.notify('That device is logged out.', type='positive')
                     devices.refresh()
 

@@ -51,7 +51,7 @@ async def users_page(request: Request) -> RedirectResponse | None:
                 return
             with ui.column().classes('w-full gap-2'):
                 for account in found.items:
-                    _user_row(account, is_self=account.id == who.user_id, toggle=toggle)
+                    _user_row(account, is_self=account.id == who.user_id, toggle=toggle, lift=lift)
             pages = max(1, math.ceil(found.total / PAGE_SIZE))
             if pages > 1:
                 ui.pagination(1, pages, direction_links=True, value=state['page'], on_change=lambda e: go(e.value))
@@ -72,6 +72,14 @@ async def users_page(request: Request) -> RedirectResponse | None:
             )
             listing.refresh()
 
+        async def lift(account: UserView) -> None:
+            try:
+                await call(users.lift_login_limits, actor_id=who.user_id, user_id=account.id)
+            except DomainError as error:
+                notify_error(error)
+                return
+            ui.notify(f'{account.username} may try to log in again from anywhere.', type='positive')
+
         def on_search() -> None:
             state.update(q=search.value or '', page=1)
             listing.refresh()
@@ -81,7 +89,13 @@ async def users_page(request: Request) -> RedirectResponse | None:
     return None
 
 
-def _user_row(account: UserView, *, is_self: bool, toggle: Callable[[UserView], Awaitable[None]]) -> None:
+def _user_row(
+    account: UserView,
+    *,
+    is_self: bool,
+    toggle: Callable[[UserView], Awaitable[None]],
+    lift: Callable[[UserView], Awaitable[None]],
+) -> None:
     with ui.card().classes('w-full p-3').mark(f'user-{account.username}'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
             with ui.column().classes('gap-0'):
@@ -92,6 +106,9 @@ def _user_row(account: UserView, *, is_self: bool, toggle: Callable[[UserView], 
                 ui.badge(
                     'Active' if account.is_active else 'Disabled', color='positive' if account.is_active else 'grey'
                 )
+                ui.button(icon='lock_open', on_click=lambda: lift(account)).props(
+                    'flat dense round aria-label="Lift login limits"'
+                ).tooltip('Lift login limits').mark(f'lift-{account.username}')
                 if not is_self:
                     ui.button('Disable' if account.is_active else 'Enable', on_click=lambda: toggle(account)).props(
                         f'outline dense no-caps color={"negative" if account.is_active else "positive"}'

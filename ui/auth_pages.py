@@ -1,23 +1,28 @@
-"""Log in, sign up, log out."""
+"""Log in, sign up, log out.
+
+A login on a page gets a one-time ticket, bound to the browser that asked, and the browser redeems it at
+`/auth/session`, which gives the browser a new id in its signed cookie and binds the session to that id:
+a cookie planted before the login is left with nothing. Logging out is a button, never a link.
+"""
 
 from __future__ import annotations
 
-from urllib.parse import quote
+import uuid
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import ui
 
-from services import auth, sessions
-from services.errors import DomainError
-from services.sessions import Principal
-from ui.common import call, client_of, principal, safe_target, show_errors
+from services import auth, sessions, workers
+from services.errors import Busy, DomainError
+from ui.common import browser_id, call_hashing, client_of, log_out, principal, safe_target, show_errors
 from ui.layout import frame
 
 
-def _start_session(token: str, name: str, target: str) -> None:
-    app.storage.user.update(token=token, name=name)
-    ui.navigate.to(safe_target(target))
+def _redeem(ticket: str, target: str) -> None:
+    """Hand the browser to /auth/session, which swaps its id and binds the new session to it."""
+    ui.navigate.to('/auth/session?' + urlencode({'ticket': ticket, 'next': target}))
 
 
 async def login_page(request: Request, redirect_to: str = '/') -> RedirectResponse | None:
@@ -37,19 +42,25 @@ async def login_page(request: Request, redirect_to: str = '/') -> RedirectRespon
 
         async def try_login() -> None:
             try:
-                user, token = await call(
-                    auth.log_in, username=username.value, password=password.value, **client_of(request)
+                _user, ticket = await call_hashing(
+                    auth.log_in,
+                    username=username.value,
+                    password=password.value,
+                    browser_id=browser_id(),
+                    **client_of(request),
                 )
             except DomainError as error:
                 show_errors(error, {'password': password})
                 return
-            _start_session(token, user.name, target)
+            _redeem(ticket, target)
 
         password.on('keydown.enter', try_login)
         ui.button('Log in', on_click=try_login).props('unelevated no-caps').classes('w-full').mark('login-submit')
-        with ui.row().classes('gap-1 text-sm'):
-            ui.label('New here?')
-            ui.link('Create an account', f'/signup?redirect_to={quote(target, safe="")}')
+        with ui.row().classes('w-full justify-between gap-1 text-sm'):
+            with ui.row().classes('gap-1'):
+                ui.label('New here?')
+                ui.link('Create an account', f'/signup?redirect_to={quote(target, safe="")}')
+            ui.link('Forgot your password?', '/forgot-password').mark('forgot-password')
     return None
 
 
@@ -81,13 +92,14 @@ async def signup_page(request: Request, redirect_to: str = '/') -> RedirectRespo
         async def try_signup() -> None:
             values = {name: element.value for name, element in fields.items()}
             try:
-                user = await call(auth.signup, **values)
+                user, ticket = await call_hashing(
+                    auth.signup_and_log_in, browser_id=browser_id(), **client_of(request), **values
+                )
             except DomainError as error:
                 show_errors(error, {k: v for k, v in fields.items() if k != 'role'})
                 return
             ui.notify(f'Welcome, {user.name}!', type='positive')
-            token = await run.io_bound(sessions.store().create, Principal.of(user), **client_of(request))
-            _start_session(token, user.name, target)
+            _redeem(ticket, target)
 
         ui.button('Sign up', on_click=try_signup).props('unelevated no-caps').classes('w-full mt-2').mark(
             'signup-submit'
@@ -98,7 +110,35 @@ async def signup_page(request: Request, redirect_to: str = '/') -> RedirectRespo
     return None
 
 
-async def logout_page() -> RedirectResponse:
-    await run.io_bound(sessions.store().revoke, app.storage.user.get('token'))
-    app.storage.user.clear()
+async def complete_login(request: Request, ticket: str = '', next: str = '/') -> RedirectResponse:
+    """Redeem a login ticket: the browser gets a new id, and the session is bound to it."""
+    new_id = str(uuid.uuid4())
+    redeem = {'ticket': ticket[:200], 'browser_id': str(request.session.get('id', '')), 'new_browser_id': new_id}
+    try:
+        done = await workers.run_write(workers.in_transaction, sessions.complete_browser_login, redeem)
+    except Busy:
+        done = False  # nothing was changed; the login page again
+    if done:
+        request.session['id'] = new_id
+        return RedirectResponse(safe_target(next), status_code=303)
+    return RedirectResponse('/login', status_code=303)
+
+
+async def renew_browser(request: Request) -> RedirectResponse:
+    """After a logout: a browser that nobody is logged in on gets a new id. A link here logs nobody out."""
+    browser = {'browser_id': str(request.session.get('id', ''))}
+    if await workers.run_read(workers.in_transaction, sessions.for_browser, browser) is None:
+        request.session['id'] = str(uuid.uuid4())
     return RedirectResponse('/', status_code=303)
+
+
+async def logout_page() -> RedirectResponse | None:
+    """A link to /logout (from anywhere) only asks: the button does it."""
+    who = await principal()
+    if who is None:
+        return RedirectResponse('/', status_code=303)
+    with frame('Log out', who), ui.card().classes('w-full max-w-sm mx-auto p-6 gap-3 items-center text-center'):
+        ui.icon('logout', size='40px', color='primary')
+        ui.label(f'Log out of TicketShow, {who.name}?').classes('text-lg')
+        ui.button('Log out', on_click=log_out).props('unelevated no-caps').classes('w-full').mark('logout-submit')
+    return None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import unicodedata
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
@@ -9,9 +11,9 @@ from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import Request
 from fastapi.responses import RedirectResponse
-from nicegui import app, run, ui
+from nicegui import app, ui
 
-from services import sessions, workers
+from services import passwords, sessions, workers
 from services.errors import DomainError, Invalid, Unauthenticated
 from services.sessions import Principal, describe_device
 from services.workers import transaction
@@ -23,10 +25,10 @@ class SessionEnded(Unauthenticated):
     pass
 
 
-def _in_transaction(token: str | None, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
-    if token and sessions.store().get(token) is None:
-        raise SessionEnded('Your session has ended; please log in again.')
+def _in_transaction(session_id: str | None, fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
     with transaction(fn) as session:
+        if session_id and not sessions.is_live(session, session_id=session_id):
+            raise SessionEnded('Your session has ended; please log in again.')
         return fn(session, **kwargs)
 
 
@@ -41,22 +43,46 @@ async def call(fn: Callable[..., T], *, read: bool = False, **kwargs: Any) -> T:
     """
     try:
         run_on = workers.run_read if read else workers.run_write
-        return await run_on(_in_transaction, app.storage.user.get('token'), fn, kwargs)
+        return await run_on(_in_transaction, app.storage.client.get('session_id'), fn, kwargs)
     except SessionEnded:
-        app.storage.user.clear()
+        app.storage.client.pop('session_id', None)
         ui.navigate.to('/login')
         raise
 
 
+async def call_hashing(fn: Callable[..., T], **kwargs: Any) -> T:
+    """`call` for a service that hashes or checks a password: on the password pool, so that a flood of
+    logins or signups leaves the threads that serve pages alone."""
+    work = functools.partial(_in_transaction, app.storage.client.get('session_id'), fn, kwargs)
+    return await asyncio.wrap_future(passwords.submit(work))
+
+
+def browser_id() -> str | None:
+    """This browser's id, from NiceGUI's signed `session` cookie: what a browser's login is bound to."""
+    value = app.storage.browser.get('id')
+    return value if isinstance(value, str) else None
+
+
 async def principal() -> Principal | None:
-    """The logged-in person, checked against the session store (off the event loop) on every page."""
-    token = app.storage.user.get('token')
-    if not token:
-        return None
-    who = await run.io_bound(sessions.store().get, token)
+    """The logged-in person, looked up (off the event loop) on every page; remembered for this page's clicks,
+    each of which checks that the session still stands."""
+    who = await workers.run_read(workers.in_transaction, sessions.for_browser, {'browser_id': browser_id()})
     if who is None:
-        app.storage.user.clear()
+        app.storage.client.pop('session_id', None)
+    else:
+        app.storage.client['session_id'] = who.session_id
     return who
+
+
+async def log_out() -> None:
+    """The logout button: end this browser's session, then give the browser a new id."""
+    try:
+        await workers.run_write(workers.in_transaction, sessions.revoke_browser, {'browser_id': browser_id()})
+    except DomainError as error:
+        notify_error(error)
+        return
+    app.storage.client.pop('session_id', None)
+    ui.navigate.to('/auth/renew')
 
 
 def client_of(request: Request) -> dict[str, str]:

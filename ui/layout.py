@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from nicegui import app, ui
 
 from services.sessions import Principal
+from ui.common import log_out
 
 PRIMARY = '#4c1d95'
 
@@ -30,7 +31,6 @@ def _account_items(who: Principal) -> list[tuple[str, str, str]]:
     return [
         ('Account', '/account', 'account_circle'),
         ('My exports', '/exports', 'download'),
-        ('Log out', '/logout', 'logout'),
     ]
 
 
@@ -76,6 +76,9 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
                     ui.label(who.name).classes('gt-xs ml-2 max-w-[12rem] truncate').mark('header-name')
                     with ui.menu():
                         _menu_items(_account_items(who))
+                        with ui.menu_item(on_click=log_out).mark('logout'), ui.row().classes('items-center gap-2'):
+                            ui.icon('logout')
+                            ui.label('Log out')
             with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-md'):
                 with ui.menu():
                     _menu_items(_nav_items(who) + ([('Log in', '/login', 'login')] if who is None else []))

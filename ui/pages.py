@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from nicegui import ui
+from nicegui import app, ui
 
 from services.config import get_settings
 from ui.account_page import account_page
 from ui.admin_page import users_page
-from ui.auth_pages import login_page, logout_page, signup_page
+from ui.auth_pages import complete_login, login_page, logout_page, renew_browser, signup_page
 from ui.bookings_page import bookings_page
 from ui.exports_page import exports_page
 from ui.home import home_page
@@ -42,3 +42,6 @@ def register_pages() -> None:
     response_timeout = max(3.0, get_settings().db_lock_timeout_seconds + 2)
     for path, page in ROUTES.items():
         ui.page(path, response_timeout=response_timeout)(page)
+    # Plain HTTP routes: only a response can give the browser's cookie a new id.
+    app.get('/auth/session', include_in_schema=False)(complete_login)
+    app.get('/auth/renew', include_in_schema=False)(renew_browser)

@@ -60,6 +60,8 @@ def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings
             'TICKETSHOW_DEMO_DATA': 'false',
             'TICKETSHOW_BCRYPT_ROUNDS': '4',
             'TICKETSHOW_LOGIN_MAX_FAILURES': '1000',
+            'TICKETSHOW_LOGIN_ADDRESS_MAX_FAILURES': '1000',
+            'TICKETSHOW_SIGNUPS_PER_HOUR': '1000',
             **settings,  # a caller's settings override these defaults (e.g. a shared Redis, the scheduler on)
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from nicegui import ElementFilter, ui
 from nicegui.element import Element
@@ -12,7 +13,10 @@ from nicegui.testing import User
 from nicegui.testing.user_interaction import UserInteraction
 from sqlalchemy import func, select
 
+from models import LoginSession
+from models import User as Account
 from models.db import session_scope
+from services import sessions
 from tests.factories import PASSWORD
 
 
@@ -50,9 +54,46 @@ def texts(user: User, marker: str) -> list[str]:
     return [getattr(e, 'text', '') for e in elements(user, marker=marker)]
 
 
+def current_path(user: User) -> str:
+    """The path the simulated browser is on (after the redirect of a login)."""
+    return _arrived(user.back_history[-1]) if user.back_history else ''
+
+
+def _arrived(opened: str) -> str:
+    """Where an opened path ends: a login goes through /auth/session, which redirects to its `next`."""
+    parts = urlsplit(opened)
+    if parts.path == '/auth/session':
+        return parse_qs(parts.query).get('next', ['/'])[0]
+    return opened
+
+
 async def landed_on(user: User, path: str) -> None:
     """The simulated browser's last opened path (navigations run as background tasks)."""
-    await eventually(lambda: user.back_history and user.back_history[-1] == path, message=f'navigation to {path}')
+    await eventually(lambda: current_path(user) == path, message=f'navigation to {path}')
+
+
+def live_sessions(username: str) -> list[LoginSession]:
+    """The person's sessions that still let them in (a browser's once its login is complete)."""
+    with session_scope() as session:
+        user = session.scalar(select(Account).where(Account.username == username))
+        assert user is not None
+        return [
+            row
+            for row in session.scalars(select(LoginSession).where(LoginSession.user_id == user.id))
+            if sessions.is_live(session, session_id=row.id) and (row.kind == 'api' or row.bound)
+        ]
+
+
+def api_token(username: str, **details: str) -> str:
+    """A bearer token for the person, as the API's login would give (another device of theirs)."""
+    with session_scope() as session:
+        user = session.scalar(select(Account).where(Account.username == username))
+        return sessions.open_api_session(session, user, **details)
+
+
+def token_works(token: str) -> bool:
+    with session_scope() as session:
+        return sessions.for_token(session, token=token) is not None
 
 
 def field(user: User, label: str) -> UserInteraction[Any]:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models import ExportJob
 from models.db import session_scope
 from tests.factories import make_booking, make_show, make_theatre, make_user
-from tests.ui.helpers import count, elements, eventually, open_as, open_dialog
+from tests.ui.helpers import count, elements, eventually, landed_on, open_as, open_dialog
 
 JOB_SECONDS = 60  # the first export of a run spawns the worker process
 
@@ -104,6 +104,8 @@ async def test_nobody_else_downloads_someones_export(user: User) -> None:
     (job_id,) = [job.id for job in _jobs()]
     make_user(username='ravi')
     await user.open('/logout')
+    user.find(marker='logout-submit').click()
+    await landed_on(user, '/auth/renew')
     await open_as(user, 'ravi', '/exports')
     await user.should_see('No exports yet')
     response = await user.http_client.get(f'/api/v1/exports/{job_id}/file')

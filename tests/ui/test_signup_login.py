@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import pytest
-from nicegui import app
 from nicegui.testing import User
 from sqlalchemy import select
 
+from models import LoginSession
 from models import User as Account
 from models.db import session_scope
-from services import sessions
 from tests.factories import PASSWORD, make_user
-from tests.ui.helpers import count, elements, error_of, eventually, field, landed_on, log_in
+from tests.ui.helpers import (
+    count,
+    elements,
+    error_of,
+    eventually,
+    field,
+    landed_on,
+    live_sessions,
+    log_in,
+)
 
 SIGNUP_FIELDS = {
     'username': 'Username',
@@ -45,7 +53,8 @@ async def test_sign_up_logs_the_person_in(user: User) -> None:
         assert [(a.username, a.name, a.email, a.role) for a in accounts] == [
             ('asha', 'Asha Rao', 'asha@example.com', 'user')
         ]
-    assert sessions.store().get(app.storage.user['token']) is not None
+    await landed_on(user, '/')
+    assert [s.kind for s in live_sessions('asha')] == ['browser']
 
 
 async def test_sign_up_as_a_manager_opens_the_dashboard(user: User) -> None:
@@ -66,7 +75,7 @@ async def test_a_taken_username_is_refused_beside_the_field(user: User) -> None:
     await user.should_see('The username "asha" is taken; choose another.')
     assert error_of(user, 'Username') == 'The username "asha" is taken; choose another.'
     assert count(Account) == 1
-    assert 'token' not in app.storage.user
+    assert count(LoginSession) == 0
     await user.should_not_see(marker='header-name')
 
 
@@ -109,7 +118,7 @@ async def test_bad_sign_up_input_is_shown_beside_its_field(
     assert error_of(user, label) == message
     assert all(error_of(user, other) is None for other in SIGNUP_FIELDS.values() if other != label)
     assert count(Account) == 0
-    assert 'token' not in app.storage.user
+    assert count(LoginSession) == 0
 
 
 @pytest.mark.parametrize('username', ['asha', 'nobody'], ids=['wrong-password', 'unknown-user'])
@@ -121,7 +130,7 @@ async def test_wrong_logins_get_one_neutral_message(user: User, username: str) -
     user.find(marker='login-submit').click()
     await user.should_see('Wrong username or password.')
     assert user.notify.messages == ['Wrong username or password.']  # nothing hints which part was wrong
-    assert 'token' not in app.storage.user
+    assert count(LoginSession) == 0
     await user.should_not_see(marker='header-name')
 
 
@@ -149,10 +158,14 @@ async def test_logout_ends_the_session(user: User) -> None:
     await log_in(user, 'asha', target='/bookings')
     await landed_on(user, '/bookings')
     await user.should_see(marker='upcoming')
-    token = app.storage.user['token']
-    await user.open('/logout')
+    assert len(live_sessions('asha')) == 1
+    await user.open('/logout')  # a link only asks
+    await user.should_see('Log out of TicketShow')
+    assert len(live_sessions('asha')) == 1
+    user.find(marker='logout-submit').click()
+    await landed_on(user, '/auth/renew')
     await user.should_not_see(marker='header-name')
-    assert sessions.store().get(token) is None
+    assert live_sessions('asha') == []
     await user.open('/bookings')
     await user.should_see(marker='login-reason')
     await user.should_not_see(marker='upcoming')
