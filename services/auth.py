@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import User
+from models import PasswordReset, User
 from models.db import utcnow
 from services import sessions
 from services.errors import Conflict, NotAllowed, Unauthenticated
@@ -18,6 +18,7 @@ from services.validation import Checker
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
 SIGNUP_ROLES = ('user', 'manager')
 WRONG_CREDENTIALS = 'Wrong username or password.'
+PASSWORD_CHANGE_TRIES = 5  # password changes (right or wrong current password) per person in 15 minutes
 
 
 def _check_account_fields(
@@ -159,8 +160,15 @@ def change_password(
     new_password_confirm: object,
     keep_session: str | None = None,
 ) -> None:
-    """Change one's password; every other session of the person (all but `keep_session`) ends with it."""
+    """Change one's password; every other session of the person (all but `keep_session`) ends with it, and so
+    do their open reset links. Someone holding a stolen session gets a few guesses at the current password."""
     user = load_actor(session, user_id)
+    throttle().count(  # counted before the check, so a guess past the limit learns nothing
+        f'pwchange:{user_id}',
+        limit=PASSWORD_CHANGE_TRIES,
+        window_seconds=900,
+        message='Too many password changes. Try again in {wait}.',
+    )
     check = Checker()
     if not isinstance(current_password, str) or not verify_password(current_password[:128], user.password_hash):
         check.fail('current_password', 'This is not your current password.')
@@ -170,5 +178,11 @@ def change_password(
         check.fail('new_password_confirm', 'The two passwords differ.')
     check.done()
     user.password_hash = hash_password(str(new_password))
+    session.execute(
+        update(PasswordReset)
+        .where(PasswordReset.user_id == user_id, PasswordReset.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     session.flush()
     sessions.revoke_user(session, user_id=user_id, keep=keep_session)

@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 
 from models import PasswordReset, User
 from models.db import engine, session_scope, utcnow
-from services import password_reset, sessions, throttle
+from services import auth, password_reset, sessions, throttle
 from services.errors import Invalid, TooManyAttempts
 from services.kv import KV
 from services.passwords import verify_password
@@ -349,3 +349,13 @@ def test_two_confirmations_at_once_change_the_password_exactly_once(mail):
         assert sorted(outcomes.values()) == sorted(['changed', password_reset.INVALID_LINK]), outcomes
         (winner,) = [password for password, outcome in outcomes.items() if outcome == 'changed']
         assert password_works(asha.id, winner)
+
+
+def test_changing_the_password_uses_up_the_open_links(mail):
+    make_user(username='asha')
+    user_id, token = link_for(mail)
+    with session_scope() as s:
+        auth.change_password(
+            s, user_id=user_id, current_password=PASSWORD, new_password='changed-1', new_password_confirm='changed-1'
+        )
+    assert not is_valid(token)

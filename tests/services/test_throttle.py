@@ -9,7 +9,7 @@ import pytest
 
 from models.db import session_scope
 from services import auth, sessions, throttle
-from services.errors import TooManyAttempts, Unauthenticated
+from services.errors import Invalid, TooManyAttempts, Unauthenticated
 from services.kv import KV
 from tests.factories import PASSWORD, make_user
 
@@ -137,3 +137,24 @@ def test_the_window_passes(database, redis_url):
         attempt('asha', PASSWORD)
     time.sleep(0.7)  # Redis's own expiry: a real TTL, no clock of ours to move
     assert attempt('asha', PASSWORD)[0].username == 'asha'
+
+
+def test_a_stolen_session_gets_five_tries_at_the_current_password(kv):
+    user = make_user(username='asha')
+
+    def change(current: str) -> None:
+        with session_scope() as s:
+            auth.change_password(
+                s,
+                user_id=user.id,
+                current_password=current,
+                new_password='new-pass-1',
+                new_password_confirm='new-pass-1',
+            )
+
+    for n in range(5):
+        with pytest.raises(Invalid):
+            change(f'guess-{n}')
+    with pytest.raises(TooManyAttempts) as error:
+        change(PASSWORD)  # even the right one: a guess past the limit learns nothing
+    assert error.value.message == 'Too many password changes. Try again in 15 minutes.'
