@@ -137,8 +137,8 @@ def test_a_session_made_on_one_instance_works_on_the_other_and_a_logout_on_one_e
 
 
 def test_a_revocation_is_never_undone_when_redis_restarts_empty(tmp_path, fresh_postgres_url, own_redis):
-    """Made on B, logged out on A, Redis restarted empty: the token stays dead on both (B's old in-process
-    mirror of the key-value store wrote it back into the new Redis)."""
+    """Made on B, logged out (or ended by a password change) on A, Redis restarted empty: the tokens stay dead
+    on both (B's old in-process mirror of the key-value store wrote them back into the new Redis)."""
     cluster = Instances(tmp_path, fresh_postgres_url, own_redis.url)
     try:
         a, b = cluster.start('a'), cluster.start('b')
@@ -146,18 +146,24 @@ def test_a_revocation_is_never_undone_when_redis_restarts_empty(tmp_path, fresh_
             kept = _token(on_a, 'twinuser')
             login = on_b.post('/api/v1/auth/login', json={'username': 'twinuser', 'password': 'race-password-1'})
             gone = login.json()['access_token']  # made on B: B's old in-process mirror held it
+            login = on_b.post('/api/v1/auth/login', json={'username': 'twinuser', 'password': 'race-password-1'})
+            ended = login.json()['access_token']  # made on B too, ended by a password change on A
             for client in (on_a, on_b):
                 assert client.get('/api/v1/me', headers=bearer(gone)).status_code == 200
             assert on_a.post('/api/v1/auth/logout', headers=bearer(gone)).status_code == 204
+            change = {'current_password': 'race-password-1', 'new_password': 'race-password-2'}
+            assert on_a.put('/api/v1/me/password', json=change, headers=bearer(kept)).status_code == 204
             own_redis.stop()
             for client in (on_a, on_b):  # Redis away: the database still answers for sessions
                 assert client.get('/api/v1/me', headers=bearer(gone)).status_code == 401
+                assert client.get('/api/v1/me', headers=bearer(ended)).status_code == 401
                 assert client.get('/api/v1/me', headers=bearer(kept)).status_code == 200
             own_redis.start()  # a new, empty server on the same port
             time.sleep(2.5)  # the instances notice it within their 2 s retry
             for client in (on_a, on_b):
                 for _ in range(3):
                     assert client.get('/api/v1/me', headers=bearer(gone)).status_code == 401
+                    assert client.get('/api/v1/me', headers=bearer(ended)).status_code == 401
                 assert client.get('/api/v1/me', headers=bearer(kept)).status_code == 200
     finally:
         cluster.stop_all()
