@@ -113,7 +113,12 @@ async def me(who: Caller) -> UserOut:
     return await call(lambda s: _user(auth.load_actor(s, who.user_id)))
 
 
-@router.put('/me/password', status_code=204, responses=ERRORS, tags=['accounts'])
+@router.put(
+    '/me/password',
+    status_code=204,
+    responses={**ERRORS, 429: {'model': Message, 'description': 'five changes in 15 minutes already; see Retry-After'}},
+    tags=['accounts'],
+)
 async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
     """Every other session of the caller ends at once; this one (the bearer's) stays."""
     await call_hashing(
