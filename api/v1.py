@@ -46,6 +46,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
             403: 'logged in but not allowed',
             404: 'no such thing (or one the caller may not know of)',
             409: 'the current state refuses it',
+            503: 'the database (or the password pool) was busy: nothing changed; see Retry-After',
         }.items()
     },
     422: {'model': InvalidMessage, 'description': 'invalid input'},
