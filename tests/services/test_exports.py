@@ -53,7 +53,8 @@ class Exporter:
 
 
 def _exporter(url: str, tmp_path: Path, monkeypatch) -> Exporter:
-    monkeypatch.setattr(exports, '_target', exports._target)  # whatever was configured before comes back after
+    # whatever was configured before comes back after
+    monkeypatch.setattr(exports.worker, '_target', exports.worker._target)
     exporter = Exporter(url, tmp_path / 'exports')
     exports.configure(database_url=url, export_dir=exporter.folder, tz_name='UTC')
     submit = exports.submit
@@ -63,7 +64,7 @@ def _exporter(url: str, tmp_path: Path, monkeypatch) -> Exporter:
         exporter.futures.append(future)
         return future
 
-    monkeypatch.setattr(exports, 'submit', submit_and_remember)
+    monkeypatch.setattr(exports.jobs, 'submit', submit_and_remember)
     return exporter
 
 
@@ -467,7 +468,7 @@ def test_nothing_to_export_is_a_header_only(exporter):
 
 @pytest.mark.parametrize('fmt', ['csv', 'xlsx'])
 def test_an_export_of_many_chunks_has_every_row_once(exporter, monkeypatch, fmt):
-    monkeypatch.setattr(exports, 'CHUNK_ROWS', 2)  # 7 shows: chunks of 2, 2, 2 and 1
+    monkeypatch.setattr(exports.tables, 'CHUNK_ROWS', 2)  # 7 shows: chunks of 2, 2, 2 and 1
     manager = make_user(role='manager')
     theatre = make_theatre(manager, name='Big')
     names = [f'Show {n:02d}' for n in range(7)]

@@ -1,0 +1,207 @@
+"""Export jobs as people see them: requesting one, reading, listing and downloading it, purging old ones.
+
+`request_export` checks who may export what, records a pending job and, once the transaction has
+committed, hands it to the worker pool (`worker.submit`). A job is seen only by its creator or an
+admin; a job whose worker has not reported for `STALE_AFTER` is failed when read, so none is left
+under way for ever. At most `MAX_ACTIVE_PER_PERSON` may be under way per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from models import EXPORT_FORMATS, EXPORT_KINDS, ExportJob, User
+from models.db import utcnow
+from services.access import managed_show, managed_theatre
+from services.auth import load_actor
+from services.config import get_settings
+from services.errors import Conflict, Invalid, NotFound
+from services.exports.worker import FAILED_WORKER, configured_export_dir, finish, submit
+from services.hooks import on_commit
+
+MAX_ACTIVE_PER_PERSON = 3
+STALE_AFTER = dt.timedelta(minutes=10)
+MEDIA_TYPES = {
+    'csv': 'text/csv; charset=utf-8',
+    'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+}
+
+
+@dataclass(frozen=True)
+class ExportView:
+    id: str
+    kind: str
+    title: str
+    format: str
+    status: str
+    progress: int
+    rows: int
+    error: str | None
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.status in ('pending', 'running')
+
+    @property
+    def filename(self) -> str:
+        # Letters, marks and digits of any script stay (\w would cut Devanagari's vowel signs apart).
+        kept = ''.join(c if unicodedata.category(c)[0] in 'LMN' else '-' for c in self.title.lower())
+        slug = re.sub('-+', '-', kept).strip('-') or 'export'
+        return f'{slug[:60]}-{self.created_at:%Y%m%d-%H%M}.{self.format}'
+
+    @classmethod
+    def of(cls, job: ExportJob) -> ExportView:
+        return cls(
+            id=job.id,
+            kind=job.kind,
+            title=job.title,
+            format=job.format,
+            status=job.status,
+            progress=job.progress,
+            rows=job.rows,
+            error=job.error,
+            created_at=job.created_at,
+            finished_at=job.finished_at,
+        )
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    path: Path
+    filename: str
+    media_type: str
+
+
+def request_export(
+    session: Session,
+    *,
+    actor_id: int,
+    kind: object,
+    target_id: object = None,
+    format: object = 'csv',
+    now: dt.datetime | None = None,
+) -> ExportView:
+    """Record a pending export of a theatre or a show (its manager or an admin) or of one's own bookings."""
+    actor = load_actor(session, actor_id)
+    if format not in EXPORT_FORMATS:
+        raise Invalid({'format': 'Choose CSV or Excel (xlsx).'})
+    if kind not in EXPORT_KINDS:
+        raise Invalid({'kind': 'Choose what to export: a theatre, a show or your bookings.'})
+    title = _title(session, actor, str(kind), target_id)
+    moment = now or utcnow()
+    export_dir = configured_export_dir()
+    if export_dir is not None:  # a long-running app tidies up as it goes, not only when it starts
+        retention = dt.timedelta(hours=get_settings().export_retention_hours)
+        purge_expired(session, export_dir=export_dir, older_than=retention, now=moment)
+    active = session.scalar(
+        select(func.count(ExportJob.id)).where(
+            ExportJob.owner_id == actor.id,
+            ExportJob.status.in_(('pending', 'running')),
+            ExportJob.heartbeat_at > moment - STALE_AFTER,
+        )
+    )
+    if (active or 0) >= MAX_ACTIVE_PER_PERSON:
+        raise Conflict(f'You already have {active} exports under way; start another once one has finished.')
+    job = ExportJob(
+        id=secrets.token_hex(16),
+        owner_id=actor.id,
+        kind=kind,
+        target_id=target_id if kind != 'bookings' else None,
+        title=title,
+        format=format,
+        status='pending',
+        progress=0,
+        rows=0,
+        created_at=moment,
+        heartbeat_at=moment,
+    )
+    session.add(job)
+    session.flush()
+    job_id = job.id
+    on_commit(session, lambda: submit(job_id))
+    return ExportView.of(job)
+
+
+def _title(session: Session, actor: User, kind: str, target_id: object) -> str:
+    """What the export is of, checked for the actor: someone else's theatre or show is 'No such ...'."""
+    if kind == 'theatre':
+        theatre = managed_theatre(session, actor, target_id)
+        return f'Theatre · {theatre.name}'
+    if kind == 'show':
+        show = managed_show(session, actor, target_id)
+        return f'Show · {show.name}'
+    return 'My bookings'
+
+
+def _visible_job(session: Session, actor: User, job_id: object) -> ExportJob:
+    job = session.get(ExportJob, job_id) if isinstance(job_id, str) and len(job_id) <= 32 else None
+    if job is None or (job.owner_id != actor.id and actor.role != 'admin'):
+        raise NotFound('No such export.')
+    return job
+
+
+def _fail_if_stale(session: Session, job: ExportJob, now: dt.datetime) -> None:
+    """A job whose worker has not reported for STALE_AFTER is failed, not left 'running' for ever."""
+    if job.status in ('pending', 'running') and job.heartbeat_at < now - STALE_AFTER:
+        finish(session, job.id, status='failed', error=FAILED_WORKER, now=now)
+        session.refresh(job)
+
+
+def get_export(session: Session, *, actor_id: int, job_id: object, now: dt.datetime | None = None) -> ExportView:
+    """One export job, for its creator or an admin; anyone else is told it does not exist."""
+    actor = load_actor(session, actor_id)
+    job = _visible_job(session, actor, job_id)
+    _fail_if_stale(session, job, now or utcnow())
+    return ExportView.of(job)
+
+
+def my_exports(session: Session, *, actor_id: int, limit: int = 20, now: dt.datetime | None = None) -> list[ExportView]:
+    """The person's own latest exports, newest first."""
+    actor = load_actor(session, actor_id)
+    jobs = session.scalars(
+        select(ExportJob)
+        .where(ExportJob.owner_id == actor.id)
+        .order_by(ExportJob.created_at.desc(), ExportJob.id)
+        .limit(max(1, min(limit, 100)))
+    ).all()
+    for job in jobs:
+        _fail_if_stale(session, job, now or utcnow())
+    return [ExportView.of(job) for job in jobs]
+
+
+def export_file(session: Session, *, actor_id: int, job_id: object, export_dir: Path) -> ExportFile:
+    """The finished file of a job its creator (or an admin) may download."""
+    actor = load_actor(session, actor_id)
+    view = ExportView.of(_visible_job(session, actor, job_id))
+    if view.status != 'done':
+        raise Conflict('This export is not ready yet.' if view.active else 'This export failed; there is no file.')
+    path = export_dir / f'{view.id}.{view.format}'
+    if not path.is_file():
+        raise NotFound('This export file has been cleaned up; please export again.')
+    return ExportFile(path, view.filename, MEDIA_TYPES[view.format])
+
+
+def purge_expired(
+    session: Session, *, export_dir: Path, older_than: dt.timedelta, now: dt.datetime | None = None
+) -> int:
+    """Forget finished jobs older than `older_than` and delete their files; returns how many went."""
+    cutoff = (now or utcnow()) - older_than
+    ids = session.scalars(
+        select(ExportJob.id).where(ExportJob.created_at < cutoff, ExportJob.status.in_(('done', 'failed')))
+    ).all()
+    for job_id in ids:
+        for path in export_dir.glob(f'{job_id}.*'):
+            path.unlink(missing_ok=True)
+    if ids:
+        session.execute(delete(ExportJob).where(ExportJob.id.in_(ids)))
+    return len(ids)

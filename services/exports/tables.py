@@ -1,0 +1,231 @@
+"""The three queries behind the exports: a theatre with its shows, a show with its bookings, a person's bookings.
+
+Each checks again that the job's owner may see what it is of, and returns a `Table`: one header
+record (the theatre or the show) and its detail rows, streamed out of the database `CHUNK_ROWS` at a
+time with times in the app's time zone and money in units, not cents.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from models import Booking, Show, ShowTag, Theatre, User
+from services.access import managed_show, managed_theatre
+from services.summary import revenue_per_show
+
+CHUNK_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Table:
+    """An export: one header record (the theatre or show) and its detail rows, streamed in chunks."""
+
+    header_sheet: str | None
+    header: dict[str, Any]
+    detail_sheet: str
+    columns: list[str]
+    count: int
+    rows: Callable[[], Iterator[Sequence[Any]]]
+
+
+def _money(cents: Any) -> float | None:
+    return None if cents is None else int(cents) / 100
+
+
+def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
+    return None if moment is None else moment.astimezone(tz)
+
+
+def _theatre_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
+    theatre = managed_theatre(session, owner, target_id)
+    revenue = revenue_per_show().subquery()
+    tags = _tags_by_show(session, select(Show.id).where(Show.theatre_id == theatre.id))
+    query = (
+        select(
+            Show.id,
+            Show.name,
+            Show.starts_at,
+            Show.price_cents,
+            Show.num_tickets,
+            Show.tickets_sold,
+            func.coalesce(revenue.c.revenue, 0),
+            Show.rating,
+        )
+        .outerjoin(revenue, revenue.c.show_id == Show.id)
+        .where(Show.theatre_id == theatre.id)
+        .order_by(Show.starts_at, Show.id)
+    )
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for show_id, name, starts_at, price, offered, sold, cents, rating in session.execute(query).yield_per(
+            CHUNK_ROWS
+        ):
+            yield (
+                show_id,
+                name,
+                _local(starts_at, tz),
+                _money(price),
+                offered,
+                sold,
+                offered - sold,
+                _money(cents),
+                rating,
+                ', '.join(tags.get(show_id, [])),
+            )
+
+    count = session.scalar(select(func.count(Show.id)).where(Show.theatre_id == theatre.id)) or 0
+    return Table(
+        header_sheet='Theatre',
+        header={
+            'theatre_id': theatre.id,
+            'theatre': theatre.name,
+            'place': theatre.place,
+            'capacity': theatre.capacity,
+        },
+        detail_sheet='Shows',
+        columns=[
+            'show_id',
+            'show',
+            'starts_at',
+            'ticket_price',
+            'tickets_offered',
+            'tickets_sold',
+            'tickets_left',
+            'revenue',
+            'rating',
+            'tags',
+        ],
+        count=count,
+        rows=rows,
+    )
+
+
+def _tags_by_show(session: Session, show_ids: Select[Any]) -> dict[int, list[str]]:
+    tags: dict[int, list[str]] = {}
+    for show_id, tag in session.execute(
+        select(ShowTag.show_id, ShowTag.tag).where(ShowTag.show_id.in_(show_ids)).order_by(ShowTag.tag)
+    ):
+        tags.setdefault(show_id, []).append(tag)
+    return tags
+
+
+def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
+    show = managed_show(session, owner, target_id)
+    query = (
+        select(
+            Booking.id,
+            User.name,
+            User.username,
+            Booking.booked_tickets,
+            Booking.price_cents,
+            Booking.total_cents,
+            Booking.created_at,
+            Booking.status,
+        )
+        .join(User, User.id == Booking.user_id)
+        .where(Booking.show_id == show.id)
+        .order_by(Booking.created_at, Booking.id)
+    )
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for booking_id, name, username, tickets, price, total, created, status in session.execute(query).yield_per(
+            CHUNK_ROWS
+        ):
+            yield booking_id, name, username, tickets, _money(price), _money(total), _local(created, tz), status
+
+    count = session.scalar(select(func.count(Booking.id)).where(Booking.show_id == show.id)) or 0
+    return Table(
+        header_sheet='Show',
+        header={
+            'show_id': show.id,
+            'show': show.name,
+            'theatre': show.theatre.name,
+            'place': show.theatre.place,
+            'starts_at': _local(show.starts_at, tz),
+            'ticket_price': _money(show.price_cents),
+            'tickets_offered': show.num_tickets,
+            'tickets_sold': show.tickets_sold,
+        },
+        detail_sheet='Bookings',
+        columns=[
+            'booking_id',
+            'customer_name',
+            'customer_username',
+            'tickets',
+            'unit_price',
+            'total',
+            'booked_at',
+            'status',
+        ],
+        count=count,
+        rows=rows,
+    )
+
+
+def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: ZoneInfo) -> Table:
+    query = (
+        select(
+            Booking.id,
+            Show.name,
+            Theatre.name,
+            Theatre.place,
+            Show.starts_at,
+            Booking.booked_tickets,
+            Booking.price_cents,
+            Booking.total_cents,
+            Booking.created_at,
+            Booking.status,
+        )
+        .join(Show, Show.id == Booking.show_id)
+        .join(Theatre, Theatre.id == Show.theatre_id)
+        .where(Booking.user_id == owner.id)
+        .order_by(Booking.created_at.desc(), Booking.id.desc())
+    )
+
+    def rows() -> Iterator[Sequence[Any]]:
+        for booking_id, show, theatre, place, starts, tickets, price, total, created, status in session.execute(
+            query
+        ).yield_per(CHUNK_ROWS):
+            yield (
+                booking_id,
+                show,
+                theatre,
+                place,
+                _local(starts, tz),
+                tickets,
+                _money(price),
+                _money(total),
+                _local(created, tz),
+                status,
+            )
+
+    count = session.scalar(select(func.count(Booking.id)).where(Booking.user_id == owner.id)) or 0
+    return Table(
+        header_sheet=None,
+        header={},
+        detail_sheet='Bookings',
+        columns=[
+            'booking_id',
+            'show',
+            'theatre',
+            'place',
+            'starts_at',
+            'tickets',
+            'unit_price',
+            'total',
+            'booked_at',
+            'status',
+        ],
+        count=count,
+        rows=rows,
+    )
+
+
+TABLES = {'theatre': _theatre_table, 'show': _show_table, 'bookings': _bookings_table}
