@@ -16,10 +16,12 @@ from models import db
 from models.db import utcnow
 from models.migrate import upgrade
 from scheduler.jobs import MailScheduler
-from services import auth, cache, demo, exports, mailings, reports, sessions, throttle
+from services import auth, cache, demo, exports, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
 from services.kv import KV
+from services.mail import jobs as mail_jobs
+from services.mail.months import parse_month
 
 log = logging.getLogger('ticketshow')
 
@@ -151,7 +153,7 @@ def send_reminders(settings: Settings, argv: list[str]) -> int:
     parser.add_argument('--dry-run', action='store_true', help='count who would get one; send and record nothing')
     args = parser.parse_args(argv)
     prepare(settings)
-    result = mailings.send_reminders(dry_run=args.dry_run, trigger='cli', settings=settings)
+    result = mail_jobs.send_reminders(dry_run=args.dry_run, trigger='cli', settings=settings)
     print(result.describe())
     return 0 if result.status == 'done' else 1
 
@@ -165,12 +167,12 @@ def send_monthly_reports(settings: Settings, argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.month is not None:
         try:
-            reports.parse_month(args.month)
+            parse_month(args.month)
         except ValueError as error:
             print(error, file=sys.stderr)
             return 2
     prepare(settings)
-    result = mailings.send_monthly_reports(month=args.month, dry_run=args.dry_run, trigger='cli', settings=settings)
+    result = mail_jobs.send_monthly_reports(month=args.month, dry_run=args.dry_run, trigger='cli', settings=settings)
     print(result.describe())
     return 0 if result.status == 'done' else 1
 

@@ -9,8 +9,9 @@ from fastapi.responses import FileResponse, Response
 
 from api.deps import call, caller
 from api.v1 import ERRORS
-from services import charts, exports, mailings, preferences
+from services import charts, exports, preferences
 from services.config import get_settings
+from services.mail import admin as mail_admin
 from services.sessions import Principal
 
 router = APIRouter(prefix='/api/v1')
@@ -51,7 +52,7 @@ async def export_download(job_id: str, who: Caller) -> FileResponse:
 @router.get('/admin/outbox/{name}', response_class=FileResponse, responses=ERRORS)
 async def outbox_message(name: str, who: Caller) -> FileResponse:
     """One message of the outbox as an .eml file (admins)."""
-    path = await call(mailings.outbox_file, actor_id=who.user_id, name=name)
+    path = await call(mail_admin.outbox_file, actor_id=who.user_id, name=name)
     return FileResponse(path, media_type='message/rfc822', filename=path.name)
 
 

@@ -29,9 +29,10 @@ from bench.seed import seed
 from models import User, db
 from models.db import session_scope, utcnow
 from models.migrate import upgrade
-from services import mailings, reports
 from services.config import get_settings
-from services.mail import compose
+from services.mail import content, months, render
+from services.mail import jobs as mail_jobs
+from services.mail.transport import compose
 
 
 def serve(port: int, received: Synchronized, ready: threading.Event) -> None:  # type: ignore[type-arg]
@@ -119,10 +120,10 @@ def main() -> None:
     server.start()
     ready.wait(30)
 
-    month = reports.previous_month(utcnow(), settings.tz)
+    month = months.previous_month(utcnow(), settings.tz)
     with PeakRss() as memory:
         started = time.perf_counter()
-        result = mailings.send_monthly_reports(month=month, trigger='bench', settings=settings)
+        result = mail_jobs.send_monthly_reports(month=month, trigger='bench', settings=settings)
         seconds = time.perf_counter() - started
     if result.status != 'done':
         raise SystemExit(f'the run failed: {result.error}')
@@ -151,9 +152,9 @@ def _typical_message(month: str) -> EmailMessage:
     with session_scope() as session:
         person = session.query(User).filter(User.role == 'user').order_by(User.id).first()
         assert person is not None
-        recipient = reports.Recipient(person.id, person.username, person.name, person.email, person.role)
-        found = reports.audience_reports(session, [person.id], month, get_settings().tz)
-    rendered = reports.render_audience_report(
+        recipient = content.Recipient(person.id, person.username, person.name, person.email, person.role)
+        found = content.audience_reports(session, [person.id], month, get_settings().tz)
+    rendered = render.render_audience_report(
         recipient, found[person.id], month=month, base_url='http://127.0.0.1:8080', unsubscribe_url='http://x/u'
     )
     return compose(

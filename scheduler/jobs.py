@@ -21,9 +21,11 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from models.db import session_scope, utcnow
-from services import mailings
 from services.config import Settings
 from services.kv import KV
+from services.mail import jobs as mail_jobs
+from services.mail import months
+from services.mail.runner import RunResult, completed, last_finished
 
 log = logging.getLogger(__name__)
 LEADER_KEY = 'scheduler:leader'
@@ -41,7 +43,7 @@ class MailScheduler:
         self.clock = clock
         self.instance = uuid.uuid4().hex
         self.leading = False
-        self._busy = {kind: threading.Lock() for kind in mailings.JOB_KINDS}
+        self._busy = {kind: threading.Lock() for kind in mail_jobs.JOB_KINDS}
         self.scheduler = AsyncIOScheduler(
             timezone=settings.tz,
             job_defaults={'coalesce': True, 'max_instances': 1, 'misfire_grace_time': 3600},
@@ -86,7 +88,7 @@ class MailScheduler:
             self.leading = False
 
     def next_runs(self) -> dict[str, dt.datetime | None]:
-        return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.id in mailings.JOB_KINDS}
+        return {job.id: job.next_run_time for job in self.scheduler.get_jobs() if job.id in mail_jobs.JOB_KINDS}
 
     def elect(self) -> bool:
         was = self.leading
@@ -100,7 +102,7 @@ class MailScheduler:
     def tick(self) -> None:
         """Renew the lease; the leader then runs whatever is due and not yet done."""
         if self.elect():
-            for kind in mailings.JOB_KINDS:
+            for kind in mail_jobs.JOB_KINDS:
                 self.catch_up(kind)
 
     def due_period(self, kind: str, now: dt.datetime) -> str | None:
@@ -109,39 +111,39 @@ class MailScheduler:
         if kind == 'reminder':
             hour, minute = _clock(self.settings.reminder_time)
             scheduled = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
-            return mailings.reminder_period(now, self.settings) if local >= scheduled else None
+            return months.reminder_period(now, self.settings.tz) if local >= scheduled else None
         hour, minute = _clock(self.settings.report_time)
         scheduled = local.replace(day=1, hour=hour, minute=minute, second=0, microsecond=0)
-        return (local.replace(day=1) - dt.timedelta(days=1)).strftime('%Y-%m') if local >= scheduled else None
+        return months.previous_month(now, self.settings.tz) if local >= scheduled else None
 
-    def catch_up(self, kind: str) -> mailings.RunResult | None:
+    def catch_up(self, kind: str) -> RunResult | None:
         now = self.clock()
         period = self.due_period(kind, now)
         if period is None:
             return None
         with session_scope() as session:
-            if mailings.completed(session, kind=kind, period=period, max_attempts=self.settings.mail_max_attempts):
+            if completed(session, kind=kind, period=period, max_attempts=self.settings.mail_max_attempts):
                 return None
-            last = mailings.last_finished(session, kind=kind, period=period)
+            last = last_finished(session, kind=kind, period=period)
         if last is not None and now - last < dt.timedelta(minutes=self.settings.mail_retry_minutes):
             return None  # a failed run, or refused emails with tries left: try again a while later
         return self._run(kind, trigger='scheduler')
 
-    def run_if_leader(self, kind: str) -> mailings.RunResult | None:
+    def run_if_leader(self, kind: str) -> RunResult | None:
         """The cron trigger's job: the leader runs the period now due, unless it is already done."""
         if not self.elect():
             log.info('%s job skipped: another instance runs the mail jobs', kind)
             return None
         return self.catch_up(kind)
 
-    def _run(self, kind: str, *, trigger: str) -> mailings.RunResult | None:
+    def _run(self, kind: str, *, trigger: str) -> RunResult | None:
         lock = self._busy[kind]
         if not lock.acquire(blocking=False):
             return None  # already running in this process
         try:
             now = self.clock()
             if kind == 'reminder':
-                return mailings.send_reminders(now=now, trigger=trigger, settings=self.settings)
-            return mailings.send_monthly_reports(now=now, trigger=trigger, settings=self.settings)
+                return mail_jobs.send_reminders(now=now, trigger=trigger, settings=self.settings)
+            return mail_jobs.send_monthly_reports(now=now, trigger=trigger, settings=self.settings)
         finally:
             lock.release()

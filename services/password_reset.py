@@ -29,7 +29,7 @@ from services import sessions
 from services.config import Settings, get_settings
 from services.errors import Invalid, TooManyAttempts
 from services.hooks import on_commit
-from services.mail import Refused, ServerDown, compose, mailer_for
+from services.mail.transport import Refused, ServerDown, compose, mailer_for
 from services.passwords import hash_password
 from services.sessions import digest
 from services.throttle import throttle

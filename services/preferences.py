@@ -10,7 +10,7 @@ from models import User
 from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Invalid, NotFound
-from services.mail import read_unsubscribe_token
+from services.mail.links import read_unsubscribe_token
 
 KIND_NAMES = {'reminders': 'daily reminders', 'reports': 'monthly reports'}
 

@@ -8,9 +8,10 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
-from services import mailings, preferences
+from services import preferences
 from services.errors import DomainError
 from services.formats import when
+from services.mail import admin as mail_admin
 from ui.common import call, login_redirect, notify_error, principal
 from ui.layout import empty_state, frame, not_allowed
 
@@ -73,7 +74,7 @@ async def mail_admin_page(request: Request) -> RedirectResponse | None:
 
         async def start(kind: str, dry_run: bool) -> None:
             try:
-                job = await call(mailings.run_now, actor_id=who.user_id, kind=kind, dry_run=dry_run)
+                job = await call(mail_admin.run_now, actor_id=who.user_id, kind=kind, dry_run=dry_run)
             except DomainError as error:
                 notify_error(error)
                 return
@@ -87,7 +88,7 @@ async def mail_admin_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def runs() -> None:
-            items = await call(mailings.recent_runs, actor_id=who.user_id, read=True)
+            items = await call(mail_admin.recent_runs, actor_id=who.user_id, read=True)
             if not items:
                 empty_state(
                     'schedule_send', 'No runs yet', 'Runs appear here once the scheduler or an admin starts one.'
@@ -134,7 +135,7 @@ async def mail_admin_page(request: Request) -> RedirectResponse | None:
 
         @ui.refreshable
         async def outbox() -> None:
-            items = await call(mailings.outbox, actor_id=who.user_id, read=True)
+            items = await call(mail_admin.outbox, actor_id=who.user_id, read=True)
             if not items:
                 empty_state('inbox', 'The outbox is empty', 'Emails appear here when SMTP is not configured.')
                 return

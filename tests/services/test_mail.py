@@ -9,7 +9,8 @@ from email import policy
 import pytest
 
 from services.config import Settings
-from services.mail import (
+from services.mail.links import read_unsubscribe_token, unsubscribe_token
+from services.mail.transport import (
     Attachment,
     InlineImage,
     OutboxMailer,
@@ -18,8 +19,6 @@ from services.mail import (
     SmtpMailer,
     compose,
     mailer_for,
-    read_unsubscribe_token,
-    unsubscribe_token,
 )
 from tests.conftest import free_port
 

@@ -15,10 +15,14 @@ from sqlalchemy import func, select
 
 from models import JobRun, MailDelivery, User
 from models.db import configure, session_scope
-from services import mailings, preferences, ratings, reports
+from services import preferences, ratings
 from services.config import get_settings
 from services.errors import Invalid, NotAllowed, NotFound
-from services.mail import read_unsubscribe_token
+from services.mail import admin as mail_admin
+from services.mail import content, months
+from services.mail import jobs as mailings
+from services.mail import render as mail_render
+from services.mail.links import read_unsubscribe_token
 from tests.factories import make_booking, make_show, make_theatre, make_user
 
 IST = dt.timezone(dt.timedelta(hours=5, minutes=30))
@@ -306,7 +310,7 @@ def test_manager_report_figures_and_inline_chart(october, smtp_server):
 
 def test_manager_report_counts_tickets_per_local_day(october):
     with session_scope() as s:
-        [report] = reports.manager_reports(
+        [report] = content.manager_reports(
             s, [october['boss'].id], '2026-10', get_settings().tz, get_settings().tz_name
         ).values()
     per_day = {t.name: t.per_day for t in report.theatres}
@@ -331,10 +335,10 @@ def test_month_boundaries_are_the_app_time_zones(kolkata):
 
     with session_scope() as s:
         audience = {
-            m: reports.audience_reports(s, [person.id], m, settings.tz)[person.id] for m in ('2026-10', '2026-11')
+            m: content.audience_reports(s, [person.id], m, settings.tz)[person.id] for m in ('2026-10', '2026-11')
         }
         managers = {
-            m: reports.manager_reports(s, [boss.id], m, settings.tz, settings.tz_name)[boss.id].theatres[0]
+            m: content.manager_reports(s, [boss.id], m, settings.tz, settings.tz_name)[boss.id].theatres[0]
             for m in ('2026-10', '2026-11')
         }
     assert [b.tickets for b in audience['2026-10'].bookings] == [2]
@@ -342,7 +346,7 @@ def test_month_boundaries_are_the_app_time_zones(kolkata):
     assert (managers['2026-10'].tickets, managers['2026-10'].per_day) == (2, {dt.date(2026, 10, 31): 2})
     assert (managers['2026-11'].tickets, managers['2026-11'].per_day) == (3, {dt.date(2026, 11, 1): 3})
     just_after_midnight = dt.datetime(2026, 10, 31, 20, 30, tzinfo=dt.UTC)  # 02:00 on 1 November in Kolkata
-    assert reports.previous_month(just_after_midnight, settings.tz) == '2026-10'
+    assert months.previous_month(just_after_midnight, settings.tz) == '2026-10'
     assert mailings.send_monthly_reports(now=just_after_midnight, dry_run=True).period == '2026-10'
 
 
@@ -445,7 +449,7 @@ def crowd(stage):
 
 
 def test_people_are_read_a_page_at_a_time_and_nobody_is_missed_or_mailed_twice(stage, crowd, smtp_server, monkeypatch):
-    monkeypatch.setattr(reports, 'PAGE_SIZE', 2)  # five audience members and a manager: three pages
+    monkeypatch.setattr(content, 'PAGE_SIZE', 2)  # five audience members and a manager: three pages
     manager, theatre, _ = stage
     show = make_show(theatre, starts_at=at(20))
     for person in crowd:
@@ -485,14 +489,14 @@ def test_a_refused_recipient_is_recorded_and_retried_until_the_limit_while_the_r
 
 def test_a_message_that_cannot_be_built_fails_for_that_person_only(crowd, smtp_server, monkeypatch):
     broken = crowd[2]
-    render = reports.render_reminder
+    render = mail_render.render_reminder
 
     def render_or_break(person, picks, **kwargs):
         if person.user_id == broken.id:
             raise ValueError('a template bug')
         return render(person, picks, **kwargs)
 
-    monkeypatch.setattr(reports, 'render_reminder', render_or_break)
+    monkeypatch.setattr(mail_render, 'render_reminder', render_or_break)
 
     result = mailings.send_reminders(now=NOW)
 
@@ -609,8 +613,8 @@ def test_without_an_smtp_host_mail_goes_to_outbox_files_an_admin_can_list(outbox
     assert sorted(m['To'] for m in parsed.values()) == sorted(p.email for p in people)
     assert {m['Subject'] for m in parsed.values()} == {'Shows coming up for you'}
     with session_scope() as s:
-        listed = mailings.outbox(s, actor_id=admin.id)
-        path = mailings.outbox_file(s, actor_id=admin.id, name=listed[0].name)
+        listed = mail_admin.outbox(s, actor_id=admin.id)
+        path = mail_admin.outbox_file(s, actor_id=admin.id, name=listed[0].name)
     assert sorted((i.name, i.to, i.subject) for i in listed) == sorted(
         (name, m['To'], m['Subject']) for name, m in parsed.items()
     )
@@ -621,9 +625,9 @@ def test_without_an_smtp_host_mail_goes_to_outbox_files_an_admin_can_list(outbox
 def test_only_admins_read_the_outbox(outbox_app, role):
     someone = make_user(role=role)
     with session_scope() as s, pytest.raises(NotAllowed):
-        mailings.outbox(s, actor_id=someone.id)
+        mail_admin.outbox(s, actor_id=someone.id)
     with session_scope() as s, pytest.raises(NotAllowed):
-        mailings.outbox_file(s, actor_id=someone.id, name='20261210-130000-0123abcd.eml')
+        mail_admin.outbox_file(s, actor_id=someone.id, name='20261210-130000-0123abcd.eml')
 
 
 @pytest.mark.parametrize(
@@ -637,7 +641,7 @@ def test_the_outbox_serves_no_file_outside_it_or_missing(outbox_app, name):
     for planted in (folder.parent / 'x.eml', folder / 'x.eml'):  # files there are, that the outbox did not write
         planted.write_bytes(b'To: someone\r\n\r\nnot from the outbox')
     with session_scope() as s, pytest.raises(NotFound):
-        mailings.outbox_file(s, actor_id=admin.id, name=name)
+        mail_admin.outbox_file(s, actor_id=admin.id, name=name)
 
 
 # --- running the jobs by hand ----------------------------------------------------------------------------
@@ -648,15 +652,15 @@ def test_only_admins_run_the_jobs_and_see_the_runs(stage, smtp_server):
     make_user()
     mailings.send_reminders(now=NOW, trigger='cli')
     with session_scope() as s:
-        [run] = mailings.recent_runs(s, actor_id=admin.id)
+        [run] = mail_admin.recent_runs(s, actor_id=admin.id)
         with pytest.raises(NotAllowed):
-            mailings.recent_runs(s, actor_id=manager.id)
+            mail_admin.recent_runs(s, actor_id=manager.id)
         with pytest.raises(NotAllowed):
-            mailings.run_now(s, actor_id=manager.id, kind='reminder', dry_run=True)
+            mail_admin.run_now(s, actor_id=manager.id, kind='reminder', dry_run=True)
         with pytest.raises(Invalid) as bad_month:
-            mailings.run_now(s, actor_id=admin.id, kind='report', dry_run=True, month='2026-13')
+            mail_admin.run_now(s, actor_id=admin.id, kind='report', dry_run=True, month='2026-13')
         with pytest.raises(Invalid) as bad_kind:
-            mailings.run_now(s, actor_id=admin.id, kind='everything', dry_run=True)
+            mail_admin.run_now(s, actor_id=admin.id, kind='everything', dry_run=True)
     assert (run.kind, run.period, run.trigger, run.status, run.sent) == ('reminder', '2026-12-10', 'cli', 'done', 1)
     assert 'month' in bad_month.value.errors and 'kind' in bad_kind.value.errors
     assert len(job_runs()) == 1

@@ -15,7 +15,7 @@ from models import Booking
 from models.db import engine, session_scope
 from services.config import get_settings
 from services.errors import Busy
-from services.mail import unsubscribe_token
+from services.mail.links import unsubscribe_token
 from tests.factories import make_user, tickets_sold
 from tests.locks import writers_locked_out
 from tests.ui.helpers import count, current_path, elements, eventually, open_as, open_dialog

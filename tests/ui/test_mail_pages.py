@@ -13,7 +13,7 @@ from models import JobRun, ShowRating
 from models import User as Account
 from models.db import session_scope
 from services.config import get_settings
-from services.mail import unsubscribe_token
+from services.mail.links import unsubscribe_token
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.ui.helpers import count, elements, eventually, open_as
 

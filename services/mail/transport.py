@@ -2,7 +2,8 @@
 
 Messages are standard-library `EmailMessage`s (a plain-text part, an HTML part, inline images by
 Content-ID, attachments, List-Unsubscribe headers); yagmail opens, secures and authenticates the
-connection. One `Mailer` serves a whole batch over one connection.
+connection. One `Mailer` serves a whole batch over one connection. Every email the app sends goes
+through here: the mail runs (`runner`) and the password-reset links alike.
 
 Errors are sorted so that a batch knows what to do: `Refused` is about this one message or
 recipient (record it, go on), `ServerDown` is about the server (stop the batch, try later).
@@ -10,10 +11,6 @@ recipient (record it, go on), `ServerDown` is about the server (stop the batch, 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import logging
 import smtplib
 import uuid
 from dataclasses import dataclass
@@ -26,9 +23,6 @@ import yagmail
 
 from models.db import utcnow
 from services.config import Settings
-
-log = logging.getLogger(__name__)
-UNSUBSCRIBE_KINDS = ('reminders', 'reports')
 
 
 class Refused(Exception):
@@ -170,27 +164,3 @@ def _reason(recipients: dict[str, tuple[int, bytes]]) -> str:
 def mailer_for(settings: Settings) -> Mailer:
     """SMTP when a host is configured, else the outbox under var/."""
     return SmtpMailer(settings) if settings.smtp_host else OutboxMailer(settings.outbox_dir)
-
-
-def unsubscribe_token(secret: str, *, user_id: int, kind: str) -> str:
-    """A signed, non-expiring token for one person's one kind of email: no login needed to use it."""
-    payload = f'{user_id}:{kind}'
-    signature = hmac.new(secret.encode(), payload.encode(), hashlib.sha256).digest()[:16]
-    return base64.urlsafe_b64encode(payload.encode() + b'.' + signature).decode().rstrip('=')
-
-
-def read_unsubscribe_token(secret: str, token: object) -> tuple[int, str] | None:
-    """(user id, kind) of a genuine token; None for anything forged, truncated or malformed."""
-    if not isinstance(token, str) or not 8 <= len(token) <= 200:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + '=' * (-len(token) % 4))
-        payload, _, signature = raw.partition(b'.')
-        user_text, _, kind = payload.decode().partition(':')
-        user_id = int(user_text)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    expected = hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:16]
-    if not hmac.compare_digest(signature, expected) or kind not in UNSUBSCRIBE_KINDS:
-        return None
-    return user_id, kind

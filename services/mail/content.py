@@ -1,15 +1,13 @@
-"""What the emails say: the daily reminder's picks and the monthly reports' figures, read a page of people at a time.
+"""What the emails are about: who gets each one, the reminder's picks and the monthly reports' figures.
 
-Months and days are the app's time zone's: a booking at 23:30 on 31 October in Kolkata belongs to
-October even though it is 1 November in UTC. Every figure is an SQL aggregate over one page of
-recipients; every piece of user text is escaped before it goes into HTML.
+People are read a page (`PAGE_SIZE`) at a time, by id; every figure is an SQL aggregate over one
+page of recipients, never a Python loop over bookings. Months are the app's time zone's (`months`).
+The results are plain dataclasses that `render` turns into text and HTML.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
-import html
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -19,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from models import Booking, Show, ShowRating, ShowTag, Theatre, User
 from models.db import local_date
-from services.formats import money, when
+from services.mail.months import month_bounds
 
 PICKS = 5
 PAGE_SIZE = 500
@@ -109,37 +107,6 @@ class ManagerReport:
 
     def total(self, name: str) -> int:
         return sum(getattr(t, name) for t in self.theatres)
-
-
-# --- periods -----------------------------------------------------------------------------------------
-
-
-def parse_month(text: object) -> tuple[int, int]:
-    """'2026-10' → (2026, 10); ValueError with a readable message otherwise."""
-    if not isinstance(text, str) or len(text) != 7 or text[4] != '-':
-        raise ValueError(f'{text!r} is not a month: use YYYY-MM, e.g. 2026-10')
-    year, month = int(text[:4]), int(text[5:])
-    if not 1 <= month <= 12 or year < 2000:
-        raise ValueError(f'{text!r} is not a month: use YYYY-MM, e.g. 2026-10')
-    return year, month
-
-
-def month_bounds(month: str, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
-    """The first moment of the month and of the next one, in UTC, for the month as the time zone sees it."""
-    year, number = parse_month(month)
-    start = dt.datetime(year, number, 1, tzinfo=tz)
-    end = dt.datetime(year + number // 12, number % 12 + 1, 1, tzinfo=tz)
-    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
-
-
-def previous_month(now: dt.datetime, tz: ZoneInfo) -> str:
-    first = now.astimezone(tz).date().replace(day=1)
-    return (first - dt.timedelta(days=1)).strftime('%Y-%m')
-
-
-def month_name(month: str) -> str:
-    year, number = parse_month(month)
-    return f'{calendar.month_name[number]} {year}'
 
 
 # --- recipients --------------------------------------------------------------------------------------
@@ -340,180 +307,3 @@ def manager_reports(
         for owner, items in owners.items()
         if any(t.bookings or t.performances for t in items)
     }
-
-
-# --- rendering ---------------------------------------------------------------------------------------
-
-BRAND = '#4c1d95'
-
-
-@dataclass(frozen=True)
-class Rendered:
-    subject: str
-    text: str
-    html: str
-
-
-def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _page(title: str, body: str, *, footer: str) -> str:
-    return (
-        '<!doctype html><html><body style="margin:0;background:#f5f3ff;font-family:Arial,Helvetica,sans-serif;'
-        'color:#1f2937">'
-        '<table role="presentation" width="100%" cellpadding="0" cellspacing="0"><tr><td align="center">'
-        '<table role="presentation" width="600" cellpadding="0" cellspacing="0" style="max-width:600px;'
-        'background:#ffffff;margin:16px 0;border-radius:8px">'
-        f'<tr><td style="background:{BRAND};color:#ffffff;padding:16px 24px;font-size:20px;font-weight:bold;'
-        f'border-radius:8px 8px 0 0">TicketShow</td></tr>'
-        f'<tr><td style="padding:24px"><h1 style="font-size:20px;margin:0 0 16px">{_e(title)}</h1>{body}</td></tr>'
-        '<tr><td style="padding:16px 24px;font-size:12px;color:#6b7280;border-top:1px solid #e5e7eb">'
-        f'{footer}</td></tr>'
-        '</table></td></tr></table></body></html>'
-    )
-
-
-def _table(headers: list[str], rows: list[list[str]], *, right: frozenset[int] = frozenset()) -> str:
-    def cell(tag: str, value: str, index: int) -> str:
-        align = 'right' if index in right else 'left'
-        return f'<{tag} style="text-align:{align};padding:6px 8px;border-bottom:1px solid #e5e7eb">{value}</{tag}>'
-
-    head = ''.join(cell('th', _e(h), i) for i, h in enumerate(headers))
-    body = ''.join('<tr>' + ''.join(cell('td', v, i) for i, v in enumerate(row)) + '</tr>' for row in rows)
-    return (
-        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0" '
-        f'style="border-collapse:collapse;font-size:14px;margin:0 0 16px"><tr>{head}</tr>{body}</table>'
-    )
-
-
-def _footer(*, kind_text: str, unsubscribe_url: str, account_url: str) -> tuple[str, str]:
-    text = (
-        f'You get {kind_text} because you asked for them on TicketShow.\n'
-        f'Stop them (no login needed): {unsubscribe_url}\nChoose what you get: {account_url}\n'
-    )
-    html_text = (
-        f'You get {_e(kind_text)} because you asked for them on TicketShow. '
-        f'<a href="{_e(unsubscribe_url)}" style="color:{BRAND}">Stop them</a> · '
-        f'<a href="{_e(account_url)}" style="color:{BRAND}">choose what you get</a>'
-    )
-    return text, html_text
-
-
-def render_reminder(recipient: Recipient, picks: list[Pick], *, base_url: str, unsubscribe_url: str) -> Rendered:
-    first = recipient.name.split()[0] if recipient.name.split() else recipient.name
-    intro = f'Hello {first}, here are a few shows coming up that we think you will like.'
-    lines = [
-        f'- {p.name} at {p.theatre}, {p.place}: {when(p.starts_at)}, {money(p.price_cents)}, '
-        f'{p.tickets_left:,} tickets left. {base_url}/shows/{p.show_id}'
-        for p in picks
-    ]
-    footer_text, footer_html = _footer(
-        kind_text='daily reminders', unsubscribe_url=unsubscribe_url, account_url=f'{base_url}/account'
-    )
-    text = '\n'.join([intro, '', *lines, '', f'All shows: {base_url}/', '', footer_text])
-    cards = ''.join(
-        f'<tr><td style="padding:10px 0;border-bottom:1px solid #e5e7eb">'
-        f'<a href="{_e(base_url)}/shows/{p.show_id}" style="font-size:16px;font-weight:bold;color:{BRAND};'
-        f'text-decoration:none">{_e(p.name)}</a><br>'
-        f'<span style="font-size:14px">{_e(p.theatre)} · {_e(p.place)} · {_e(when(p.starts_at))}</span><br>'
-        f'<span style="font-size:14px">{_e(money(p.price_cents))} · {p.tickets_left:,} tickets left</span></td></tr>'
-        for p in picks
-    )
-    body = (
-        f'<p style="font-size:14px">{_e(intro)}</p>'
-        f'<table role="presentation" width="100%" cellpadding="0" cellspacing="0">{cards}</table>'
-        f'<p style="margin-top:20px"><a href="{_e(base_url)}/" style="background:{BRAND};color:#ffffff;'
-        f'padding:10px 16px;border-radius:6px;text-decoration:none;font-weight:bold">See all shows</a></p>'
-    )
-    return Rendered('Shows coming up for you', text, _page('Shows coming up for you', body, footer=footer_html))
-
-
-def render_audience_report(
-    recipient: Recipient,
-    report: AudienceReport,
-    *,
-    month: str,
-    base_url: str,
-    unsubscribe_url: str,
-) -> Rendered:
-    title = f'Your {month_name(month)} at TicketShow'
-    summary = (
-        f'{len(report.bookings)} booking(s), {report.tickets} ticket(s), {money(report.total_cents)} in all.'
-        if report.bookings
-        else 'No bookings this month.'
-    )
-    text_lines = [title, '', summary, '']
-    body = f'<p style="font-size:14px">{_e(summary)}</p>'
-    if report.bookings:
-        text_lines += ['Bookings:'] + [
-            f'- {b.show} at {b.theatre}, {when(b.starts_at)}: {b.tickets} ticket(s), {money(b.total_cents)}'
-            for b in report.bookings
-        ]
-        body += _table(
-            ['Show', 'Theatre', 'Date', 'Tickets', 'Amount'],
-            [
-                [_e(b.show), _e(b.theatre), _e(when(b.starts_at)), str(b.tickets), _e(money(b.total_cents))]
-                for b in report.bookings
-            ]
-            + [['<b>Total</b>', '', '', f'<b>{report.tickets}</b>', f'<b>{_e(money(report.total_cents))}</b>']],
-            right=frozenset({3, 4}),
-        )
-        text_lines += [f'Total: {report.tickets} ticket(s), {money(report.total_cents)}', '']
-    if report.ratings:
-        text_lines += ['Shows you rated:'] + [f'- {r.show} at {r.theatre}: {r.score}/5' for r in report.ratings]
-        body += '<h2 style="font-size:16px">Shows you rated</h2>' + _table(
-            ['Show', 'Theatre', 'Your rating'],
-            [[_e(r.show), _e(r.theatre), '★' * r.score + '☆' * (5 - r.score)] for r in report.ratings],
-        )
-        text_lines.append('')
-    footer_text, footer_html = _footer(
-        kind_text='monthly reports', unsubscribe_url=unsubscribe_url, account_url=f'{base_url}/account'
-    )
-    text_lines += [f'Your bookings: {base_url}/bookings', '', footer_text]
-    return Rendered(title, '\n'.join(text_lines), _page(title, body, footer=footer_html))
-
-
-def render_manager_report(
-    recipient: Recipient,
-    report: ManagerReport,
-    *,
-    month: str,
-    base_url: str,
-    unsubscribe_url: str,
-    chart_cid: str,
-) -> Rendered:
-    title = f'{month_name(month)}: how your theatres did'
-    totals = (
-        f'{report.total("bookings")} booking(s), {report.total("tickets")} ticket(s), '
-        f'{money(report.total("revenue_cents"))} revenue across {len(report.theatres)} theatre(s).'
-    )
-    text_lines = [title, '', totals, '']
-    rows = []
-    for t in report.theatres:
-        occupancy = f'{t.occupancy:.0%}' if t.occupancy is not None else 'no shows'
-        text_lines.append(
-            f'{t.name} ({t.place}): {t.tickets} ticket(s), {money(t.revenue_cents)}, '
-            f"occupancy of the month's {t.performances} show(s): {occupancy}"
-        )
-        text_lines += [
-            f'  best: {s.name}, {when(s.starts_at)}: {s.tickets} ticket(s), {money(s.revenue_cents)}' for s in t.best
-        ]
-        best = '<br>'.join(f'{_e(s.name)} ({s.tickets})' for s in t.best) or '—'
-        rows.append(
-            [f'<b>{_e(t.name)}</b><br>{_e(t.place)}', str(t.tickets), _e(money(t.revenue_cents)), occupancy, best]
-        )
-    body = (
-        f'<p style="font-size:14px">{_e(totals)}</p>'
-        + _table(['Theatre', 'Tickets', 'Revenue', 'Occupancy', 'Best shows'], rows, right=frozenset({1, 2, 3}))
-        + f'<img src="cid:{_e(chart_cid)}" alt="Tickets booked per day in {_e(month_name(month))}" width="560" '
-        'style="max-width:100%;height:auto;border:1px solid #e5e7eb;border-radius:6px">'
-        f'<p style="font-size:12px;color:#6b7280">Occupancy: seats sold of seats offered for the shows that took '
-        f'place in {_e(month_name(month))}.</p>'
-        f'<p><a href="{_e(base_url)}/summary" style="color:{BRAND}">Open your summary</a></p>'
-    )
-    footer_text, footer_html = _footer(
-        kind_text='monthly reports', unsubscribe_url=unsubscribe_url, account_url=f'{base_url}/account'
-    )
-    text_lines += ['', f'Your summary: {base_url}/summary', '', footer_text]
-    return Rendered(title, '\n'.join(text_lines), _page(title, body, footer=footer_html))

@@ -1,0 +1,16 @@
+"""Email: the daily reminder, the monthly reports and single messages such as password-reset links.
+
+One module per part; callers import the part they use (`from services.mail import jobs as mail_jobs`):
+
+- `transport`  composing a message and delivering it: SMTP (yagmail) or the outbox folder; Refused, ServerDown
+- `links`      the signed unsubscribe tokens and links in every reminder and report
+- `months`     the periods the jobs count in: local days and months, parsing YYYY-MM, last month
+- `content`    the queries: who gets each email, the reminder's picks, the reports' figures
+- `render`     the subject, text and HTML of each email
+- `runner`     a run: claiming and settling each delivery once, retries, the JobRun record
+- `jobs`       send_reminders and send_monthly_reports, for the scheduler, the CLI and the admin
+- `admin`      the admin's view: recent runs, run now, the outbox
+
+Imports point one way: admin → jobs → content, render, runner, links, transport; render → content;
+runner → transport; any part may use months.
+"""
