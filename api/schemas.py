@@ -152,8 +152,18 @@ class DashboardOut(BaseModel):
     shows: list[ShowOut]
 
 
+class TicketOut(BaseModel):
+    id: int
+    code: str = Field(description="what the ticket's QR code encodes: unique, 128 random bits")
+    seat: None = Field(None, description='null for general admission')
+    price: float
+    status: Literal['valid', 'checked_in', 'cancelled']
+    checked_in_at: dt.datetime | None
+
+
 class BookingOut(BaseModel):
     id: int
+    reference: str = Field(description='short, unique, read aloud: Crockford base-32, no I, L, O or U')
     show_id: int
     show_name: str
     theatre_name: str
@@ -163,11 +173,13 @@ class BookingOut(BaseModel):
     total: float
     status: Literal['confirmed', 'cancelled']
     created_at: dt.datetime
+    tickets: list[TicketOut]
 
     @classmethod
     def of(cls, booking: BookingView) -> BookingOut:
         return cls(
             id=booking.id,
+            reference=booking.reference,
             show_id=booking.show_id,
             show_name=booking.show_name,
             theatre_name=booking.theatre_name,
@@ -177,6 +189,16 @@ class BookingOut(BaseModel):
             total=booking.total_cents / 100,
             status=booking.status,  # type: ignore[arg-type]
             created_at=booking.created_at,
+            tickets=[
+                TicketOut(
+                    id=t.id,
+                    code=t.code,
+                    price=t.price_cents / 100,
+                    status=t.status,  # type: ignore[arg-type]
+                    checked_in_at=t.checked_in_at,
+                )
+                for t in booking.tickets
+            ],
         )
 
 

@@ -277,6 +277,12 @@ async def my_bookings(
     return [BookingOut.of(b) for b in items]
 
 
+@router.get('/bookings/{booking_id}', response_model=BookingOut, responses=ERRORS, tags=['bookings'])
+async def get_booking(booking_id: int, who: Caller) -> BookingOut:
+    """One booking with its tickets: for its owner, the theatre's manager and admins."""
+    return BookingOut.of(await call(booking.get_booking, booking_id=booking_id, actor_id=who.user_id))
+
+
 @router.delete('/bookings/{booking_id}', response_model=BookingOut, responses=ERRORS, tags=['bookings'])
 async def cancel(booking_id: int, who: Caller) -> BookingOut:
     return BookingOut.of(await call(booking.cancel_booking, booking_id=booking_id, user_id=who.user_id))

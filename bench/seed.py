@@ -7,7 +7,7 @@ import random
 
 from sqlalchemy import Engine, insert
 
-from models import Booking, Show, ShowTag, Theatre, User
+from models import Booking, Show, ShowTag, Theatre, Ticket, User
 from models.db import utcnow
 from services.passwords import hash_password
 
@@ -92,11 +92,21 @@ def seed(
             tag_rows += [{'show_id': s + 1, 'tag': tag} for tag in rng.sample(TAGS, 2)]
         conn.execute(insert(Show), show_rows)
         conn.execute(insert(ShowTag), tag_rows)
-        booking_rows = []
+        booking_rows, ticket_rows = [], []
         for b in range(bookings):
             show = show_rows[b % shows]
+            ticket_rows += [
+                {
+                    'booking_id': b + 1,
+                    'show_id': show['id'],
+                    'code': f'{b}-{n}-{rng.getrandbits(64):x}',
+                    'price_cents': show['price_cents'],
+                }
+                for n in range(2)
+            ]
             booking_rows.append(
                 {
+                    'reference': f'{b + 1:010d}',
                     'user_id': managers + 1 + rng.randrange(users),
                     'show_id': show['id'],
                     'booked_tickets': 2,
@@ -108,7 +118,9 @@ def seed(
             )
             if len(booking_rows) == 10_000:
                 conn.execute(insert(Booking), booking_rows)
-                booking_rows = []
+                conn.execute(insert(Ticket), ticket_rows)
+                booking_rows, ticket_rows = [], []
         if booking_rows:
             conn.execute(insert(Booking), booking_rows)
+            conn.execute(insert(Ticket), ticket_rows)
     return {'manager_id': 1, 'user_id': managers + 1}

@@ -8,6 +8,7 @@ from models.rating import ShowRating
 from models.session import LoginSession, PasswordReset, SessionKind
 from models.show import Show, ShowTag
 from models.theatre import Theatre
+from models.ticket import Ticket, TicketStatus
 from models.user import ROLES, User
 
 __all__ = [
@@ -28,5 +29,7 @@ __all__ = [
     'ShowRating',
     'ShowTag',
     'Theatre',
+    'Ticket',
+    'TicketStatus',
     'User',
 ]

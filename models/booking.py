@@ -10,13 +10,14 @@ from models.db import Base, Cents, IntPK, Timestamp, UTCDateTime, fk
 
 if TYPE_CHECKING:
     from models.show import Show
+    from models.ticket import Ticket
     from models.user import User
 
 BOOKING_STATUSES = ('confirmed', 'cancelled')
 
 
 class Booking(Base):
-    """The seed's "Ticket": some seats of one show for one person, priced when booked."""
+    """Some seats of one show for one person, priced when booked; each seat is a `Ticket` row."""
 
     __tablename__ = 'bookings'
     __table_args__ = (
@@ -27,6 +28,8 @@ class Booking(Base):
     )
 
     id: Mapped[IntPK]
+    # Short, unique, read aloud over the phone: Crockford base-32 (no I, L, O or U).
+    reference: Mapped[str] = mapped_column(String(12), unique=True)
     user_id: Mapped[int] = fk('users.id', ondelete='RESTRICT')
     show_id: Mapped[int] = fk('shows.id', ondelete='RESTRICT')
     booked_tickets: Mapped[int] = mapped_column(Integer)
@@ -38,6 +41,7 @@ class Booking(Base):
 
     user: Mapped[User] = relationship(back_populates='bookings')
     show: Mapped[Show] = relationship(back_populates='bookings')
+    tickets: Mapped[list[Ticket]] = relationship(back_populates='booking', order_by='Ticket.id', passive_deletes=True)
 
     def __repr__(self) -> str:
         return f'Booking(id={self.id}, show_id={self.show_id}, tickets={self.booked_tickets}, status={self.status!r})'

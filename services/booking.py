@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Booking, Show
 from models.db import get_by_id, utcnow
+from services import tickets as tickets_service
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
@@ -19,8 +20,19 @@ MAX_TICKETS_PER_BOOKING = 10
 
 
 @dataclass(frozen=True)
+class TicketView:
+    id: int
+    code: str
+    seat_id: int | None
+    price_cents: int
+    status: str
+    checked_in_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
 class BookingView:
     id: int
+    reference: str
     show_id: int
     show_name: str
     theatre_name: str
@@ -32,6 +44,7 @@ class BookingView:
     status: str
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
+    tickets: tuple[TicketView, ...] = ()
 
     def can_cancel(self, now: dt.datetime | None = None) -> bool:
         return self.status == 'confirmed' and self.starts_at > (now or utcnow())
@@ -41,6 +54,7 @@ class BookingView:
         show = booking.show
         return cls(
             id=booking.id,
+            reference=booking.reference,
             show_id=show.id,
             show_name=show.name,
             theatre_name=show.theatre.name,
@@ -52,6 +66,17 @@ class BookingView:
             status=booking.status,
             created_at=booking.created_at,
             cancelled_at=booking.cancelled_at,
+            tickets=tuple(
+                TicketView(
+                    id=t.id,
+                    code=t.code,
+                    seat_id=t.seat_id,
+                    price_cents=t.price_cents,
+                    status=t.status,
+                    checked_in_at=t.checked_in_at,
+                )
+                for t in booking.tickets
+            ),
         )
 
 
@@ -93,6 +118,7 @@ def book(
             field='tickets',
         )
     booking = Booking(
+        reference=tickets_service.new_reference(session),
         user_id=user_id,
         show_id=show.id,
         booked_tickets=count,
@@ -103,7 +129,10 @@ def book(
     )
     session.add(booking)
     session.flush()
+    tickets_service.issue(session, booking, count=count, price_cents=price_cents)
+    session.flush()
     session.refresh(show)
+    session.refresh(booking)
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
     return BookingView.of(booking)
 
@@ -130,6 +159,7 @@ def cancel_booking(
     ).scalar_one_or_none()
     if cancelled is None:  # a concurrent cancel won: release the seats only once
         raise Conflict('This booking is already cancelled.')
+    tickets_service.void(session, booking_id=booking.id)
     session.execute(
         update(Show)
         .where(Show.id == booking.show_id)
@@ -142,6 +172,22 @@ def cancel_booking(
     return BookingView.of(booking)
 
 
+def get_booking(session: Session, *, booking_id: object, actor_id: int) -> BookingView:
+    """One booking with its tickets, for its owner, the show's theatre's manager or an admin."""
+    actor = load_actor(session, actor_id)
+    booking = get_by_id(session, Booking, booking_id)
+    if booking is None:
+        raise NotFound('No such booking.')
+    allowed = (
+        booking.user_id == actor.id
+        or actor.role == 'admin'
+        or (actor.role == 'manager' and booking.show.theatre.owner_id == actor.id)
+    )
+    if not allowed:
+        raise NotFound('No such booking.')  # as if it did not exist
+    return BookingView.of(booking)
+
+
 def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = None) -> MyBookings:
     """A person's bookings: upcoming shows soonest first, past ones most recent first."""
     now = now or utcnow()
@@ -150,7 +196,7 @@ def my_bookings(session: Session, *, user_id: int, now: dt.datetime | None = Non
         select(Booking)
         .join(Show)
         .where(Booking.user_id == user_id)
-        .options(joinedload(Booking.show).joinedload(Show.theatre))
+        .options(joinedload(Booking.show).joinedload(Show.theatre), selectinload(Booking.tickets))
         .order_by(Show.starts_at, Booking.id)
     ).all()
     views = [BookingView.of(b) for b in rows]
@@ -167,7 +213,7 @@ def booking_history(session: Session, *, user_id: int, limit: int = 50, offset: 
     rows = session.scalars(
         select(Booking)
         .where(Booking.user_id == user_id)
-        .options(joinedload(Booking.show).joinedload(Show.theatre))
+        .options(joinedload(Booking.show).joinedload(Show.theatre), selectinload(Booking.tickets))
         .order_by(Booking.created_at.desc(), Booking.id.desc())
         .limit(limit)
         .offset(offset)
@@ -175,4 +221,13 @@ def booking_history(session: Session, *, user_id: int, limit: int = 50, offset: 
     return [BookingView.of(b) for b in rows]
 
 
-__all__ = ['BookingView', 'MyBookings', 'book', 'booking_history', 'cancel_booking', 'my_bookings']
+__all__ = [
+    'BookingView',
+    'MyBookings',
+    'TicketView',
+    'book',
+    'booking_history',
+    'cancel_booking',
+    'get_booking',
+    'my_bookings',
+]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from models import Booking, Show, ShowTag, Theatre, User
+from models import Booking, Show, ShowTag, Theatre, TicketStatus, User
 from models.db import session_scope, utcnow
+from services import tickets as tickets_service
 from services.passwords import hash_password
 
 PASSWORD = 'correct-horse-1'
@@ -88,6 +89,7 @@ def make_booking(
     when = {} if created_at is None else {'created_at': created_at}
     with session_scope() as session:
         booking = Booking(
+            reference=tickets_service.new_reference(session),
             user_id=user.id,
             show_id=show.id,
             booked_tickets=tickets,
@@ -97,8 +99,13 @@ def make_booking(
             **when,
         )
         session.add(booking)
+        session.flush()
+        made = tickets_service.issue(session, booking, count=tickets, price_cents=show.price_cents)
         if status == 'confirmed':
             session.get_one(Show, show.id).tickets_sold += tickets
+        else:
+            for ticket in made:
+                ticket.status = TicketStatus.CANCELLED
     return booking
 
 

@@ -49,7 +49,7 @@ async def bookings_page(request: Request, booked: int | None = None) -> Redirect
                 announced.append(just_made.id)
                 ui.notify(
                     f'Booked {just_made.booked_tickets} ticket(s) for {just_made.show_name}: '
-                    f'{money(just_made.total_cents)}.',
+                    f'{money(just_made.total_cents)}. Your reference is {just_made.reference}.',
                     type='positive',
                 )
             cancelled = [item for item in mine.upcoming if item.status == 'cancelled']
@@ -109,9 +109,11 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                 ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
                     'text-sm text-gray-600'
                 )
-                ui.label(f'{item.booked_tickets} × {money(item.price_cents)} = {money(item.total_cents)}').classes(
-                    'text-sm'
-                )
+                with ui.row().classes('items-center gap-3 text-sm'):
+                    ui.label(f'{item.booked_tickets} × {money(item.price_cents)} = {money(item.total_cents)}')
+                    ui.label(f'Ref. {item.reference}').classes('font-mono tracking-wider text-gray-600').mark(
+                        'reference'
+                    )
             with ui.row().classes('items-center gap-2'):
                 ui.badge('Cancelled' if cancelled else 'Confirmed', color='grey-8' if cancelled else 'positive').mark(
                     'status'

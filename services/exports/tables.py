@@ -121,6 +121,7 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
     query = (
         select(
             Booking.id,
+            Booking.reference,
             User.name,
             User.username,
             Booking.booked_tickets,
@@ -135,10 +136,20 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
     )
 
     def rows() -> Iterator[Sequence[Any]]:
-        for booking_id, name, username, tickets, price, total, created, status in session.execute(query).yield_per(
-            CHUNK_ROWS
-        ):
-            yield booking_id, name, username, tickets, _money(price), _money(total), _local(created, tz), status
+        for booking_id, reference, name, username, tickets, price, total, created, status in session.execute(
+            query
+        ).yield_per(CHUNK_ROWS):
+            yield (
+                booking_id,
+                reference,
+                name,
+                username,
+                tickets,
+                _money(price),
+                _money(total),
+                _local(created, tz),
+                status,
+            )
 
     count = session.scalar(select(func.count(Booking.id)).where(Booking.show_id == show.id)) or 0
     return Table(
@@ -156,6 +167,7 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
         detail_sheet='Bookings',
         columns=[
             'booking_id',
+            'reference',
             'customer_name',
             'customer_username',
             'tickets',
@@ -173,6 +185,7 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
     query = (
         select(
             Booking.id,
+            Booking.reference,
             Show.name,
             Theatre.name,
             Theatre.place,
@@ -190,11 +203,22 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
     )
 
     def rows() -> Iterator[Sequence[Any]]:
-        for booking_id, show, theatre, place, starts, tickets, price, total, created, status in session.execute(
-            query
-        ).yield_per(CHUNK_ROWS):
+        for (
+            booking_id,
+            reference,
+            show,
+            theatre,
+            place,
+            starts,
+            tickets,
+            price,
+            total,
+            created,
+            status,
+        ) in session.execute(query).yield_per(CHUNK_ROWS):
             yield (
                 booking_id,
+                reference,
                 show,
                 theatre,
                 place,
@@ -213,6 +237,7 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
         detail_sheet='Bookings',
         columns=[
             'booking_id',
+            'reference',
             'show',
             'theatre',
             'place',

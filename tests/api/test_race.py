@@ -101,13 +101,14 @@ def race(urls: list[str]) -> None:
     for url in urls:
         with httpx.Client(base_url=url, timeout=60) as check:
             lefts.append(check.get(f'/api/v1/shows/{show_id}').json()['tickets_left'])
-    confirmed = 0
+    confirmed = valid = 0
     with httpx.Client(base_url=urls[-1], timeout=60) as check:
         for token in tokens:
             mine = check.get('/api/v1/bookings', headers={'Authorization': f'Bearer {token}'}).json()
             confirmed += sum(
                 b['booked_tickets'] for b in mine if b['status'] == 'confirmed' and b['show_id'] == show_id
             )
+            valid += sum(t['status'] == 'valid' for b in mine if b['show_id'] == show_id for t in b['tickets'])
     print(
         f'\n[http race, {len(urls)} server(s)] people={PEOPLE} capacity={CAPACITY} requests={sum(statuses.values())} '
         f'per server={[per_server[url] for url in urls]} booked={statuses[201]} refused={statuses[409]} '
@@ -117,6 +118,7 @@ def race(urls: list[str]) -> None:
     assert all(per_server[url] > 0 for url in urls)
     assert sum(bought.values()) == CAPACITY
     assert confirmed == CAPACITY
+    assert valid == CAPACITY  # one valid ticket row per seat sold, as the seat count says
     assert lefts == [0] * len(urls)
 
 

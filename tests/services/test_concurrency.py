@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from models import Booking, Show
+from models import Booking, Show, Ticket, TicketStatus
 from models.db import session_scope
 from services import booking
 from services.errors import Conflict
@@ -49,6 +49,9 @@ def test_concurrent_buyers_sell_exactly_the_capacity(any_db, capsys):
         sold = s.scalar(select(Show.tickets_sold).where(Show.id == show.id))
         booked = s.scalar(select(func.sum(Booking.booked_tickets)).where(Booking.show_id == show.id))
         negatives = s.scalar(select(func.count(Booking.id)).where(Booking.booked_tickets <= 0))
+        valid = s.scalar(
+            select(func.count(Ticket.id)).where(Ticket.show_id == show.id, Ticket.status == TicketStatus.VALID)
+        )
     with capsys.disabled():
         print(
             f'\n[concurrency {any_db.split(":")[0]}] threads={THREADS} attempts={sum(attempts)} '
@@ -58,3 +61,4 @@ def test_concurrent_buyers_sell_exactly_the_capacity(any_db, capsys):
     assert sold == CAPACITY
     assert booked == CAPACITY
     assert negatives == 0
+    assert valid == sold  # one valid ticket row per seat sold

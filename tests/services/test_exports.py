@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from models import ExportJob, Show, Theatre, User
+from models import Booking, ExportJob, Show, Theatre, User
 from models.db import session_scope, utcnow
 from services import exports
 from services.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -369,6 +369,9 @@ def test_show_export_lists_every_booking_with_its_customer(exporter):
         '2026-11-22T14:30:00+05:30',
     ]
     assert len({r['booking_id'] for r in csv_rows}) == 3
+    with session_scope() as s:
+        references = dict(s.execute(select(Booking.id, Booking.reference)).all())
+    assert [r['reference'] for r in csv_rows] == [references[int(r['booking_id'])] for r in csv_rows]
 
     sheets = read_xlsx(exporter.folder / f'{xlsx_job}.xlsx')
     assert list(sheets) == ['Show', 'Bookings']
@@ -463,7 +466,9 @@ def test_nothing_to_export_is_a_header_only(exporter):
     job = add_job(member, kind='bookings', title='My bookings')
     assert exporter.run(job) == 'done'
     text = (exporter.folder / f'{job}.csv').read_text(encoding='utf-8-sig')
-    assert text.splitlines() == ['booking_id,show,theatre,place,starts_at,tickets,unit_price,total,booked_at,status']
+    assert text.splitlines() == [
+        'booking_id,reference,show,theatre,place,starts_at,tickets,unit_price,total,booked_at,status'
+    ]
 
 
 @pytest.mark.parametrize('fmt', ['csv', 'xlsx'])

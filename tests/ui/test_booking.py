@@ -201,3 +201,14 @@ async def test_an_unknown_show_says_so(user: User) -> None:
     await user.open('/shows/999')
     await user.should_see('This show does not exist')
     await user.should_not_see(marker='booking-card')
+
+
+async def test_my_bookings_shows_each_bookings_reference(user: User) -> None:
+    show = seed_show()
+    asha = make_user(username='asha')
+    made = make_booking(asha, show, tickets=2)
+    with session_scope() as s:
+        reference = s.get_one(Booking, made.id).reference
+    await open_as(user, 'asha', '/bookings')
+    await user.should_see(f'Ref. {reference}')
+    assert texts(user, 'reference') == [f'Ref. {reference}']
