@@ -2,22 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import auth, preferences, sessions
 from services.errors import DomainError
 from services.formats import when
 from services.sessions import Principal
-from ui.common import call, call_hashing, login_redirect, notify_error, principal, show_errors
+from ui.common import call, call_hashing, notify_error, show_errors
+from ui.guard import page_for
 from ui.layout import frame
 
 
-async def account_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for()
+async def account_page(who: Principal) -> None:
     with frame('Account', who):
         ui.label('Your account').classes('text-3xl font-bold')
         with ui.card().classes('w-full p-4 gap-1'):

@@ -5,28 +5,23 @@ from __future__ import annotations
 import math
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import users
 from services.errors import DomainError
 from services.formats import when
+from services.sessions import Principal
 from services.users import UserView
-from ui.common import call, login_redirect, notify_error, principal
-from ui.layout import empty_state, frame, not_allowed
+from ui.common import call, notify_error
+from ui.guard import page_for
+from ui.layout import empty_state, frame
 
 PAGE_SIZE = 25
 
 
-async def users_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for('admin', title='Users', refusal='Only admins can see every account.')
+async def users_page(who: Principal) -> None:
     with frame('Users', who):
-        if who.role != 'admin':
-            not_allowed('Only admins can see every account.')
-            return None
         ui.label('Users').classes('text-3xl font-bold')
         state = {'q': '', 'page': 1}
         search = (

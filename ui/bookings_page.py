@@ -4,23 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import booking, ratings
 from services.booking import BookingView
 from services.errors import DomainError
 from services.formats import money, when
-from ui.common import call, login_redirect, notify_error, principal
+from services.sessions import Principal
+from ui.common import call, notify_error
 from ui.exports_page import export_buttons
+from ui.guard import page_for
 from ui.layout import empty_state, frame
 
 
-async def bookings_page(request: Request, booked: int | None = None) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for()
+async def bookings_page(who: Principal, booked: int | None = None) -> None:
     with frame('My bookings', who):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('My bookings').classes('text-3xl font-bold')

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import exports
@@ -11,7 +9,8 @@ from services.errors import DomainError
 from services.exports import ExportView
 from services.formats import when
 from services.sessions import Principal
-from ui.common import call, login_redirect, notify_error, principal
+from ui.common import call, notify_error
+from ui.guard import page_for
 from ui.layout import empty_state, frame
 
 POLL_SECONDS = 1.0
@@ -99,10 +98,8 @@ async def start_export(who: Principal, kind: str, target_id: int | None, fmt: st
         timer = ui.timer(POLL_SECONDS, poll)
 
 
-async def exports_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for()
+async def exports_page(who: Principal) -> None:
     with frame('My exports', who):
         ui.label('My exports').classes('text-3xl font-bold')
         ui.label('Files you exported in the last day. They are deleted after that; export again any time.').classes(

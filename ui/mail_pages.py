@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import app, run, ui
 
 from services import preferences
 from services.errors import DomainError
 from services.formats import when
 from services.mail import admin as mail_admin
-from ui.common import call, login_redirect, notify_error, principal
-from ui.layout import empty_state, frame, not_allowed
+from services.sessions import Principal
+from ui.common import call, notify_error, principal
+from ui.guard import page_for
+from ui.layout import empty_state, frame
 
 KIND_LABELS = {'reminder': 'Daily reminder', 'report': 'Monthly reports'}
 STATUS_COLORS = {'running': 'primary', 'done': 'positive', 'failed': 'negative'}
@@ -46,14 +46,9 @@ async def unsubscribe_page(t: str = '') -> None:
         ui.link('Choose all your emails on your account page', '/account').classes('text-sm')
 
 
-async def mail_admin_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for('admin', title='Mail', refusal='Only admins can see the mail jobs.')
+async def mail_admin_page(who: Principal) -> None:
     with frame('Mail', who):
-        if who.role != 'admin':
-            not_allowed('Only admins can see the mail jobs.')
-            return None
         ui.label('Mail jobs').classes('text-3xl font-bold')
         scheduler = getattr(app.state, 'mail_scheduler', None)
         with ui.row().classes('w-full gap-3'):

@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import shows, theatres
@@ -15,9 +13,10 @@ from services.formats import local, money, when
 from services.sessions import Principal
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
-from ui.common import call, login_redirect, notify_error, principal, show_errors
+from ui.common import call, notify_error, show_errors
 from ui.exports_page import export_buttons
-from ui.layout import empty_state, frame, not_allowed
+from ui.guard import page_for
+from ui.layout import empty_state, frame
 
 Fields = dict[str, Any]
 
@@ -96,14 +95,14 @@ def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dic
     return values
 
 
-async def manage_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for(
+    'manager',
+    'admin',
+    title='Dashboard',
+    refusal='The dashboard is for theatre managers. Sign up as a manager to run a theatre.',
+)
+async def manage_page(who: Principal) -> None:
     with frame('Dashboard', who):
-        if who.role not in ('manager', 'admin'):
-            not_allowed('The dashboard is for theatre managers. Sign up as a manager to run a theatre.')
-            return None
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('All theatres' if who.role == 'admin' else 'My theatres').classes('text-3xl font-bold')
             ui.button('Add theatre', icon='add', on_click=lambda: add_theatre()).props('unelevated no-caps').mark(

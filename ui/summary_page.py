@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import time
 
-from fastapi import Request
-from fastapi.responses import RedirectResponse
 from nicegui import ui
 
 from services import summary
 from services.formats import money, when
 from services.sessions import Principal
 from services.summary import TheatreSummary
-from ui.common import call, login_redirect, principal
+from ui.common import call
 from ui.exports_page import export_buttons
-from ui.layout import empty_state, frame, not_allowed
+from ui.guard import page_for
+from ui.layout import empty_state, frame
 
 FIGURE_GRID = 'w-full gap-2 sm:gap-3 grid-cols-2 sm:grid-cols-3 lg:grid-cols-5'
 
@@ -37,14 +36,14 @@ def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
         ui.label('Tap to enlarge').classes('lt-sm text-xs text-gray-500 text-center w-full')
 
 
-async def summary_page(request: Request) -> RedirectResponse | None:
-    who = await principal()
-    if who is None:
-        return login_redirect(request)
+@page_for(
+    'manager',
+    'admin',
+    title='Summary',
+    refusal='The summary is for theatre managers. Sign up as a manager to run a theatre.',
+)
+async def summary_page(who: Principal) -> None:
     with frame('Summary', who):
-        if who.role not in ('manager', 'admin'):
-            not_allowed('The summary is for theatre managers. Sign up as a manager to run a theatre.')
-            return None
         figures = await call(summary.summary, actor_id=who.user_id, read=True)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Summary of all theatres' if who.role == 'admin' else 'Summary').classes('text-3xl font-bold')

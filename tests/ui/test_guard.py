@@ -1,0 +1,91 @@
+"""The page guard: every route that needs a login sends a visitor there and back, turns a wrong role away with
+the page's own words, and lets the right roles in."""
+
+from __future__ import annotations
+
+import inspect
+from urllib.parse import quote
+
+import pytest
+from nicegui.testing import User
+
+from tests.factories import PASSWORD, make_user
+from tests.ui.helpers import elements, landed_on, log_in
+from ui.guard import guard_of, page_for
+from ui.pages import ROUTES
+
+ROLES = ('user', 'manager', 'admin')
+GUARDED = {path: guard for path, page in ROUTES.items() if (guard := guard_of(page)) is not None}
+ADMITTED = [(path, role) for path, guard in GUARDED.items() for role in ROLES if guard.admits(role)]
+TURNED_AWAY = [(path, role) for path, guard in GUARDED.items() for role in ROLES if not guard.admits(role)]
+
+
+def test_the_pages_that_need_a_login_are_guarded() -> None:
+    assert GUARDED.keys() == {
+        '/bookings',
+        '/manage',
+        '/summary',
+        '/exports',
+        '/account',
+        '/admin/users',
+        '/admin/mail',
+    }
+    assert {path: guard.roles for path, guard in GUARDED.items() if guard.roles} == {
+        '/manage': ('manager', 'admin'),
+        '/summary': ('manager', 'admin'),
+        '/admin/users': ('admin',),
+        '/admin/mail': ('admin',),
+    }
+    for guard in GUARDED.values():
+        assert set(guard.roles) <= set(ROLES)
+
+
+def test_a_guarded_page_shows_nicegui_its_parameters_and_the_request_not_who() -> None:
+    parameters = inspect.signature(ROUTES['/bookings']).parameters
+    assert list(parameters) == ['request', 'booked']
+    assert parameters['booked'].default is None
+
+
+def test_a_page_for_some_roles_must_say_what_the_others_are_told() -> None:
+    with pytest.raises(ValueError):
+        page_for('admin')
+    with pytest.raises(TypeError):
+        page_for()(lambda request: None)
+
+
+@pytest.mark.parametrize('path', GUARDED)
+async def test_a_visitor_is_sent_to_log_in_and_back(user: User, path: str) -> None:
+    make_user(username='root', role='admin')  # let in everywhere
+    target = f'{path}?from=guard'
+    response = await user.http_client.get(target, follow_redirects=False)
+    assert response.status_code == 303
+    assert response.headers['location'] == f'/login?redirect_to={quote(target, safe="")}'
+    await user.open(target)
+    await user.should_see(marker='login-reason')
+    assert not elements(user, marker='header-name')
+    user.find('Username').type('root')
+    user.find('Password').type(PASSWORD)
+    user.find(marker='login-submit').click()
+    await landed_on(user, target)
+    await user.should_see(marker='header-name')
+    assert not elements(user, marker='not-allowed')
+
+
+@pytest.mark.parametrize(('path', 'role'), TURNED_AWAY)
+async def test_a_wrong_role_is_not_allowed(user: User, path: str, role: str) -> None:
+    make_user(username='someone', role=role, name='Some One')
+    await log_in(user, 'someone', target=path)
+    await landed_on(user, path)
+    await user.should_see(marker='not-allowed')
+    await user.should_see(GUARDED[path].refusal)
+    await user.should_see('Some One')  # inside the page's frame, as the person they are
+
+
+@pytest.mark.parametrize(('path', 'role'), ADMITTED)
+async def test_the_right_role_gets_in(user: User, path: str, role: str) -> None:
+    make_user(username='someone', role=role, name='Some One')
+    await log_in(user, 'someone', target=path)
+    await landed_on(user, path)
+    await user.should_see('Some One')
+    assert not elements(user, marker='not-allowed')
+    assert not elements(user, marker='login-reason')
