@@ -12,7 +12,6 @@ person and the end of all their sessions go in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
 import secrets
 import threading
@@ -29,6 +28,7 @@ from services import sessions
 from services.config import Settings, get_settings
 from services.errors import Invalid, TooManyAttempts
 from services.hooks import on_commit
+from services.mail.render import render_html
 from services.mail.transport import Refused, ServerDown, compose, mailer_for
 from services.passwords import hash_password
 from services.sessions import digest
@@ -150,17 +150,7 @@ def _message(person: User, link: str, settings: Settings) -> EmailMessage:
         'Choosing a new password logs this account out everywhere.\n'
         'If you did not ask for this, ignore this email: your password stays as it is.\n'
     )
-    e = html.escape
-    body = (
-        '<!doctype html><html><body style="font-family:Arial,Helvetica,sans-serif;color:#1f2937">'
-        f'<p>Hello {e(person.name)},</p>'
-        f'<p>Someone asked to choose a new password for the TicketShow account <b>{e(person.username)}</b>.</p>'
-        f'<p><a href="{e(link)}" style="background:#4c1d95;color:#ffffff;padding:10px 16px;border-radius:6px;'
-        'text-decoration:none;font-weight:bold">Choose a new password</a></p>'
-        f'<p style="font-size:13px">The link works once, within one hour: {e(link)}</p>'
-        '<p style="font-size:13px">Choosing a new password logs this account out everywhere. If you did not ask '
-        'for this, ignore this email: your password stays as it is.</p></body></html>'
-    )
+    body = render_html('password_reset.html', title=subject, name=person.name, username=person.username, link=link)
     return compose(sender=settings.sender, to=person.email, subject=subject, text=text, html=body)
 
 
