@@ -2,20 +2,26 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+APP_STAMP := $(VENV)/.app-installed
 STAMP := $(VENV)/.installed
 
 .PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances bench-flood bench-busy
 
-$(STAMP): requirements.txt requirements-dev.txt
+# The app alone for `make run`; the test tools on top of it for `make test` and the benchmarks.
+$(APP_STAMP): requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $(APP_STAMP)
+
+$(STAMP): $(APP_STAMP) requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(APP_STAMP)
 	TICKETSHOW_DEMO_DATA=$${TICKETSHOW_DEMO_DATA:-on} $(BIN)/python main.py
 
-serve: $(STAMP)
+serve: $(APP_STAMP)
 	$(BIN)/python main.py
 
 lint: $(STAMP)
