@@ -33,22 +33,10 @@ from services.mail.content import (
     TheatreMonth,
 )
 from tests.conftest import unavailable
+from tests.e2e.conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM  # the one way the suite starts Chromium
 
 ROOT = Path(__file__).resolve().parents[2]
 EMAILS = ROOT / 'test-artifacts' / 'emails'
-CHROMIUM = os.environ.get('TICKETSHOW_CHROMIUM', '/usr/bin/chromium')
-CHROMEDRIVER = os.environ.get('TICKETSHOW_CHROMEDRIVER', '/usr/bin/chromedriver')
-CHROME_FLAGS = [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-    '--disable-dev-shm-usage',
-    '--lang=en-US',
-]
 PHONE = (390, 844)
 BASE = 'https://tickets.example.com'
 UNSUBSCRIBE = f'{BASE}/unsubscribe?t=abc.def&kind=x'
