@@ -51,6 +51,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     422: {'model': InvalidMessage, 'description': 'invalid input'},
 }
+
+
+def throttled(why: str) -> dict[int | str, dict[str, Any]]:
+    """The documented answers of a route that a limit may refuse with 429."""
+    return {**ERRORS, 429: {'model': Message, 'description': f'{why}; see Retry-After'}}
+
+
 Format = Annotated[Literal['csv', 'xlsx'], Query(description='csv (default) or xlsx')]
 
 
@@ -72,10 +79,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
     '/auth/signup',
     status_code=201,
     response_model=UserOut,
-    responses={
-        **ERRORS,
-        429: {'model': Message, 'description': 'too many new accounts from this address; see Retry-After'},
-    },
+    responses=throttled('too many new accounts from this address'),
     tags=['accounts'],
 )
 async def signup(body: SignupIn, request: Request) -> UserOut:
@@ -86,7 +90,7 @@ async def signup(body: SignupIn, request: Request) -> UserOut:
 @router.post(
     '/auth/login',
     response_model=TokenOut,
-    responses={**ERRORS, 429: {'model': Message, 'description': 'too many failed logins; see Retry-After'}},
+    responses=throttled('too many failed logins'),
     tags=['accounts'],
 )
 async def login(body: LoginIn, request: Request) -> TokenOut:
@@ -117,7 +121,7 @@ async def me(who: Caller) -> UserOut:
 @router.put(
     '/me/password',
     status_code=204,
-    responses={**ERRORS, 429: {'model': Message, 'description': 'five changes in 15 minutes already; see Retry-After'}},
+    responses=throttled('five changes in 15 minutes already'),
     tags=['accounts'],
 )
 async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
@@ -137,10 +141,7 @@ async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
     '/auth/password-reset',
     status_code=202,
     response_model=Message,
-    responses={
-        **ERRORS,
-        429: {'model': Message, 'description': 'too many requests from this address; see Retry-After'},
-    },
+    responses=throttled('too many requests from this address'),
     tags=['accounts'],
 )
 async def request_password_reset(body: PasswordResetIn, request: Request) -> Message:

@@ -232,13 +232,8 @@ def for_browser(session: Session, *, browser_id: str | None) -> Principal | None
 
 
 def is_live(session: Session, *, session_id: str) -> bool:
-    now = _policy.clock()
-    found = session.scalar(
-        select(LoginSession.id)
-        .join(User, User.id == LoginSession.user_id)
-        .where(LoginSession.id == session_id, User.is_active.is_(True), *_live(now))  # type: ignore[arg-type]
-    )
-    return found is not None
+    """Whether the session still stands; a click counts as use, like a page load, for the idle timeout."""
+    return _principal(session, LoginSession.id == session_id) is not None
 
 
 def _revoke(session: Session, *conditions: object) -> int:
