@@ -1,29 +1,44 @@
 """The data model: import every mapped class here so that metadata is complete."""
 
-from models.booking import BOOKING_STATUSES, Booking
+from models.booking import Booking
 from models.db import Base
-from models.export_job import EXPORT_FORMATS, EXPORT_KINDS, ExportJob
-from models.mail import MAIL_KINDS, JobRun, MailDelivery
+from models.enums import (
+    BookingStatus,
+    DeliveryStatus,
+    ExportFormat,
+    ExportKind,
+    ExportStatus,
+    MailKind,
+    Role,
+    RunStatus,
+    SessionKind,
+    TicketStatus,
+)
+from models.export_job import ExportJob
+from models.mail import JobRun, MailDelivery
 from models.rating import ShowRating
-from models.session import LoginSession, PasswordReset, SessionKind
+from models.session import LoginSession, PasswordReset
 from models.show import Show, ShowTag
 from models.theatre import Theatre
-from models.ticket import Ticket, TicketStatus
-from models.user import ROLES, User
+from models.ticket import Ticket
+from models.user import User
 
 __all__ = [
-    'BOOKING_STATUSES',
-    'EXPORT_FORMATS',
-    'EXPORT_KINDS',
-    'MAIL_KINDS',
-    'ROLES',
     'Base',
     'Booking',
+    'BookingStatus',
+    'DeliveryStatus',
+    'ExportFormat',
     'ExportJob',
+    'ExportKind',
+    'ExportStatus',
     'JobRun',
     'LoginSession',
     'MailDelivery',
+    'MailKind',
     'PasswordReset',
+    'Role',
+    'RunStatus',
     'SessionKind',
     'Show',
     'ShowRating',

@@ -6,14 +6,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.db import Base, Cents, IntPK, Timestamp, UTCDateTime, fk
+from models.db import Base, Cents, IntPK, Timestamp, UTCDateTime, enum_column, fk
+from models.enums import BookingStatus
 
 if TYPE_CHECKING:
     from models.show import Show
     from models.ticket import Ticket
     from models.user import User
-
-BOOKING_STATUSES = ('confirmed', 'cancelled')
 
 
 class Booking(Base):
@@ -23,7 +22,6 @@ class Booking(Base):
     __table_args__ = (
         CheckConstraint('booked_tickets >= 1', name='ck_bookings_tickets'),
         CheckConstraint('price_cents >= 0 AND total_cents = price_cents * booked_tickets', name='ck_bookings_total'),
-        CheckConstraint("status IN ('confirmed', 'cancelled')", name='ck_bookings_status'),
         Index('ix_bookings_show_status', 'show_id', 'status'),
     )
 
@@ -35,7 +33,9 @@ class Booking(Base):
     booked_tickets: Mapped[int] = mapped_column(Integer)
     price_cents: Mapped[Cents]
     total_cents: Mapped[Cents]
-    status: Mapped[str] = mapped_column(String(10), default='confirmed')
+    status: Mapped[BookingStatus] = enum_column(
+        BookingStatus, length=10, constraint='ck_bookings_status', default=BookingStatus.CONFIRMED
+    )
     created_at: Mapped[Timestamp]
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 

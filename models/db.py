@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, DateTime, Engine, ForeignKey, Integer, String, create_engine, event, func
+from sqlalchemy import ColumnElement, DateTime, Engine, Enum, ForeignKey, Integer, String, create_engine, event, func
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -48,6 +49,21 @@ Name = Annotated[str, mapped_column(String(100))]
 
 def fk(target: str, **kwargs: Any) -> Any:
     return mapped_column(ForeignKey(target, ondelete=kwargs.pop('ondelete', 'CASCADE')), index=True, **kwargs)
+
+
+def enum_column(enum: type[StrEnum], *, length: int, constraint: str, **kwargs: Any) -> Any:
+    """A column of `enum`'s values: VARCHAR(length) with a CHECK constraint named `constraint` listing the
+    members, read back as members. Assigning anything else fails before it reaches the database."""
+    column_type = Enum(
+        enum,
+        native_enum=False,
+        create_constraint=True,
+        length=length,
+        name=constraint,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+    return mapped_column(column_type, **kwargs)
 
 
 class Base(DeclarativeBase):

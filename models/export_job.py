@@ -6,14 +6,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.db import Base, Timestamp, UTCDateTime, fk
+from models.db import Base, Timestamp, UTCDateTime, enum_column, fk
+from models.enums import ExportFormat, ExportKind, ExportStatus
 
 if TYPE_CHECKING:
     from models.user import User
-
-EXPORT_KINDS = ('theatre', 'show', 'bookings')
-EXPORT_FORMATS = ('csv', 'xlsx')
-EXPORT_STATUSES = ('pending', 'running', 'done', 'failed')
 
 
 class ExportJob(Base):
@@ -21,9 +18,6 @@ class ExportJob(Base):
 
     __tablename__ = 'export_jobs'
     __table_args__ = (
-        CheckConstraint("kind IN ('theatre', 'show', 'bookings')", name='ck_export_jobs_kind'),
-        CheckConstraint("format IN ('csv', 'xlsx')", name='ck_export_jobs_format'),
-        CheckConstraint("status IN ('pending', 'running', 'done', 'failed')", name='ck_export_jobs_status'),
         CheckConstraint('progress BETWEEN 0 AND 100', name='ck_export_jobs_progress'),
         Index('ix_export_jobs_owner_created', 'owner_id', 'created_at'),
     )
@@ -31,11 +25,13 @@ class ExportJob(Base):
     # Unguessable: the id is also the file's name and part of its download URL.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     owner_id: Mapped[int] = fk('users.id', ondelete='CASCADE')
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[ExportKind] = enum_column(ExportKind, length=10, constraint='ck_export_jobs_kind')
     target_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str] = mapped_column(String(200))
-    format: Mapped[str] = mapped_column(String(4))
-    status: Mapped[str] = mapped_column(String(10), default='pending')
+    format: Mapped[ExportFormat] = enum_column(ExportFormat, length=4, constraint='ck_export_jobs_format')
+    status: Mapped[ExportStatus] = enum_column(
+        ExportStatus, length=10, constraint='ck_export_jobs_status', default=ExportStatus.PENDING
+    )
     progress: Mapped[int] = mapped_column(Integer, default=0)
     rows: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)

@@ -2,12 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, CheckConstraint, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.db import Base, IntPK, Timestamp, UTCDateTime, fk
-
-MAIL_KINDS = ('reminder', 'report')
+from models.db import Base, IntPK, Timestamp, UTCDateTime, enum_column, fk
+from models.enums import DeliveryStatus, MailKind, RunStatus
 
 
 class MailDelivery(Base):
@@ -20,16 +19,14 @@ class MailDelivery(Base):
     __tablename__ = 'mail_deliveries'
     __table_args__ = (
         UniqueConstraint('user_id', 'kind', 'period', name='uq_mail_deliveries_once'),
-        CheckConstraint("kind IN ('reminder', 'report')", name='ck_mail_deliveries_kind'),
-        CheckConstraint("status IN ('claimed', 'sent', 'failed')", name='ck_mail_deliveries_status'),
         Index('ix_mail_deliveries_kind_period_status', 'kind', 'period', 'status'),
     )
 
     id: Mapped[IntPK]
     user_id: Mapped[int] = fk('users.id', ondelete='CASCADE')
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[MailKind] = enum_column(MailKind, length=10, constraint='ck_mail_deliveries_kind')
     period: Mapped[str] = mapped_column(String(10))
-    status: Mapped[str] = mapped_column(String(10))
+    status: Mapped[DeliveryStatus] = enum_column(DeliveryStatus, length=10, constraint='ck_mail_deliveries_status')
     attempts: Mapped[int] = mapped_column(Integer, default=1)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     claimed_at: Mapped[Timestamp]
@@ -40,17 +37,16 @@ class JobRun(Base):
     """One run of a mail job (scheduled, from the command line or the admin page): what it did."""
 
     __tablename__ = 'job_runs'
-    __table_args__ = (
-        CheckConstraint("status IN ('running', 'done', 'failed')", name='ck_job_runs_status'),
-        Index('ix_job_runs_kind_period', 'kind', 'period'),
-    )
+    __table_args__ = (Index('ix_job_runs_kind_period', 'kind', 'period'),)
 
     id: Mapped[IntPK]
     kind: Mapped[str] = mapped_column(String(10))
     period: Mapped[str] = mapped_column(String(10))
     trigger: Mapped[str] = mapped_column(String(20))
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[str] = mapped_column(String(10), default='running')
+    status: Mapped[RunStatus] = enum_column(
+        RunStatus, length=10, constraint='ck_job_runs_status', default=RunStatus.RUNNING
+    )
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)

@@ -3,31 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, Index, String
+from sqlalchemy import Boolean, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.db import Base, IntPK, Timestamp, UTCDateTime, fk
-
-
-class SessionKind(StrEnum):
-    API = 'api'  # a bearer token held by an API client
-    BROWSER = 'browser'  # bound to one browser's signed cookie; useless as a bearer token
+from models.db import Base, IntPK, Timestamp, UTCDateTime, enum_column, fk
+from models.enums import SessionKind
 
 
 class LoginSession(Base):
     """One login. Its id is the SHA-256 of the secret handed out, so this table holds nothing replayable."""
 
     __tablename__ = 'login_sessions'
-    __table_args__ = (
-        CheckConstraint("kind IN ('api', 'browser')", name='ck_login_sessions_kind'),
-        Index('ix_login_sessions_browser', 'browser'),
-    )
+    __table_args__ = (Index('ix_login_sessions_browser', 'browser'),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[int] = fk('users.id', ondelete='CASCADE')
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[SessionKind] = enum_column(SessionKind, length=10, constraint='ck_login_sessions_kind')
     # For a browser session: the SHA-256 of the browser id (NiceGUI's signed `session` cookie) it belongs to.
     # Until `bound`, it is the id of the browser that asked to log in, which alone may complete the login.
     browser: Mapped[str | None] = mapped_column(String(64), nullable=True)

@@ -3,28 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.db import Base, Cents, IntPK, UTCDateTime, fk
+from models.db import Base, Cents, IntPK, UTCDateTime, enum_column, fk
+from models.enums import TicketStatus
 
 if TYPE_CHECKING:
     from models.booking import Booking
 
 
-class TicketStatus(StrEnum):
-    VALID = 'valid'
-    CHECKED_IN = 'checked_in'
-    CANCELLED = 'cancelled'
-
-
 class Ticket(Base):
     __tablename__ = 'tickets'
     __table_args__ = (
-        CheckConstraint("status IN ('valid', 'checked_in', 'cancelled')", name='ck_tickets_status'),
         CheckConstraint('price_cents >= 0', name='ck_tickets_price'),
         Index('ix_tickets_show_status', 'show_id', 'status'),
     )
@@ -35,7 +28,9 @@ class Ticket(Base):
     code: Mapped[str] = mapped_column(String(32), unique=True)  # 128 random bits: what the QR code encodes
     seat_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # reserved seating, when a show has it
     price_cents: Mapped[Cents]
-    status: Mapped[str] = mapped_column(String(12), default=TicketStatus.VALID)
+    status: Mapped[TicketStatus] = enum_column(
+        TicketStatus, length=12, constraint='ck_tickets_status', default=TicketStatus.VALID
+    )
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     booking: Mapped[Booking] = relationship(back_populates='tickets')

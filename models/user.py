@@ -3,28 +3,25 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, String, true
+from sqlalchemy import Boolean, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.db import Base, IntPK, Name, Timestamp, UTCDateTime
+from models.db import Base, IntPK, Name, Timestamp, UTCDateTime, enum_column
+from models.enums import Role
 
 if TYPE_CHECKING:
     from models.booking import Booking
     from models.theatre import Theatre
 
-ROLES = ('user', 'manager', 'admin')
-
 
 class User(Base):
     __tablename__ = 'users'
-    __table_args__ = (CheckConstraint("role IN ('user', 'manager', 'admin')", name='ck_users_role'),)
-
     id: Mapped[IntPK]
     username: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[Name]
     email: Mapped[str] = mapped_column(String(254))
     password_hash: Mapped[str] = mapped_column(String(100))
-    role: Mapped[str] = mapped_column(String(10), default='user')
+    role: Mapped[Role] = enum_column(Role, length=10, constraint='ck_users_role', default=Role.USER)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     wants_reminders: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     wants_reports: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import EXPORT_FORMATS, EXPORT_KINDS, ExportJob, User
+from models import ExportFormat, ExportJob, ExportKind, User
 from models.db import utcnow
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
@@ -93,9 +93,9 @@ def request_export(
 ) -> ExportView:
     """Record a pending export of a theatre or a show (its manager or an admin) or of one's own bookings."""
     actor = load_actor(session, actor_id)
-    if format not in EXPORT_FORMATS:
+    if format not in set(ExportFormat):
         raise Invalid({'format': 'Choose CSV or Excel (xlsx).'})
-    if kind not in EXPORT_KINDS:
+    if kind not in set(ExportKind):
         raise Invalid({'kind': 'Choose what to export: a theatre, a show or your bookings.'})
     title = _title(session, actor, str(kind), target_id)
     moment = now or utcnow()

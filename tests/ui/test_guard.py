@@ -9,12 +9,13 @@ from urllib.parse import quote
 import pytest
 from nicegui.testing import User
 
+from models import Role
 from tests.factories import PASSWORD, make_user
 from tests.ui.helpers import elements, landed_on, log_in
 from ui.guard import guard_of, page_for
 from ui.pages import ROUTES
 
-ROLES = ('user', 'manager', 'admin')
+ROLES = tuple(Role)
 GUARDED = {path: guard for path, page in ROUTES.items() if (guard := guard_of(page)) is not None}
 ADMITTED = [(path, role) for path, guard in GUARDED.items() for role in ROLES if guard.admits(role)]
 TURNED_AWAY = [(path, role) for path, guard in GUARDED.items() for role in ROLES if not guard.admits(role)]
