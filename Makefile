@@ -2,21 +2,53 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# What installs the locks: uv (itself pinned by hash in requirements-uv.lock), or pip on the same locks.
+INSTALLER ?= uv
+UV_STAMP := $(VENV)/.uv-installed
 APP_STAMP := $(VENV)/.app-installed
 STAMP := $(VENV)/.installed
+# The locks are for this project's machines: CPython 3.11 on Linux x86_64 (3.11.0 and later; hashes of every file).
+LOCK := $(BIN)/uv pip compile --quiet --generate-hashes --python-version 3.11 \
+	--python-platform x86_64-unknown-linux-gnu --custom-compile-command 'make lock' $(LOCK_ARGS)
 
-.PHONY: run test lint serve clean bench-listing bench-exports bench-mail bench-api bench-instances bench-flood bench-busy
+ifeq ($(INSTALLER),uv)
+INSTALL_TOOL := $(UV_STAMP)
+INSTALL := $(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r
+else ifeq ($(INSTALLER),pip)
+INSTALL_TOOL :=
+INSTALL := $(BIN)/python -m pip install --quiet --require-hashes -r
+else
+$(error INSTALLER is uv or pip, not '$(INSTALLER)')
+endif
 
-# The app alone for `make run`; the test tools on top of it for `make test` and the benchmarks.
-$(APP_STAMP): requirements.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+.PHONY: run test lint serve clean lock bench-listing bench-exports bench-mail bench-api bench-instances bench-flood \
+	bench-busy bench-install
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# A new machine has only Python and pip: pip brings uv, checked against its hashes.
+$(UV_STAMP): requirements-uv.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements-uv.lock
+	touch $(UV_STAMP)
+
+# The app alone for `make run`; the test tools on top of it for `make test` and the benchmarks. Each set comes
+# from its lock, every file checked against its hash, and is installed again when its lock changes.
+$(APP_STAMP): requirements.lock | $(BIN)/python $(INSTALL_TOOL)
+	$(INSTALL) requirements.lock
 	touch $(APP_STAMP)
 
-$(STAMP): $(APP_STAMP) requirements-dev.txt
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+$(STAMP): $(APP_STAMP) requirements-dev.lock | $(INSTALL_TOOL)
+	$(INSTALL) requirements-dev.lock
 	touch $(STAMP)
+
+# Pins requirements*.txt (the ranges people edit) into requirements*.lock, keeping the versions already locked
+# unless told otherwise: make lock LOCK_ARGS=--upgrade, or LOCK_ARGS='--upgrade-package nicegui'. The app's lock
+# is taken from the test set's, so `make run` installs exactly the versions the tests ran with.
+lock: $(UV_STAMP)
+	$(LOCK) requirements-uv.txt -o requirements-uv.lock
+	$(LOCK) requirements-dev.txt -o requirements-dev.lock
+	$(LOCK) requirements.txt -c requirements-dev.lock -o requirements.lock
 
 run: $(APP_STAMP)
 	TICKETSHOW_DEMO_DATA=$${TICKETSHOW_DEMO_DATA:-on} $(BIN)/python main.py
@@ -55,3 +87,7 @@ bench-busy: $(STAMP)
 
 bench-flood: $(STAMP)
 	$(BIN)/python -m bench.flood $(BENCH_ARGS)
+
+# Clone to serving with cold caches, uv against pip; needs no venv (the system's python3 runs it).
+bench-install:
+	$(PYTHON) -m bench.install $(BENCH_ARGS)

@@ -12,7 +12,7 @@ import sys
 from nicegui import ui
 from nicegui.storage import Storage
 
-from models import db
+from models import RunStatus, db
 from models.db import utcnow
 from models.migrate import upgrade
 from scheduler.jobs import MailScheduler
@@ -47,6 +47,9 @@ def prepare(settings: Settings) -> KV:
         export_dir=settings.export_dir,
         tz_name=settings.tz_name,
         workers=settings.export_workers,
+        poll_seconds=settings.export_poll_seconds,
+        lease_seconds=settings.export_lease_seconds,
+        max_attempts=settings.export_max_attempts,
     )
     with db.session_scope() as session:
         exports.purge_expired(
@@ -79,6 +82,7 @@ def serve(settings: Settings) -> None:
     from ui.pages import register_pages
 
     kv = prepare(settings)
+    exports.start()  # the export runner, its worker processes warming up while the server starts
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
     register_api()
@@ -86,7 +90,10 @@ def serve(settings: Settings) -> None:
     app.on_page_exception(error_page)  # a friendly page, never a traceback or an exception's text
     app.add_middleware(BusyStatus)  # ... answered 503 with Retry-After when the database was busy
     app.on_shutdown(workers.shutdown)
-    app.on_shutdown(exports.shutdown)
+    # The export runner's running jobs go back to the queue at shutdown; NiceGUI's simulated user starts the app
+    # again in the same process for every page test, which keeps the worker processes warm in between.
+    keep_pool = 'NICEGUI_USER_SIMULATION' in os.environ
+    app.on_shutdown(lambda: exports.shutdown(keep_pool=keep_pool))
     if settings.scheduler == 'on':
         mail_scheduler = MailScheduler(settings, kv)
         app.state.mail_scheduler = mail_scheduler  # the admin page shows the next runs
@@ -155,7 +162,7 @@ def send_reminders(settings: Settings, argv: list[str]) -> int:
     prepare(settings)
     result = mail_jobs.send_reminders(dry_run=args.dry_run, trigger='cli', settings=settings)
     print(result.describe())
-    return 0 if result.status == 'done' else 1
+    return 0 if result.status == RunStatus.DONE else 1
 
 
 def send_monthly_reports(settings: Settings, argv: list[str]) -> int:
@@ -174,7 +181,7 @@ def send_monthly_reports(settings: Settings, argv: list[str]) -> int:
     prepare(settings)
     result = mail_jobs.send_monthly_reports(month=args.month, dry_run=args.dry_run, trigger='cli', settings=settings)
     print(result.describe())
-    return 0 if result.status == 'done' else 1
+    return 0 if result.status == RunStatus.DONE else 1
 
 
 def migrate(settings: Settings, argv: list[str]) -> int:

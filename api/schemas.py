@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
+from models import AuditAction, AuditObject, BookingStatus, ExportStatus, Role, TicketStatus
+from services.audit import AuditEntry, AuditPage
 from services.booking import BookingView
 from services.exports import ExportView
 from services.shows import ShowView
@@ -29,7 +31,7 @@ class SignupIn(Body):
     name: Text
     email: Annotated[StrictStr, Field(max_length=254)]
     password: Annotated[StrictStr, Field(max_length=128)]
-    role: Literal['user', 'manager'] = 'user'
+    role: Literal[Role.USER, Role.MANAGER] = Role.USER
 
 
 class LoginIn(Body):
@@ -157,7 +159,7 @@ class TicketOut(BaseModel):
     code: str = Field(description="what the ticket's QR code encodes: unique, 128 random bits")
     seat: None = Field(None, description='null for general admission')
     price: float
-    status: Literal['valid', 'checked_in', 'cancelled']
+    status: Literal[TicketStatus.VALID, TicketStatus.CHECKED_IN, TicketStatus.CANCELLED]
     checked_in_at: dt.datetime | None
 
 
@@ -171,7 +173,7 @@ class BookingOut(BaseModel):
     booked_tickets: int
     price: float
     total: float
-    status: Literal['confirmed', 'cancelled']
+    status: Literal[BookingStatus.CONFIRMED, BookingStatus.CANCELLED]
     created_at: dt.datetime
     tickets: list[TicketOut]
 
@@ -187,14 +189,14 @@ class BookingOut(BaseModel):
             booked_tickets=booking.booked_tickets,
             price=booking.price_cents / 100,
             total=booking.total_cents / 100,
-            status=booking.status,  # type: ignore[arg-type]
+            status=booking.status,
             created_at=booking.created_at,
             tickets=[
                 TicketOut(
                     id=t.id,
                     code=t.code,
                     price=t.price_cents / 100,
-                    status=t.status,  # type: ignore[arg-type]
+                    status=t.status,
                     checked_in_at=t.checked_in_at,
                 )
                 for t in booking.tickets
@@ -239,7 +241,7 @@ class SummaryOut(BaseModel):
 
 class ExportOut(BaseModel):
     job_id: str
-    status: Literal['pending', 'running', 'done', 'failed']
+    status: Literal[ExportStatus.PENDING, ExportStatus.RUNNING, ExportStatus.DONE, ExportStatus.FAILED]
     download_url: str | None
     kind: str
     format: str
@@ -253,8 +255,8 @@ class ExportOut(BaseModel):
     def of(cls, job: ExportView) -> ExportOut:
         return cls(
             job_id=job.id,
-            status=job.status,  # type: ignore[arg-type]
-            download_url=f'/api/v1/exports/{job.id}/file' if job.status == 'done' else None,
+            status=job.status,
+            download_url=f'/api/v1/exports/{job.id}/file' if job.status == ExportStatus.DONE else None,
             kind=job.kind,
             format=job.format,
             title=job.title,
@@ -263,6 +265,49 @@ class ExportOut(BaseModel):
             error=job.error,
             created_at=job.created_at,
         )
+
+
+class AuditEventOut(BaseModel):
+    """One audit event: `changes` is {field: [old, new]} for a change, a small summary otherwise."""
+
+    id: int
+    at: dt.datetime
+    actor: str | None = Field(description="the actor's username at the time; null for the system")
+    action: AuditAction
+    object_type: AuditObject
+    object_id: str
+    object_label: str
+    theatre_id: int | None
+    show_id: int | None
+    changes: dict[str, Any]
+    details: str = Field(description='the changes as a person reads them')
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEventOut:
+        return cls(
+            id=entry.id,
+            at=entry.at,
+            actor=entry.actor_username,
+            action=AuditAction(entry.action),
+            object_type=AuditObject(entry.object_type),
+            object_id=entry.object_id,
+            object_label=entry.object_label,
+            theatre_id=entry.theatre_id,
+            show_id=entry.show_id,
+            changes=entry.changes,
+            details=entry.details,
+        )
+
+
+class AuditPageOut(BaseModel):
+    items: list[AuditEventOut]
+    total: int
+    page: int
+    pages: int
+
+    @classmethod
+    def of(cls, page: AuditPage) -> AuditPageOut:
+        return cls(items=[AuditEventOut.of(e) for e in page.items], total=page.total, page=page.page, pages=page.pages)
 
 
 class Message(BaseModel):

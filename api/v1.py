@@ -10,6 +10,8 @@ from fastapi.responses import JSONResponse
 
 from api.deps import bearer_token, call, call_hashing, caller
 from api.schemas import (
+    MAX_INT,
+    AuditPageOut,
     BookingIn,
     BookingOut,
     DashboardOut,
@@ -32,7 +34,8 @@ from api.schemas import (
     TokenOut,
     UserOut,
 )
-from services import auth, booking, exports, password_reset, ratings, search, sessions, shows, summary, theatres
+from models import AuditAction, ExportFormat, ExportKind
+from services import audit, auth, booking, exports, password_reset, ratings, search, sessions, shows, summary, theatres
 from services.config import get_settings
 from services.sessions import Principal, describe_device
 
@@ -58,7 +61,7 @@ def throttled(why: str) -> dict[int | str, dict[str, Any]]:
     return {**ERRORS, 429: {'model': Message, 'description': f'{why}; see Retry-After'}}
 
 
-Format = Annotated[Literal['csv', 'xlsx'], Query(description='csv (default) or xlsx')]
+Format = Annotated[Literal[ExportFormat.CSV, ExportFormat.XLSX], Query(description='csv (default) or xlsx')]
 
 
 def _user(user: Any) -> UserOut:
@@ -304,7 +307,7 @@ async def get_summary(who: Caller) -> list[SummaryOut]:
     return [SummaryOut.of(t) for t in figures.theatres]
 
 
-async def _export(who: Principal, kind: str, target_id: int | None, fmt: str) -> JSONResponse:
+async def _export(who: Principal, kind: ExportKind, target_id: int | None, fmt: ExportFormat) -> JSONResponse:
     job = await call(exports.request_export, actor_id=who.user_id, kind=kind, target_id=target_id, format=fmt)
     return JSONResponse(ExportOut.of(job).model_dump(mode='json'), status_code=202)
 
@@ -312,20 +315,52 @@ async def _export(who: Principal, kind: str, target_id: int | None, fmt: str) ->
 @router.post(
     '/theatres/{theatre_id}/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports']
 )
-async def export_theatre(theatre_id: int, who: Caller, format: Format = 'csv') -> JSONResponse:
-    return await _export(who, 'theatre', theatre_id, format)
+async def export_theatre(theatre_id: int, who: Caller, format: Format = ExportFormat.CSV) -> JSONResponse:
+    return await _export(who, ExportKind.THEATRE, theatre_id, format)
 
 
 @router.post('/shows/{show_id}/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports'])
-async def export_show(show_id: int, who: Caller, format: Format = 'csv') -> JSONResponse:
-    return await _export(who, 'show', show_id, format)
+async def export_show(show_id: int, who: Caller, format: Format = ExportFormat.CSV) -> JSONResponse:
+    return await _export(who, ExportKind.SHOW, show_id, format)
 
 
 @router.post('/bookings/export', status_code=202, response_model=ExportOut, responses=ERRORS, tags=['exports'])
-async def export_bookings(who: Caller, format: Format = 'csv') -> JSONResponse:
-    return await _export(who, 'bookings', None, format)
+async def export_bookings(who: Caller, format: Format = ExportFormat.CSV) -> JSONResponse:
+    return await _export(who, ExportKind.BOOKINGS, None, format)
 
 
 @router.get('/exports/{job_id}', response_model=ExportOut, responses=ERRORS, tags=['exports'])
 async def get_export(job_id: Annotated[str, Path(max_length=64)], who: Caller) -> ExportOut:
     return ExportOut.of(await call(exports.get_export, actor_id=who.user_id, job_id=job_id))
+
+
+# --- audit trail ----------------------------------------------------------------------------------------
+
+
+@router.get('/audit', response_model=AuditPageOut, responses=ERRORS, tags=['audit'])
+async def audit_trail(
+    who: Caller,
+    person: Annotated[str | None, Query(max_length=32, description='username of who did it')] = None,
+    theatre_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    show_id: Annotated[int | None, Query(ge=1, le=MAX_INT)] = None,
+    action: AuditAction | None = None,
+    date_from: Annotated[dt.date | None, Query(description='first day, in the time zone of the app')] = None,
+    date_to: Annotated[dt.date | None, Query(description='last day, included')] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = audit.PAGE_SIZE,
+) -> AuditPageOut:
+    """Audit events, newest first: every one for an admin, a manager's own theatres' and shows' (and their own
+    actions) for a manager; 403 for an audience member."""
+    found = await call(
+        audit.trail,
+        actor_id=who.user_id,
+        person=person,
+        theatre_id=theatre_id,
+        show_id=show_id,
+        action=action,
+        date_from=date_from,
+        date_to=date_to,
+        page=page,
+        page_size=page_size,
+    )
+    return AuditPageOut.of(found)

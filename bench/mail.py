@@ -26,7 +26,7 @@ from pathlib import Path
 
 from bench.exports import free_port
 from bench.seed import seed
-from models import User, db
+from models import Role, RunStatus, User, db
 from models.db import session_scope, utcnow
 from models.migrate import upgrade
 from services.config import get_settings
@@ -125,7 +125,7 @@ def main() -> None:
         started = time.perf_counter()
         result = mail_jobs.send_monthly_reports(month=month, trigger='bench', settings=settings)
         seconds = time.perf_counter() - started
-    if result.status != 'done':
+    if result.status != RunStatus.DONE:
         raise SystemExit(f'the run failed: {result.error}')
     arrived = received.value
 
@@ -150,7 +150,7 @@ def main() -> None:
 def _typical_message(month: str) -> EmailMessage:
     """An audience report of the run, as the baseline's payload (so both push the same bytes)."""
     with session_scope() as session:
-        person = session.query(User).filter(User.role == 'user').order_by(User.id).first()
+        person = session.query(User).filter(User.role == Role.USER).order_by(User.id).first()
         assert person is not None
         recipient = content.Recipient(person.id, person.username, person.name, person.email, person.role)
         found = content.audience_reports(session, [person.id], month, get_settings().tz)

@@ -7,7 +7,7 @@ import random
 
 from sqlalchemy import Engine, insert
 
-from models import Booking, Show, ShowTag, Theatre, Ticket, User
+from models import Booking, BookingStatus, Role, Show, ShowTag, Theatre, Ticket, User
 from models.db import utcnow
 from services.passwords import hash_password
 
@@ -40,7 +40,7 @@ def seed(
                     'name': f'Manager {i}',
                     'email': f'm{i}@example.com',
                     'password_hash': password,
-                    'role': 'manager',
+                    'role': Role.MANAGER,
                     'is_active': True,
                     'created_at': now,
                 }
@@ -53,7 +53,7 @@ def seed(
                     'name': f'User {i}',
                     'email': f'u{i}@example.com',
                     'password_hash': password,
-                    'role': 'user',
+                    'role': Role.USER,
                     'is_active': True,
                     'created_at': now,
                 }
@@ -112,7 +112,7 @@ def seed(
                     'booked_tickets': 2,
                     'price_cents': show['price_cents'],
                     'total_cents': show['price_cents'] * 2,
-                    'status': 'confirmed',
+                    'status': BookingStatus.CONFIRMED,
                     'created_at': now - dt.timedelta(days=rng.randint(0, 60)),
                 }
             )

@@ -61,3 +61,45 @@ class RunStatus(StrEnum):
     RUNNING = 'running'
     DONE = 'done'
     FAILED = 'failed'
+
+
+class AuditAction(StrEnum):
+    """What an audit event records. A price change is a `SHOW_CHANGED` with the price among its changes."""
+
+    BOOKING_CREATED = 'booking_created'
+    BOOKING_CANCELLED = 'booking_cancelled'
+    SHOW_CREATED = 'show_created'
+    SHOW_CHANGED = 'show_changed'
+    SHOW_DELETED = 'show_deleted'
+    THEATRE_CREATED = 'theatre_created'
+    THEATRE_CHANGED = 'theatre_changed'
+    THEATRE_DELETED = 'theatre_deleted'
+    ACCOUNT_DISABLED = 'account_disabled'
+    ACCOUNT_ENABLED = 'account_enabled'
+    LOGIN_LIMITS_LIFTED = 'login_limits_lifted'
+    EXPORT_REQUESTED = 'export_requested'  # an export holding personal data (a show's bookings, one's own history)
+
+
+class AuditObject(StrEnum):
+    """The kind of thing an audit event is about."""
+
+    BOOKING = 'booking'
+    SHOW = 'show'
+    THEATRE = 'theatre'
+    USER = 'user'
+    EXPORT = 'export'
+
+
+class OutboxKind(StrEnum):
+    """What an outbox email is about: for the admin's queue and the logs (the message itself is stored whole)."""
+
+    PASSWORD_RESET = 'password_reset'  # noqa: S105 - a kind of email, not a password
+
+
+class OutboxStatus(StrEnum):
+    PENDING = 'pending'  # waiting for its first try, or for the next one after a refusal or an outage
+    CLAIMED = 'claimed'  # taken by a batch, not yet handed to the server: taken back if its sender died
+    SENDING = 'sending'  # handed to the server: if the sender died now it may have gone out, so never sent again
+    SENT = 'sent'
+    FAILED = 'failed'  # refused on every one of its tries: given up
+    EXPIRED = 'expired'  # still undelivered when it stopped being of use (a reset link past its hour): never sent

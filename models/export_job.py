@@ -14,12 +14,15 @@ if TYPE_CHECKING:
 
 
 class ExportJob(Base):
-    """One export a person asked for: run in the background, its file kept under var/exports for a while."""
+    """One export a person asked for, and its place in the export queue: any instance's runner claims it while it
+    is pending, runs it in a worker process, and the file is kept under var/exports for a while."""
 
     __tablename__ = 'export_jobs'
     __table_args__ = (
         CheckConstraint('progress BETWEEN 0 AND 100', name='ck_export_jobs_progress'),
+        CheckConstraint('attempts >= 0', name='ck_export_jobs_attempts'),
         Index('ix_export_jobs_owner_created', 'owner_id', 'created_at'),
+        Index('ix_export_jobs_queue', 'status', 'available_at'),
     )
 
     # Unguessable: the id is also the file's name and part of its download URL.
@@ -36,7 +39,13 @@ class ExportJob(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     created_at: Mapped[Timestamp]
+    # The claimed job's lease: its runner renews it; one silent for longer than the lease is taken back.
     heartbeat_at: Mapped[Timestamp]
+    # The queue: how often it was claimed, by which instance (with `attempts`, what its worker's writes are
+    # conditional on), and when it may be claimed (later than created for a retry after a worker died).
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    available_at: Mapped[Timestamp]
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     owner: Mapped[User] = relationship()

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from models.db import Base, IntPK, Timestamp, UTCDateTime, enum_column, fk
-from models.enums import DeliveryStatus, MailKind, RunStatus
+from models.db import Base, IntPK, Timestamp, UTCDateTime, enum_column, fk, utcnow
+from models.enums import DeliveryStatus, MailKind, OutboxKind, OutboxStatus, RunStatus
 
 
 class MailDelivery(Base):
@@ -40,7 +40,7 @@ class JobRun(Base):
     __table_args__ = (Index('ix_job_runs_kind_period', 'kind', 'period'),)
 
     id: Mapped[IntPK]
-    kind: Mapped[str] = mapped_column(String(10))
+    kind: Mapped[MailKind] = enum_column(MailKind, length=10, constraint='ck_job_runs_kind')
     period: Mapped[str] = mapped_column(String(10))
     trigger: Mapped[str] = mapped_column(String(20))
     dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -53,3 +53,33 @@ class JobRun(Base):
     error: Mapped[str | None] = mapped_column(String(300), nullable=True)
     started_at: Mapped[Timestamp]
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class OutboxMessage(Base):
+    """One email a change asked for, written in that change's transaction and delivered after its commit, once.
+
+    `message` is the whole composed message (RFC 5322 bytes), so delivery needs no query, template or setting
+    of the moment, and sends exactly what the transaction meant; it is erased once the row is settled (sent,
+    failed or expired), since it may hold a live link. See `services.mail.outbox` for the states.
+    """
+
+    __tablename__ = 'outbox_messages'
+    __table_args__ = (Index('ix_outbox_messages_due', 'status', 'next_attempt_at'),)
+
+    id: Mapped[IntPK]
+    kind: Mapped[OutboxKind] = enum_column(OutboxKind, length=30, constraint='ck_outbox_messages_kind')
+    user_id: Mapped[int | None] = fk('users.id', ondelete='SET NULL', nullable=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[OutboxStatus] = enum_column(
+        OutboxStatus, length=10, constraint='ck_outbox_messages_status', default=OutboxStatus.PENDING
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # tries the server answered (accepted or refused)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    send_before: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)  # of no use after
+    claimed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    created_at: Mapped[Timestamp]

@@ -1,4 +1,4 @@
-"""APScheduler inside the app, with one elected instance running the mail jobs.
+"""APScheduler inside the app, with one elected instance running the mail jobs and delivering the email outbox.
 
 Every instance runs the same scheduler: a tick (every 20 s by default) takes or renews a Redis lease
 (`SET NX` with an expiry, renewed only by its holder); cron triggers fire the daily reminder and the
@@ -6,6 +6,10 @@ monthly reports at the configured local times. Only the lease holder runs a job,
 catches up a run that is due but missing (the app was down at the time, the holder died mid-run,
 the SMTP server was down, or refused emails have tries left: retried every 15 minutes by default). If the
 election fails (no Redis), every instance thinks it leads; the deliveries' claims still send each email at most once.
+
+The leader also delivers the outbox (`services.mail.outbox`) on a thread of its own: woken by every commit in
+this process that queued an email, and otherwise every `outbox_poll_seconds` (2 s) for what other instances
+queued. One pass delivers batch after batch until nothing is due; passes never overlap.
 """
 
 from __future__ import annotations
@@ -20,11 +24,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from models import MailKind
 from models.db import session_scope, utcnow
 from services.config import Settings
 from services.kv import KV
 from services.mail import jobs as mail_jobs
-from services.mail import months
+from services.mail import months, outbox
 from services.mail.runner import RunResult, completed, last_finished
 
 log = logging.getLogger(__name__)
@@ -44,6 +49,10 @@ class MailScheduler:
         self.instance = uuid.uuid4().hex
         self.leading = False
         self._busy = {kind: threading.Lock() for kind in mail_jobs.JOB_KINDS}
+        self._outbox_wanted = threading.Event()
+        self._stopping = threading.Event()
+        self._outbox_thread: threading.Thread | None = None
+        self._unsubscribe: Callable[[], None] | None = None
         self.scheduler = AsyncIOScheduler(
             timezone=settings.tz,
             job_defaults={'coalesce': True, 'max_instances': 1, 'misfire_grace_time': 3600},
@@ -55,15 +64,15 @@ class MailScheduler:
         self.scheduler.add_job(
             self.run_if_leader,
             CronTrigger(hour=hour, minute=minute, timezone=self.settings.tz),
-            args=['reminder'],
-            id='reminder',
+            args=[MailKind.REMINDER],
+            id=MailKind.REMINDER,
         )
         hour, minute = _clock(self.settings.report_time)
         self.scheduler.add_job(
             self.run_if_leader,
             CronTrigger(day=1, hour=hour, minute=minute, timezone=self.settings.tz),
-            args=['report'],
-            id='report',
+            args=[MailKind.REPORT],
+            id=MailKind.REPORT,
         )
         self.scheduler.add_job(
             self.tick,
@@ -72,6 +81,7 @@ class MailScheduler:
             next_run_time=dt.datetime.now(self.settings.tz),
         )
         self.scheduler.start()
+        self._start_outbox()
         log.info(
             'scheduler started (instance %s): reminders %s, reports on the 1st at %s, %s',
             self.instance[:8],
@@ -81,6 +91,7 @@ class MailScheduler:
         )
 
     def shutdown(self) -> None:
+        self._stop_outbox()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         if self.leading:
@@ -105,10 +116,10 @@ class MailScheduler:
             for kind in mail_jobs.JOB_KINDS:
                 self.catch_up(kind)
 
-    def due_period(self, kind: str, now: dt.datetime) -> str | None:
+    def due_period(self, kind: MailKind, now: dt.datetime) -> str | None:
         """The period due at `now`: today's reminder once its time has come, last month's report after the 1st's."""
         local = now.astimezone(self.settings.tz)
-        if kind == 'reminder':
+        if kind == MailKind.REMINDER:
             hour, minute = _clock(self.settings.reminder_time)
             scheduled = local.replace(hour=hour, minute=minute, second=0, microsecond=0)
             return months.reminder_period(now, self.settings.tz) if local >= scheduled else None
@@ -116,7 +127,7 @@ class MailScheduler:
         scheduled = local.replace(day=1, hour=hour, minute=minute, second=0, microsecond=0)
         return months.previous_month(now, self.settings.tz) if local >= scheduled else None
 
-    def catch_up(self, kind: str) -> RunResult | None:
+    def catch_up(self, kind: MailKind) -> RunResult | None:
         now = self.clock()
         period = self.due_period(kind, now)
         if period is None:
@@ -129,21 +140,66 @@ class MailScheduler:
             return None  # a failed run, or refused emails with tries left: try again a while later
         return self._run(kind, trigger='scheduler')
 
-    def run_if_leader(self, kind: str) -> RunResult | None:
+    def run_if_leader(self, kind: MailKind) -> RunResult | None:
         """The cron trigger's job: the leader runs the period now due, unless it is already done."""
         if not self.elect():
             log.info('%s job skipped: another instance runs the mail jobs', kind)
             return None
         return self.catch_up(kind)
 
-    def _run(self, kind: str, *, trigger: str) -> RunResult | None:
+    def _run(self, kind: MailKind, *, trigger: str) -> RunResult | None:
         lock = self._busy[kind]
         if not lock.acquire(blocking=False):
             return None  # already running in this process
         try:
             now = self.clock()
-            if kind == 'reminder':
+            if kind == MailKind.REMINDER:
                 return mail_jobs.send_reminders(now=now, trigger=trigger, settings=self.settings)
             return mail_jobs.send_monthly_reports(now=now, trigger=trigger, settings=self.settings)
         finally:
             lock.release()
+
+    # --- the outbox ----------------------------------------------------------------------------------------
+
+    def _start_outbox(self) -> None:
+        self._stopping = threading.Event()  # this start's own: a thread of an earlier start stays stopped
+        self._unsubscribe = outbox.subscribe(self.wake_outbox)
+        self._outbox_thread = threading.Thread(
+            target=self._outbox_loop, args=(self._stopping,), name='outbox', daemon=True
+        )
+        self._outbox_thread.start()
+
+    def _stop_outbox(self) -> None:
+        """Stop looking; a batch under way finishes on its own (its claims hold if another instance takes over)."""
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._stopping.set()
+        self._outbox_wanted.set()
+
+    def wake_outbox(self) -> None:
+        """After a commit that queued email: deliver now rather than at the next poll (only if this one leads)."""
+        self._outbox_wanted.set()
+
+    def _outbox_loop(self, stopping: threading.Event) -> None:
+        while not stopping.is_set():
+            self._outbox_wanted.wait(self.settings.outbox_poll_seconds)
+            self._outbox_wanted.clear()  # a wake-up during the pass below makes the next wait return at once
+            if stopping.is_set():
+                return
+            try:
+                self.deliver_outbox()
+            except Exception:  # the next wake-up or poll tries again; the thread must live on
+                log.exception('Outbox delivery failed')
+
+    def deliver_outbox(self) -> list[outbox.BatchResult] | None:
+        """The leader's pass: batches until nothing more is due or the server is down. None when not leading."""
+        if not self.leading:
+            return None
+        results = []
+        while not self._stopping.is_set():
+            result = outbox.deliver_due(settings=self.settings, clock=self.clock, worker=self.instance[:8])
+            results.append(result)
+            if result.claimed < outbox.BATCH_SIZE or result.server_down:
+                break
+        return results

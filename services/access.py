@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from models import Show, Theatre, User
+from models import Role, Show, Theatre, User
 from models.db import get_by_id
 from services.auth import require_role
 from services.errors import NotFound
@@ -12,16 +12,16 @@ from services.errors import NotFound
 
 def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatre:
     """The theatre if `actor` may manage it; a foreign one is reported as missing, not as forbidden."""
-    require_role(actor, 'manager', 'admin', action='manage theatres')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='manage theatres')
     theatre = get_by_id(session, Theatre, theatre_id)
-    if theatre is None or (actor.role != 'admin' and theatre.owner_id != actor.id):
+    if theatre is None or (actor.role != Role.ADMIN and theatre.owner_id != actor.id):
         raise NotFound('No such theatre.')
     return theatre
 
 
 def managed_show(session: Session, actor: User, show_id: object) -> Show:
-    require_role(actor, 'manager', 'admin', action='manage shows')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='manage shows')
     show = get_by_id(session, Show, show_id)
-    if show is None or (actor.role != 'admin' and show.theatre.owner_id != actor.id):
+    if show is None or (actor.role != Role.ADMIN and show.theatre.owner_id != actor.id):
         raise NotFound('No such show.')
     return show

@@ -7,22 +7,28 @@ import re
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import PasswordReset, User
+from models import PasswordReset, Role, User
 from models.db import utcnow
 from services import sessions
 from services.errors import Conflict, NotAllowed, Unauthenticated
 from services.passwords import dummy_hash, hash_password, verify_password
 from services.throttle import throttle
-from services.validation import Checker
+from services.validation import Checker, FormText
 
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
-SIGNUP_ROLES = ('user', 'manager')
+SIGNUP_ROLES = (Role.USER, Role.MANAGER)
 WRONG_CREDENTIALS = 'Wrong username or password.'
 PASSWORD_CHANGE_TRIES = 5  # password changes (right or wrong current password) per person in 15 minutes
 
 
 def _check_account_fields(
-    check: Checker, *, username: object, name: object, email: object, password: object, password_confirm: object
+    check: Checker,
+    *,
+    username: FormText,
+    name: FormText,
+    email: FormText,
+    password: FormText,
+    password_confirm: FormText,
 ) -> tuple[str, str, str, str]:
     clean_username = username.strip().lower() if isinstance(username, str) else ''
     if not clean_username:
@@ -44,12 +50,12 @@ def _check_account_fields(
 def signup(
     session: Session,
     *,
-    username: object,
-    name: object,
-    email: object,
-    password: object,
-    password_confirm: object = None,
-    role: object = 'user',
+    username: FormText,
+    name: FormText,
+    email: FormText,
+    password: FormText,
+    password_confirm: FormText = None,
+    role: FormText = Role.USER,
     client: str | None = None,
 ) -> User:
     """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case).
@@ -65,15 +71,39 @@ def signup(
     if client is not None:
         throttle().count_signup(client=client)
     return _create(
-        session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role=str(role)
+        session,
+        username=clean_username,
+        name=clean_name,
+        email=clean_email,
+        password=clean_password,
+        role=Role(str(role)),
     )
 
 
 def signup_and_log_in(
-    session: Session, *, browser_id: str, client: str, device: str, **fields: object
+    session: Session,
+    *,
+    browser_id: str,
+    client: str,
+    device: str,
+    username: FormText,
+    name: FormText,
+    email: FormText,
+    password: FormText,
+    password_confirm: FormText = None,
+    role: FormText = Role.USER,
 ) -> tuple[User, str]:
     """Sign up on a page and be logged in there: the new account and the browser's one-time login ticket."""
-    user = signup(session, client=client, **fields)
+    user = signup(
+        session,
+        client=client,
+        username=username,
+        name=name,
+        email=email,
+        password=password,
+        password_confirm=password_confirm,
+        role=role,
+    )
     return user, sessions.start_browser_login(session, user, browser_id=browser_id, device=device, client=client)
 
 
@@ -84,11 +114,11 @@ def create_admin(session: Session, *, username: str, name: str, email: str, pass
     )
     check.done()
     return _create(
-        session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role='admin'
+        session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role=Role.ADMIN
     )
 
 
-def _create(session: Session, *, username: str, name: str, email: str, password: str, role: str) -> User:
+def _create(session: Session, *, username: str, name: str, email: str, password: str, role: Role) -> User:
     if session.scalar(select(func.count()).select_from(User).where(User.username == username)):
         raise Conflict(f'The username "{username}" is taken; choose another.', field='username')
     user = User(username=username, name=name, email=email, password_hash=hash_password(password), role=role)
@@ -97,7 +127,7 @@ def _create(session: Session, *, username: str, name: str, email: str, password:
     return user
 
 
-def authenticate(session: Session, *, username: object, password: object) -> User:
+def authenticate(session: Session, *, username: FormText, password: FormText) -> User:
     """The user with these credentials; one neutral message whatever was wrong."""
     clean_username = username.strip().lower() if isinstance(username, str) else ''
     if not USERNAME_PATTERN.fullmatch(clean_username):
@@ -122,16 +152,16 @@ def load_actor(session: Session, user_id: int) -> User:
     return user
 
 
-def require_role(user: User, *roles: str, action: str) -> None:
+def require_role(user: User, *roles: Role, action: str) -> None:
     if user.role not in roles:
         raise NotAllowed(f'Only {" or ".join(_ROLE_NAMES[r] for r in roles)} can {action}.')
 
 
-_ROLE_NAMES = {'user': 'audience members', 'manager': 'theatre managers', 'admin': 'admins'}
+_ROLE_NAMES = {Role.USER: 'audience members', Role.MANAGER: 'theatre managers', Role.ADMIN: 'admins'}
 
 
 def log_in(
-    session: Session, *, username: object, password: object, client: str, device: str, browser_id: str | None = None
+    session: Session, *, username: FormText, password: FormText, client: str, device: str, browser_id: str | None = None
 ) -> tuple[User, str]:
     """Check the throttle, then the credentials. A success opens a session: for an API client, its bearer
     token; for a browser (`browser_id`), a one-time ticket that only that browser can redeem."""
@@ -155,9 +185,9 @@ def change_password(
     session: Session,
     *,
     user_id: int,
-    current_password: object,
-    new_password: object,
-    new_password_confirm: object,
+    current_password: FormText,
+    new_password: FormText,
+    new_password_confirm: FormText,
     keep_session: str | None = None,
 ) -> None:
     """Change one's password; every other session of the person (all but `keep_session`) ends with it, and so

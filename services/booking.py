@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Booking, Show
+from models import AuditAction, Booking, BookingStatus, Role, Show, TicketStatus
 from models.db import get_by_id, utcnow
+from services import audit
 from services import tickets as tickets_service
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
-from services.validation import Checker
+from services.validation import Checker, FormNumber
 
 MAX_TICKETS_PER_BOOKING = 10
 
@@ -25,7 +26,7 @@ class TicketView:
     code: str
     seat_id: int | None
     price_cents: int
-    status: str
+    status: TicketStatus
     checked_in_at: dt.datetime | None
 
 
@@ -41,13 +42,13 @@ class BookingView:
     booked_tickets: int
     price_cents: int
     total_cents: int
-    status: str
+    status: BookingStatus
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
     tickets: tuple[TicketView, ...] = ()
 
     def can_cancel(self, now: dt.datetime | None = None) -> bool:
-        return self.status == 'confirmed' and self.starts_at > (now or utcnow())
+        return self.status == BookingStatus.CONFIRMED and self.starts_at > (now or utcnow())
 
     @classmethod
     def of(cls, booking: Booking) -> BookingView:
@@ -87,7 +88,7 @@ class MyBookings:
 
 
 def book(
-    session: Session, *, show_id: object, user_id: int, tickets: object, now: dt.datetime | None = None
+    session: Session, *, show_id: int, user_id: int, tickets: FormNumber, now: dt.datetime | None = None
 ) -> BookingView:
     """Sell `tickets` seats of a show to a user, or refuse; never more than the show has."""
     now = now or utcnow()
@@ -124,12 +125,13 @@ def book(
         booked_tickets=count,
         price_cents=price_cents,
         total_cents=price_cents * count,
-        status='confirmed',
+        status=BookingStatus.CONFIRMED,
         created_at=now,
     )
     session.add(booking)
     session.flush()
     tickets_service.issue(session, booking, count=count, price_cents=price_cents)
+    audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
     session.flush()
     session.refresh(show)
     session.refresh(booking)
@@ -137,23 +139,21 @@ def book(
     return BookingView.of(booking)
 
 
-def cancel_booking(
-    session: Session, *, booking_id: object, user_id: int, now: dt.datetime | None = None
-) -> BookingView:
+def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.datetime | None = None) -> BookingView:
     """Cancel one's own upcoming booking; its seats go back on sale in the same transaction."""
     now = now or utcnow()
     load_actor(session, user_id)
     booking = get_by_id(session, Booking, booking_id)
     if booking is None or booking.user_id != user_id:
         raise NotFound('No such booking.')
-    if booking.status != 'confirmed':
+    if booking.status != BookingStatus.CONFIRMED:
         raise Conflict('This booking is already cancelled.')
     if booking.show.starts_at <= now:
         raise Conflict('This show has already started; the booking can no longer be cancelled.')
     cancelled = session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status == 'confirmed')
-        .values(status='cancelled', cancelled_at=now)
+        .where(Booking.id == booking.id, Booking.status == BookingStatus.CONFIRMED)
+        .values(status=BookingStatus.CANCELLED, cancelled_at=now)
         .returning(Booking.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
@@ -166,13 +166,14 @@ def cancel_booking(
         .values(tickets_sold=Show.tickets_sold - booking.booked_tickets)
         .execution_options(synchronize_session=False)
     )
+    audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CANCELLED, target=booking)
     session.flush()
     session.refresh(booking)
     invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}', f'theatre:{booking.show.theatre_id!r}')
     return BookingView.of(booking)
 
 
-def get_booking(session: Session, *, booking_id: object, actor_id: int) -> BookingView:
+def get_booking(session: Session, *, booking_id: int, actor_id: int) -> BookingView:
     """One booking with its tickets, for its owner, the show's theatre's manager or an admin."""
     actor = load_actor(session, actor_id)
     booking = get_by_id(session, Booking, booking_id)
@@ -180,8 +181,8 @@ def get_booking(session: Session, *, booking_id: object, actor_id: int) -> Booki
         raise NotFound('No such booking.')
     allowed = (
         booking.user_id == actor.id
-        or actor.role == 'admin'
-        or (actor.role == 'manager' and booking.show.theatre.owner_id == actor.id)
+        or actor.role == Role.ADMIN
+        or (actor.role == Role.MANAGER and booking.show.theatre.owner_id == actor.id)
     )
     if not allowed:
         raise NotFound('No such booking.')  # as if it did not exist

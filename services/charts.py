@@ -181,7 +181,7 @@ def _cached_png(key: str, namespaces: list[str], render: Callable[[], bytes]) ->
     return base64.b64decode(text)
 
 
-def theatre_chart(session: Session, *, actor_id: int, theatre_id: object, kind: str) -> bytes:
+def theatre_chart(session: Session, *, actor_id: int, theatre_id: int, kind: str) -> bytes:
     """A theatre's `trend` (bookings per day) or `sales` (per show) chart, for its manager or an admin."""
     if kind not in ('trend', 'sales'):
         raise ValueError(f'unknown chart {kind!r}')

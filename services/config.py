@@ -56,8 +56,15 @@ class Settings(BaseSettings):
     scheduler_tick_seconds: float = Field(20, gt=0, le=3600)
     scheduler_lease_seconds: float = Field(60, gt=0, le=3600)
     mail_retry_minutes: float = Field(15, gt=0, le=24 * 60)
+    # How often the elected instance looks for queued email it was not woken for (another instance's commits).
+    outbox_poll_seconds: float = Field(2, gt=0, le=3600)
     export_workers: int = Field(1, ge=1, le=8)
     export_retention_hours: int = Field(24, ge=1)
+    # The export queue: how often an instance looks for jobs recorded elsewhere, how long a running job may go
+    # unheard of before another instance takes it back, and how many tries a job whose worker dies gets.
+    export_poll_seconds: float = Field(2, gt=0, le=600)
+    export_lease_seconds: float = Field(60, gt=0, le=3600)
+    export_max_attempts: int = Field(3, ge=1, le=20)
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import User
+from models import Role, User
 from services import auth, booking, shows, theatres
 
 THEATRES = [
@@ -60,7 +60,7 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         name='Meera Manager',
         email='manager@example.com',
         password=manager_pw,
-        role='manager',
+        role=Role.MANAGER,
     )
     other = auth.signup(
         session,
@@ -68,7 +68,7 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         name='Omar Owner',
         email='manager2@example.com',
         password=secrets.token_urlsafe(12),
-        role='manager',
+        role=Role.MANAGER,
     )
     audience = auth.signup(
         session,
@@ -76,7 +76,7 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         name='Asha Audience',
         email='audience@example.com',
         password=audience_pw,
-        role='user',
+        role=Role.USER,
     )
     fans = [
         auth.signup(

@@ -2,11 +2,14 @@
 
 Asking for a link says nothing about whether the address is known, not even by how long the answer takes:
 the request itself only checks the address's form and counts the throttles, the same work for any address.
-The lookup, the link and the email happen after the request's commit, on a thread of their own.
+The lookup and the links happen after the request's commit, on a thread of their own, in one transaction with
+their emails: each link's email is queued in the outbox (`services.mail.outbox`), which the elected scheduler
+delivers within seconds of that commit, once, and not at all once the link has expired.
 
-Only the SHA-256 of a link's token is stored. A link is used with one conditional UPDATE (unused and not
-expired), so of two confirmations at once exactly one succeeds; the new password, every other link of the
-person and the end of all their sessions go in the same transaction.
+Only the SHA-256 of a link's token is kept: the token itself is in its queued email alone, whose body the outbox
+erases once it is sent, given up or expired. A link is used with one conditional UPDATE (unused and not expired),
+so of two confirmations at once exactly one succeeds; the new password, every other link of the person and the
+end of all their sessions go in the same transaction.
 """
 
 from __future__ import annotations
@@ -16,20 +19,20 @@ import logging
 import secrets
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from models import PasswordReset, User
+from models import OutboxKind, PasswordReset, User
 from models.db import utcnow
 from services import sessions
 from services.config import Settings, get_settings
 from services.errors import Invalid, TooManyAttempts
 from services.hooks import on_commit
+from services.mail import outbox
 from services.mail.render import render_html
-from services.mail.transport import Refused, ServerDown, compose, mailer_for
+from services.mail.transport import compose
 from services.passwords import hash_password
 from services.sessions import digest
 from services.throttle import throttle
@@ -70,7 +73,7 @@ def request_reset(session: Session, *, email: object, client: str, now: dt.datet
     on_commit(session, lambda: _submit(address, now, settings))
 
 
-# --- after the commit: the lookup, the links and the emails ----------------------------------------------
+# --- after the commit: the lookup, the links and their emails into the outbox ------------------------------
 
 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix='password-reset')
 _pending: set[Future[None]] = set()
@@ -78,7 +81,7 @@ _pending_lock = threading.Lock()
 
 
 def _submit(address: str, now: dt.datetime | None, settings: Settings) -> None:
-    future = _pool.submit(_send_links, address, now, settings)
+    future = _pool.submit(_queue_links, address, now, settings)
     with _pending_lock:
         _pending.add(future)
     future.add_done_callback(_forget)
@@ -90,55 +93,39 @@ def _forget(future: Future[None]) -> None:
 
 
 def settle(timeout: float = 30) -> bool:
-    """Wait until every link asked for so far has been handled (sent, or its failure logged); False on timeout."""
+    """Wait until every link asked for so far has been handled (queued with its email, or the failure logged);
+    False on timeout. Delivering the queued emails is the outbox's work."""
     with _pending_lock:
         waiting = set(_pending)
     return not wait(waiting, timeout=timeout).not_done
 
 
-@dataclass(frozen=True)
-class _Link:
-    user_id: int
-    message: EmailMessage
-
-
-def _send_links(address: str, now: dt.datetime | None, settings: Settings) -> None:
+def _queue_links(address: str, now: dt.datetime | None, settings: Settings) -> None:
     try:
-        with transaction(_send_links) as session:
-            links = _make_links(session, address, now or utcnow(), settings)
+        with transaction(_queue_links) as session:
+            _make_links(session, address, now or utcnow(), settings)
     except Exception:  # nobody waits for this answer: log it; the person can ask again
         log.exception('Password reset: could not record the links')
-        return
-    if not links:
-        return
-    mailer = mailer_for(settings)
-    try:
-        for link in links:
-            try:
-                mailer.send(link.message)
-            except Refused as error:
-                log.warning('Password reset: the email to user %s was refused: %s', link.user_id, error)
-    except ServerDown as error:
-        log.warning('Password reset: no email sent, the mail server is down: %s', error)
-    except Exception:  # as above: logged, never raised into a thread nobody joins
-        log.exception('Password reset: the email could not be sent')
-    finally:
-        mailer.close()
 
 
-def _make_links(session: Session, address: str, now: dt.datetime, settings: Settings) -> list[_Link]:
+def _make_links(session: Session, address: str, now: dt.datetime, settings: Settings) -> None:
+    """A link for each active account of `address`, each with its email in the outbox: both or neither."""
     people = session.scalars(
         select(User).where(func.lower(User.email) == address.lower(), User.is_active.is_(True)).order_by(User.id)
     ).all()
-    links = []
     for person in people:
         token = secrets.token_urlsafe(32)
-        session.add(
-            PasswordReset(token_hash=digest(token), user_id=person.id, created_at=now, expires_at=now + LINK_LIFETIME)
+        expires_at = now + LINK_LIFETIME
+        session.add(PasswordReset(token_hash=digest(token), user_id=person.id, created_at=now, expires_at=expires_at))
+        outbox.enqueue(
+            session,
+            kind=OutboxKind.PASSWORD_RESET,
+            message=_message(person, f'{settings.base_url}/reset-password?token={token}', settings),
+            user_id=person.id,
+            send_before=expires_at,  # a link that no longer works is not worth an email
+            now=now,
         )
-        links.append(_Link(person.id, _message(person, f'{settings.base_url}/reset-password?token={token}', settings)))
     session.flush()
-    return links
 
 
 def _message(person: User, link: str, settings: Settings) -> EmailMessage:

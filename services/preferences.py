@@ -11,6 +11,7 @@ from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Invalid, NotFound
 from services.mail.links import read_unsubscribe_token
+from services.validation import FormText
 
 KIND_NAMES = {'reminders': 'daily reminders', 'reports': 'monthly reports'}
 
@@ -26,8 +27,8 @@ def mail_preferences(session: Session, *, user_id: int) -> MailPreferences:
     return MailPreferences(reminders=user.wants_reminders, reports=user.wants_reports)
 
 
-def set_mail_preferences(session: Session, *, user_id: int, reminders: object, reports: object) -> MailPreferences:
-    if not isinstance(reminders, bool) or not isinstance(reports, bool):
+def set_mail_preferences(session: Session, *, user_id: int, reminders: bool, reports: bool) -> MailPreferences:
+    if not isinstance(reminders, bool) or not isinstance(reports, bool):  # typed, but sent by a browser
         raise Invalid({'reminders': 'Choose on or off.'})
     user = load_actor(session, user_id)
     user.wants_reminders, user.wants_reports = reminders, reports
@@ -42,7 +43,7 @@ class Unsubscribed:
     email: str
 
 
-def unsubscribe(session: Session, *, token: object, subscribe: bool = False) -> Unsubscribed:
+def unsubscribe(session: Session, *, token: FormText, subscribe: bool = False) -> Unsubscribed:
     """End (or, with `subscribe`, restore) one kind of email for the person a signed link names; at once."""
     found = read_unsubscribe_token(get_settings().mail_secret(), token)
     user = session.get(User, found[0]) if found else None

@@ -7,14 +7,16 @@ import datetime as dt
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from models import Booking, Show, ShowRating
+from models import Booking, BookingStatus, Show, ShowRating
 from models.db import get_by_id, utcnow
 from services.auth import load_actor
 from services.errors import Conflict, NotFound
-from services.validation import Checker
+from services.validation import Checker, FormNumber
 
 
-def rate_show(session: Session, *, user_id: int, show_id: object, score: object, now: dt.datetime | None = None) -> int:
+def rate_show(
+    session: Session, *, user_id: int, show_id: int, score: FormNumber, now: dt.datetime | None = None
+) -> int:
     """Record (or change) the person's score for a show they had a confirmed booking for; returns the score."""
     now = now or utcnow()
     load_actor(session, user_id)
@@ -25,7 +27,11 @@ def rate_show(session: Session, *, user_id: int, show_id: object, score: object,
     if show is None:
         raise NotFound('No such show.')
     booked = session.scalar(
-        select(exists().where(Booking.user_id == user_id, Booking.show_id == show.id, Booking.status == 'confirmed'))
+        select(
+            exists().where(
+                Booking.user_id == user_id, Booking.show_id == show.id, Booking.status == BookingStatus.CONFIRMED
+            )
+        )
     )
     if not booked:
         raise Conflict('Only people who booked this show can rate it.')

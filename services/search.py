@@ -88,13 +88,34 @@ def _like_pattern(text: str) -> str:
     return f'%{escaped.lower()}%'
 
 
-def search_shows(session: Session, *, now: dt.datetime | None = None, **filters: object) -> ShowPage:
+def search_shows(
+    session: Session,
+    *,
+    q: str | None = None,
+    place: str | None = None,
+    tag: str | None = None,
+    min_rating: float | None = None,
+    starts_after: dt.datetime | None = None,
+    starts_before: dt.datetime | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    now: dt.datetime | None = None,
+) -> ShowPage:
     """Upcoming shows matching every given filter (see `ShowQuery`), soonest first.
 
     Cached per filter set and page, until a write bumps the listing or 30-60 s pass; a given `now`
     (tests, reports) bypasses the cache.
     """
-    query = ShowQuery(**filters)  # type: ignore[arg-type]
+    query = ShowQuery(
+        q=q,
+        place=place,
+        tag=tag,
+        min_rating=min_rating,
+        starts_after=starts_after,
+        starts_before=starts_before,
+        limit=limit,
+        offset=offset,
+    )
     query.check()
     if now is not None:
         return _run(session, query, now)

@@ -17,10 +17,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, and_, delete, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import LoginSession, SessionKind, User
+from models import LoginSession, Role, SessionKind, User
 from models.db import session_scope, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class Principal:
     user_id: int
     username: str
     name: str
-    role: str
+    role: Role
     session_id: str = ''
 
     @classmethod
@@ -107,7 +107,7 @@ def policy() -> Policy:
     return _policy
 
 
-def _live(now: dt.datetime) -> list[object]:
+def _live(now: dt.datetime) -> list[ColumnElement[bool]]:
     """The conditions a usable session meets at `now`."""
     return [
         LoginSession.revoked_at.is_(None),
@@ -180,12 +180,12 @@ def complete_browser_login(session: Session, *, ticket: str, browser_id: str, ne
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _principal(session: Session, condition: object) -> Principal | None:
+def _principal(session: Session, condition: ColumnElement[bool]) -> Principal | None:
     now = _policy.clock()
     row = session.execute(
         select(LoginSession.id, LoginSession.last_seen_at, User)
         .join(User, User.id == LoginSession.user_id)
-        .where(condition, User.is_active.is_(True), *_live(now))  # type: ignore[arg-type]
+        .where(condition, User.is_active.is_(True), *_live(now))
         .order_by(LoginSession.created_at.desc())
         .limit(1)
     ).first()
@@ -236,10 +236,10 @@ def is_live(session: Session, *, session_id: str) -> bool:
     return _principal(session, LoginSession.id == session_id) is not None
 
 
-def _revoke(session: Session, *conditions: object) -> int:
+def _revoke(session: Session, *conditions: ColumnElement[bool]) -> int:
     result = session.execute(
         update(LoginSession)
-        .where(LoginSession.revoked_at.is_(None), *conditions)  # type: ignore[arg-type]
+        .where(LoginSession.revoked_at.is_(None), *conditions)
         .values(revoked_at=_policy.clock())
         .execution_options(synchronize_session=False)
     )
@@ -260,7 +260,7 @@ def revoke_browser(session: Session, *, browser_id: str | None) -> None:
 
 def revoke_user(session: Session, *, user_id: int, keep: str | None = None) -> int:
     """End every session of a person (but the one whose id is `keep`); returns how many ended."""
-    conditions: list[object] = [LoginSession.user_id == user_id]
+    conditions: list[ColumnElement[bool]] = [LoginSession.user_id == user_id]
     if keep:
         conditions.append(LoginSession.id != keep)
     return _revoke(session, *conditions)
@@ -273,7 +273,7 @@ def sessions_of(session: Session, *, user_id: int) -> list[SessionInfo]:
         .where(
             LoginSession.user_id == user_id,
             or_(LoginSession.kind == SessionKind.API, LoginSession.bound.is_(True)),
-            *_live(_policy.clock()),  # type: ignore[arg-type]
+            *_live(_policy.clock()),
         )
         .order_by(LoginSession.last_seen_at.desc())
     )

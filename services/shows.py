@@ -9,13 +9,14 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, Show, ShowTag, Theatre
+from models import AuditAction, Booking, BookingStatus, Show, ShowTag, Theatre
 from models.db import get_by_id, utcnow
+from services import audit
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
-from services.validation import Checker
+from services.validation import Checker, FormMoment, FormNumber, FormTags, FormText
 
 STARTED = 'This show has started: its time, tickets and price can no longer change.'
 
@@ -76,12 +77,12 @@ class ShowFields:
 def _check_fields(
     theatre: Theatre,
     *,
-    name: object,
-    rating: object,
-    tags: object,
-    ticket_price: object,
-    num_tickets: object,
-    starts_at: object,
+    name: FormText,
+    rating: FormNumber,
+    tags: FormTags,
+    ticket_price: FormNumber,
+    num_tickets: FormNumber,
+    starts_at: FormMoment,
     now: dt.datetime,
     current_start: dt.datetime | None = None,
 ) -> ShowFields:
@@ -99,7 +100,7 @@ def _check_fields(
     return ShowFields(clean_name, clean_rating, clean_tags, price, tickets, start)
 
 
-def public_show(session: Session, *, show_id: object) -> ShowView:
+def public_show(session: Session, *, show_id: int) -> ShowView:
     """Anyone may read a show; its seat count may come from the cache (booking always asks the database)."""
 
     def load() -> ShowView | None:
@@ -116,13 +117,13 @@ def create_show(
     session: Session,
     *,
     actor_id: int,
-    theatre_id: object,
-    name: object,
-    rating: object,
-    tags: object,
-    ticket_price: object,
-    num_tickets: object,
-    starts_at: object,
+    theatre_id: int,
+    name: FormText,
+    rating: FormNumber,
+    tags: FormTags,
+    ticket_price: FormNumber,
+    num_tickets: FormNumber,
+    starts_at: FormMoment,
     now: dt.datetime | None = None,
 ) -> ShowView:
     theatre = managed_theatre(session, load_actor(session, actor_id), theatre_id)
@@ -148,6 +149,7 @@ def create_show(
     )
     session.add(show)
     session.flush()
+    audit.record(session, actor_id=actor_id, action=AuditAction.SHOW_CREATED, target=show)
     invalidate_after_commit(session, 'listing', f'theatre:{theatre.id!r}')
     return ShowView.of(show, theatre)
 
@@ -156,13 +158,13 @@ def update_show(
     session: Session,
     *,
     actor_id: int,
-    show_id: object,
-    name: object,
-    rating: object,
-    tags: object,
-    ticket_price: object,
-    num_tickets: object,
-    starts_at: object,
+    show_id: int,
+    name: FormText,
+    rating: FormNumber,
+    tags: FormTags,
+    ticket_price: FormNumber,
+    num_tickets: FormNumber,
+    starts_at: FormMoment,
     now: dt.datetime | None = None,
 ) -> ShowView:
     """Change a show. Existing bookings keep the price they were made at.
@@ -171,6 +173,7 @@ def update_show(
     its name, tags and rating may still change.
     """
     show = managed_show(session, load_actor(session, actor_id), show_id)
+    before = audit.fields_of(show, audit.SHOW_FIELDS)  # price and tickets included: a price change is a change
     moment = now or utcnow()
     if show.starts_at <= moment:
         frozen = _changed_frozen_field(show, starts_at=starts_at, num_tickets=num_tickets, ticket_price=ticket_price)
@@ -209,12 +212,14 @@ def update_show(
     session.flush()
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
     session.expire(show)
-    return ShowView.of(
-        session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
-    )
+    updated = session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
+    audit.record_change(session, actor_id=actor_id, action=AuditAction.SHOW_CHANGED, target=updated, before=before)
+    return ShowView.of(updated)
 
 
-def _changed_frozen_field(show: Show, *, starts_at: object, num_tickets: object, ticket_price: object) -> str | None:
+def _changed_frozen_field(
+    show: Show, *, starts_at: FormMoment, num_tickets: FormNumber, ticket_price: FormNumber
+) -> str | None:
     """The first of time, tickets and price that this edit would change. Values are read as the form reads
     them ('250', 250 and 250.00 are one price), so the same value sent back is no change; one that cannot be
     read is not the same value."""
@@ -228,12 +233,12 @@ def _changed_frozen_field(show: Show, *, starts_at: object, num_tickets: object,
     return next((field for field, kept in same.items() if not kept or field in reading.errors), None)
 
 
-def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:
+def delete_show(session: Session, *, actor_id: int, show_id: int) -> None:
     """Refused while the show has confirmed bookings; cancelled ones (no seats, no money) go with it."""
     show = managed_show(session, load_actor(session, actor_id), show_id)
     count, tickets = session.execute(
         select(func.count(Booking.id), func.coalesce(func.sum(Booking.booked_tickets), 0)).where(
-            Booking.show_id == show.id, Booking.status == 'confirmed'
+            Booking.show_id == show.id, Booking.status == BookingStatus.CONFIRMED
         )
     ).one()
     if count:
@@ -242,6 +247,7 @@ def delete_show(session: Session, *, actor_id: int, show_id: object) -> None:
             'it can be deleted once none are left.'
         )
     session.execute(delete(Booking).where(Booking.show_id == show.id))
+    audit.record(session, actor_id=actor_id, action=AuditAction.SHOW_DELETED, target=show)
     session.delete(show)
     session.flush()
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')

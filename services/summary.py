@@ -14,7 +14,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, Show, Theatre, User
+from models import Booking, BookingStatus, Role, Show, Theatre, User
 from models.db import local_date, utcnow
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
@@ -91,11 +91,11 @@ class TheatreDetail:
 
 def _scope(actor: User) -> Select[int]:
     query = select(Theatre.id)
-    return query if actor.role == 'admin' else query.where(Theatre.owner_id == actor.id)
+    return query if actor.role == Role.ADMIN else query.where(Theatre.owner_id == actor.id)
 
 
 def _confirmed() -> ColumnElement[bool]:
-    return Booking.status == 'confirmed'
+    return Booking.status == BookingStatus.CONFIRMED
 
 
 def summary(session: Session, *, actor_id: int, now: dt.datetime | None = None) -> Summary:
@@ -105,7 +105,7 @@ def summary(session: Session, *, actor_id: int, now: dt.datetime | None = None) 
     change bumps the listing namespace, or for the cache's TTL at most.
     """
     actor = load_actor(session, actor_id)
-    require_role(actor, 'manager', 'admin', action='see the summary')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='see the summary')
     when = now or utcnow()
     return cached(
         f'summary:{actor.id}:{actor.role}',
@@ -219,7 +219,7 @@ def _best_sellers(session: Session, scope: ColumnElement[int]) -> dict[int, list
 
 
 def theatre_detail(
-    session: Session, *, actor_id: int, theatre_id: object, top: int = 15, now: dt.datetime | None = None
+    session: Session, *, actor_id: int, theatre_id: int, top: int = 15, now: dt.datetime | None = None
 ) -> TheatreDetail:
     """One theatre's chart data: its `top` best-selling shows and its bookings per day over the last 30 days."""
     actor = load_actor(session, actor_id)

@@ -8,13 +8,14 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Booking, Show, Theatre, User
+from models import AuditAction, Booking, BookingStatus, Role, Show, Theatre, User
+from services import audit
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
 from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict
 from services.shows import ShowView
-from services.validation import Checker
+from services.validation import Checker, FormNumber, FormText
 
 MAX_CAPACITY = 100_000
 
@@ -46,7 +47,7 @@ class DashboardEntry:
     shows: list[ShowView]
 
 
-def _check_fields(name: object, place: object, capacity: object) -> tuple[str, str, int]:
+def _check_fields(name: FormText, place: FormText, capacity: FormNumber) -> tuple[str, str, int]:
     check = Checker()
     clean_name = check.text('name', name, label='Name')
     clean_place = check.text('place', place, label='Place')
@@ -55,19 +56,28 @@ def _check_fields(name: object, place: object, capacity: object) -> tuple[str, s
     return clean_name, clean_place, clean_capacity
 
 
-def create_theatre(session: Session, *, actor_id: int, name: object, place: object, capacity: object) -> TheatreView:
+def create_theatre(
+    session: Session, *, actor_id: int, name: FormText, place: FormText, capacity: FormNumber
+) -> TheatreView:
     actor = load_actor(session, actor_id)
-    require_role(actor, 'manager', 'admin', action='add theatres')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='add theatres')
     clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
     theatre = Theatre(owner=actor, name=clean_name, place=clean_place, capacity=clean_capacity)
     session.add(theatre)
     session.flush()
+    audit.record(session, actor_id=actor_id, action=AuditAction.THEATRE_CREATED, target=theatre)
     invalidate_after_commit(session, 'listing')
     return TheatreView.of(theatre)
 
 
 def update_theatre(
-    session: Session, *, actor_id: int, theatre_id: object, name: object, place: object, capacity: object
+    session: Session,
+    *,
+    actor_id: int,
+    theatre_id: int,
+    name: FormText,
+    place: FormText,
+    capacity: FormNumber,
 ) -> TheatreView:
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
@@ -78,20 +88,22 @@ def update_theatre(
             f'Capacity cannot drop below {largest_show:,}: a show of this theatre offers that many tickets.',
             field='capacity',
         )
+    before = audit.fields_of(theatre, audit.THEATRE_FIELDS)
     theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
+    audit.record_change(session, actor_id=actor_id, action=AuditAction.THEATRE_CHANGED, target=theatre, before=before)
     session.flush()
     invalidate_after_commit(session, 'listing', 'theatres', f'theatre:{theatre.id!r}')
     return TheatreView.of(theatre)
 
 
-def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> None:
+def delete_theatre(session: Session, *, actor_id: int, theatre_id: int) -> None:
     """Refused while any show of it has confirmed bookings; otherwise its shows go with it."""
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
     confirmed = session.execute(
         select(func.count(Booking.id), func.coalesce(func.sum(Booking.booked_tickets), 0))
         .join(Show, Show.id == Booking.show_id)
-        .where(Show.theatre_id == theatre.id, Booking.status == 'confirmed')
+        .where(Show.theatre_id == theatre.id, Booking.status == BookingStatus.CONFIRMED)
     ).one()
     if confirmed[0]:
         raise Conflict(
@@ -101,7 +113,9 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> No
     show_ids = select(Show.id).where(Show.theatre_id == theatre.id)
     session.execute(delete(Booking).where(Booking.show_id.in_(show_ids)))
     for show in list(theatre.shows):
+        audit.record(session, actor_id=actor_id, action=AuditAction.SHOW_DELETED, target=show)
         session.delete(show)
+    audit.record(session, actor_id=actor_id, action=AuditAction.THEATRE_DELETED, target=theatre)
     session.delete(theatre)
     session.flush()
     invalidate_after_commit(session, 'listing', 'theatres', f'theatre:{theatre.id!r}')
@@ -109,14 +123,14 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: object) -> No
 
 def list_theatres(session: Session, *, actor_id: int) -> list[TheatreView]:
     actor = load_actor(session, actor_id)
-    require_role(actor, 'manager', 'admin', action='manage theatres')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='manage theatres')
     query = select(Theatre).options(selectinload(Theatre.owner)).order_by(Theatre.name, Theatre.id)
-    if actor.role != 'admin':
+    if actor.role != Role.ADMIN:
         query = query.where(Theatre.owner_id == actor.id)
     return [TheatreView.of(t) for t in session.scalars(query)]
 
 
-def get_theatre(session: Session, *, actor_id: int, theatre_id: object) -> TheatreView:
+def get_theatre(session: Session, *, actor_id: int, theatre_id: int) -> TheatreView:
     actor = load_actor(session, actor_id)
     return TheatreView.of(managed_theatre(session, actor, theatre_id))
 
@@ -127,7 +141,7 @@ def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
     Checked for role first, then cached under a key that names the person: never shared between people.
     """
     actor = load_actor(session, actor_id)
-    require_role(actor, 'manager', 'admin', action='see the dashboard')
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='see the dashboard')
     return cached(
         f'dashboard:{actor.id}:{actor.role}', ['listing', 'theatres'], lambda: _dashboard(session, actor), _DASHBOARD
     )
@@ -139,7 +153,7 @@ def _dashboard(session: Session, actor: User) -> list[DashboardEntry]:
         .options(selectinload(Theatre.owner), selectinload(Theatre.shows).selectinload(Show.tag_rows))
         .order_by(Theatre.name, Theatre.id)
     )
-    if actor.role != 'admin':
+    if actor.role != Role.ADMIN:
         query = query.where(Theatre.owner_id == actor.id)
     return [
         DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows]) for t in session.scalars(query)

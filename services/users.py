@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from models import User
+from models import AuditAction, Role, User
 from models.db import get_by_id
-from services import sessions
+from services import audit, sessions
 from services.auth import load_actor, require_role
 from services.errors import Conflict, Invalid, NotFound
 from services.throttle import throttle
@@ -22,7 +22,7 @@ class UserView:
     username: str
     name: str
     email: str
-    role: str
+    role: Role
     is_active: bool
     created_at: dt.datetime
     last_seen_at: dt.datetime | None
@@ -48,7 +48,7 @@ class UserPage:
 
 
 def list_users(session: Session, *, actor_id: int, q: str = '', limit: int = 25, offset: int = 0) -> UserPage:
-    require_role(load_actor(session, actor_id), 'admin', action='see every account')
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='see every account')
     if not 1 <= limit <= 100 or offset < 0:
         raise Invalid({'limit': 'limit must be 1–100 and offset not negative.'})
     query = select(User)
@@ -62,15 +62,18 @@ def list_users(session: Session, *, actor_id: int, q: str = '', limit: int = 25,
     return UserPage(items=[UserView.of(u) for u in rows], total=total)
 
 
-def set_active(session: Session, *, actor_id: int, user_id: object, active: bool) -> UserView:
+def set_active(session: Session, *, actor_id: int, user_id: int, active: bool) -> UserView:
     """Disable (or re-enable) an account; disabling ends all its sessions once this commits."""
     actor = load_actor(session, actor_id)
-    require_role(actor, 'admin', action='disable accounts')
+    require_role(actor, Role.ADMIN, action='disable accounts')
     user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound('No such user.')
     if user.id == actor.id and not active:
         raise Conflict('You cannot disable your own account.')
+    if user.is_active != active:
+        kind = AuditAction.ACCOUNT_ENABLED if active else AuditAction.ACCOUNT_DISABLED
+        audit.record(session, actor_id=actor.id, action=kind, target=user, changes={'is_active': [not active, active]})
     user.is_active = active
     session.flush()
     if not active:
@@ -78,11 +81,12 @@ def set_active(session: Session, *, actor_id: int, user_id: object, active: bool
     return UserView.of(user)
 
 
-def lift_login_limits(session: Session, *, actor_id: int, user_id: object) -> UserView:
+def lift_login_limits(session: Session, *, actor_id: int, user_id: int) -> UserView:
     """Let everyone try to log in to this account again at once (a person locked out of their own account)."""
-    require_role(load_actor(session, actor_id), 'admin', action='lift login limits')
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='lift login limits')
     user = get_by_id(session, User, user_id)
     if user is None:
         raise NotFound('No such user.')
+    audit.record(session, actor_id=actor_id, action=AuditAction.LOGIN_LIMITS_LIFTED, target=user)
     throttle().lift(username=user.username)
     return UserView.of(user)

@@ -6,7 +6,6 @@ import datetime as dt
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -15,6 +14,14 @@ from services.errors import Invalid
 
 _MARKUP = re.compile(r'[<>]')
 EMAIL_HINT = 'Enter an email address like name@example.com.'
+
+# Raw input, as the two faces hand it to a service, checked by `Checker` (never trusted: a page's values come
+# from the browser). The UI passes what its widgets hold, the API what its pydantic schema let through; the
+# types say which shapes a service accepts, the checks below refuse anything else with a message.
+FormText = str | None  # an input's text (None: left out); also passwords, tokens and a choice's value
+FormNumber = int | float | str | None  # a number as typed into a text input, from ui.number, or a JSON number
+FormTags = str | list[str] | None  # 'drama, hindi' as typed, or a list of tags
+FormMoment = dt.datetime | tuple[str, str] | None  # an aware datetime (API), or the (date, time) texts of a form
 
 
 def clean_email(value: object) -> str | None:
@@ -37,7 +44,10 @@ def clean_email(value: object) -> str | None:
 
 
 class Checker:
-    """Collects every field's problem so a form can show them all at once, then raises `Invalid`."""
+    """Collects every field's problem so a form can show them all at once, then raises `Invalid`.
+
+    Its checks take any value, whatever a service's signature says: a type is a promise the browser does not
+    keep, so a value of the wrong type is refused here with a message like any other wrong value."""
 
     def __init__(self) -> None:
         self.errors: dict[str, str] = {}
@@ -49,7 +59,7 @@ class Checker:
         if self.errors:
             raise Invalid(self.errors)
 
-    def text(self, field: str, value: Any, *, label: str, max_len: int = 100, min_len: int = 1) -> str:
+    def text(self, field: str, value: object, *, label: str, max_len: int = 100, min_len: int = 1) -> str:
         if not isinstance(value, str):
             self.fail(field, f'{label} must be text.')
             return ''
@@ -66,7 +76,7 @@ class Checker:
             self.fail(field, f'{label} must not contain < or >.')
         return cleaned
 
-    def email(self, field: str, value: Any, *, label: str = 'Email') -> str:
+    def email(self, field: str, value: object, *, label: str = 'Email') -> str:
         if not isinstance(value, str) or not value.strip():
             self.fail(field, f'{label} is required.')
             return ''
@@ -76,7 +86,7 @@ class Checker:
             return ''
         return address
 
-    def integer(self, field: str, value: Any, *, label: str, low: int, high: int) -> int:
+    def integer(self, field: str, value: object, *, label: str, low: int, high: int) -> int:
         if value is None or (isinstance(value, str) and not value.strip()):
             self.fail(field, f'{label} is required.')
             return 0
@@ -88,7 +98,7 @@ class Checker:
             self.fail(field, f'{label} must be between {low:,} and {high:,}.')
         return number
 
-    def money_cents(self, field: str, value: Any, *, label: str, high_cents: int = 100_000_000) -> int:
+    def money_cents(self, field: str, value: object, *, label: str, high_cents: int = 100_000_000) -> int:
         if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
             self.fail(field, f'{label} is required.')
             return 0
@@ -111,7 +121,7 @@ class Checker:
             self.fail(field, f'{label} must be at most {high_cents // 100:,}.')
         return cents
 
-    def rating(self, field: str, value: Any, *, label: str = 'Rating') -> float:
+    def rating(self, field: str, value: object, *, label: str = 'Rating') -> float:
         if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
             self.fail(field, f'{label} is required.')
             return 0.0
@@ -128,7 +138,7 @@ class Checker:
             return 0.0
         return float(number)
 
-    def tags(self, field: str, value: Any, *, max_tags: int = 10, max_len: int = 30) -> list[str]:
+    def tags(self, field: str, value: object, *, max_tags: int = 10, max_len: int = 30) -> list[str]:
         """Tags as a list or a comma-separated string; lower-cased, de-duplicated, order kept."""
         if value is None:
             return []
@@ -159,7 +169,9 @@ class Checker:
             self.fail(field, f'At most {max_tags} tags.')
         return tags
 
-    def future_datetime(self, field: str, value: Any, *, now: dt.datetime, label: str = 'Date and time') -> dt.datetime:
+    def future_datetime(
+        self, field: str, value: object, *, now: dt.datetime, label: str = 'Date and time'
+    ) -> dt.datetime:
         """An aware datetime, or a (date text, time text) pair read in the app's time zone."""
         if isinstance(value, tuple) and len(value) == 2:
             try:
@@ -180,7 +192,7 @@ class Checker:
         return value
 
 
-def _to_int(value: Any) -> int | None:
+def _to_int(value: object) -> int | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

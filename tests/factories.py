@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from models import Booking, Show, ShowTag, Theatre, TicketStatus, User
+from models import Booking, BookingStatus, Role, Show, ShowTag, Theatre, TicketStatus, User
 from models.db import session_scope, utcnow
 from services import tickets as tickets_service
 from services.passwords import hash_password
@@ -16,7 +16,7 @@ _counter = itertools.count(1)
 
 def make_user(
     *,
-    role: str = 'user',
+    role: Role = Role.USER,
     username: str | None = None,
     name: str | None = None,
     password: str = PASSWORD,
@@ -82,7 +82,7 @@ def make_booking(
     show: Show,
     *,
     tickets: int = 2,
-    status: str = 'confirmed',
+    status: BookingStatus = BookingStatus.CONFIRMED,
     created_at: dt.datetime | None = None,
 ) -> Booking:
     """A booking written directly (for setting up history, e.g. for a show that has already started)."""
@@ -101,7 +101,7 @@ def make_booking(
         session.add(booking)
         session.flush()
         made = tickets_service.issue(session, booking, count=tickets, price_cents=show.price_cents)
-        if status == 'confirmed':
+        if status == BookingStatus.CONFIRMED:
             session.get_one(Show, show.id).tickets_sold += tickets
         else:
             for ticket in made:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from models import Role
 from services import auth, preferences, sessions
 from services.errors import DomainError
 from services.formats import when
@@ -12,6 +13,8 @@ from ui.common import call, call_hashing, notify_error, show_errors
 from ui.guard import page_for
 from ui.layout import frame
 
+ROLE_NAMES = {Role.USER: 'Audience member', Role.MANAGER: 'Theatre manager', Role.ADMIN: 'Admin'}
+
 
 @page_for()
 async def account_page(who: Principal) -> None:
@@ -19,7 +22,7 @@ async def account_page(who: Principal) -> None:
         ui.label('Your account').classes('text-3xl font-bold')
         with ui.card().classes('w-full p-4 gap-1'):
             ui.label(who.name).classes('text-xl font-bold')
-            role = {'user': 'Audience member', 'manager': 'Theatre manager', 'admin': 'Admin'}[who.role]
+            role = ROLE_NAMES[who.role]
             ui.label(f'@{who.username} · {role}').classes('text-gray-600')
 
         with ui.row().classes('w-full gap-4 items-start'):
@@ -97,9 +100,9 @@ async def _email_card(who: Principal) -> None:
         reminders = ui.switch('Daily reminder of shows for me', value=chosen.reminders).mark('wants-reminders')
         ui.label('Only on days after you booked nothing for a day.').classes('text-xs text-gray-600 -mt-2 ml-10')
         reports = ui.switch('Monthly report', value=chosen.reports).mark('wants-reports')
-        ui.label('Your bookings of the month' + (' and how your theatres did' if who.role != 'user' else '')).classes(
-            'text-xs text-gray-600 -mt-2 ml-10'
-        )
+        ui.label(
+            'Your bookings of the month' + (' and how your theatres did' if who.role != Role.USER else '')
+        ).classes('text-xs text-gray-600 -mt-2 ml-10')
 
         async def save() -> None:
             try:

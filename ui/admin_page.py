@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from models import Role
 from services import users
 from services.errors import DomainError
 from services.formats import when
@@ -19,7 +20,7 @@ from ui.layout import empty_state, frame
 PAGE_SIZE = 25
 
 
-@page_for('admin', title='Users', refusal='Only admins can see every account.')
+@page_for(Role.ADMIN, title='Users', refusal='Only admins can see every account.')
 async def users_page(who: Principal) -> None:
     with frame('Users', who):
         ui.label('Users').classes('text-3xl font-bold')

@@ -14,6 +14,7 @@ from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import ui
 
+from models import Role
 from services import auth, sessions, workers
 from services.errors import Busy, DomainError
 from ui.common import browser_id, call_hashing, client_of, log_out, principal, safe_target, show_errors
@@ -83,7 +84,7 @@ async def signup_page(request: Request, redirect_to: str = '/') -> RedirectRespo
             element.classes('w-full')
         ui.label('I am').classes('text-sm text-gray-600 mt-2')
         role = (
-            ui.radio({'user': 'An audience member', 'manager': 'A theatre manager'}, value='user')
+            ui.radio({Role.USER: 'An audience member', Role.MANAGER: 'A theatre manager'}, value=Role.USER)
             .props('inline')
             .mark('role')
         )

@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
+from models import BookingStatus, ExportKind
 from services import booking, ratings
 from services.booking import BookingView
 from services.errors import DomainError
@@ -22,7 +23,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
     with frame('My bookings', who):
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('My bookings').classes('text-3xl font-bold')
-            export_buttons(who, 'bookings', label='Export history')
+            export_buttons(who, ExportKind.BOOKINGS, label='Export history')
 
         announced: list[int] = []  # the new booking is announced once, not again after a cancel redraws the list
 
@@ -31,14 +32,14 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
             mine = await call(booking.my_bookings, user_id=who.user_id, read=True)
             scores = await call(ratings.my_ratings, user_id=who.user_id, read=True) if mine.past else {}
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
-            if not any(item.status == 'confirmed' for item in mine.upcoming):
+            if not any(item.status == BookingStatus.CONFIRMED for item in mine.upcoming):
                 empty_state(
                     'confirmation_number',
                     'No upcoming bookings',
                     'Find a show you like and book a few seats.',
                     action=('Browse shows', '/'),
                 )
-            live = [item for item in mine.upcoming if item.status == 'confirmed']
+            live = [item for item in mine.upcoming if item.status == BookingStatus.CONFIRMED]
             with ui.column().classes('w-full gap-3').mark('upcoming'):
                 for item in live:
                     _booking_row(item, cancel)
@@ -50,7 +51,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                     f'{money(just_made.total_cents)}. Your reference is {just_made.reference}.',
                     type='positive',
                 )
-            cancelled = [item for item in mine.upcoming if item.status == 'cancelled']
+            cancelled = [item for item in mine.upcoming if item.status == BookingStatus.CANCELLED]
             if cancelled:
                 ui.label('Cancelled').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('cancelled'):
@@ -61,7 +62,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                 with ui.column().classes('w-full gap-3').mark('past'):
                     for item in mine.past:
                         _booking_row(item, None)
-                        if item.status == 'confirmed':
+                        if item.status == BookingStatus.CONFIRMED:
                             _rating_row(item, scores.get(item.show_id), rate)
 
         async def rate(item: BookingView, score: float | None) -> None:
@@ -99,7 +100,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
 
 
 def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None) -> None:
-    cancelled = item.status == 'cancelled'
+    cancelled = item.status == BookingStatus.CANCELLED
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3'):
             with ui.column().classes('gap-1'):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from nicegui import ui
 
+from models import ExportFormat, ExportKind, ExportStatus, Role
 from services import exports
 from services.errors import DomainError
 from services.exports import ExportView
@@ -14,13 +15,13 @@ from ui.guard import page_for
 from ui.layout import empty_state, frame
 
 POLL_SECONDS = 1.0
-STATUS_LOOK = {
-    'pending': ('Waiting', 'grey-7', 'schedule'),
-    'running': ('Running', 'primary', 'autorenew'),
-    'done': ('Ready', 'positive', 'check_circle'),
-    'failed': ('Failed', 'negative', 'error'),
+STATUS_LOOK: dict[str, tuple[str, str, str]] = {
+    ExportStatus.PENDING: ('Waiting', 'grey-7', 'schedule'),
+    ExportStatus.RUNNING: ('Running', 'primary', 'autorenew'),
+    ExportStatus.DONE: ('Ready', 'positive', 'check_circle'),
+    ExportStatus.FAILED: ('Failed', 'negative', 'error'),
 }
-FORMAT_NAMES = {'csv': 'CSV', 'xlsx': 'Excel'}
+FORMAT_NAMES: dict[str, str] = {ExportFormat.CSV: 'CSV', ExportFormat.XLSX: 'Excel'}
 
 
 def download_url(job: ExportView) -> str:
@@ -36,7 +37,7 @@ def status_badge(job: ExportView) -> None:
     ui.chip(label, icon=icon, color=color, text_color='white').props('dense square').mark('export-status')
 
 
-def export_buttons(who: Principal, kind: str, target_id: int | None = None, *, label: str = 'Export') -> None:
+def export_buttons(who: Principal, kind: ExportKind, target_id: int | None = None, *, label: str = 'Export') -> None:
     """A button with a menu: CSV or Excel. Without a label it is a round icon button."""
     button = ui.button(label, icon='download').props('outline no-caps dense' if label else 'flat round dense')
     if not label:
@@ -49,7 +50,7 @@ def export_buttons(who: Principal, kind: str, target_id: int | None = None, *, l
             )
 
 
-async def start_export(who: Principal, kind: str, target_id: int | None, fmt: str) -> None:
+async def start_export(who: Principal, kind: ExportKind, target_id: int | None, fmt: ExportFormat) -> None:
     """Record the job, then follow it in a dialog the person may close: the export goes on either way."""
     try:
         job = await call(exports.request_export, actor_id=who.user_id, kind=kind, target_id=target_id, format=fmt)
@@ -79,13 +80,13 @@ async def start_export(who: Principal, kind: str, target_id: int | None, fmt: st
             notify_error(error)
             return
         bar.value = current.progress / 100
-        if current.status == 'running':
+        if current.status == ExportStatus.RUNNING:
             state.text = f'{current.rows:,} rows written ({current.progress}%)'
         if current.active:
             return
         timer.deactivate()
         bar.visible = False
-        if current.status == 'done':
+        if current.status == ExportStatus.DONE:
             state.text = f'Ready: {current.rows:,} rows.'
             fetch.on_click(lambda: download(current))
             fetch.set_enabled(True)
@@ -112,7 +113,7 @@ async def exports_page(who: Principal) -> None:
             if not jobs:
                 hint = (
                     'Export a theatre or a show from the dashboard or the summary, or your bookings from My bookings.'
-                    if who.role in ('manager', 'admin')
+                    if who.role in (Role.MANAGER, Role.ADMIN)
                     else 'Export your booking history from My bookings.'
                 )
                 empty_state('download', 'No exports yet', hint)
@@ -135,15 +136,15 @@ def _export_row(job: ExportView) -> None:
                 ui.label(f'{FORMAT_NAMES[job.format]} · started {when(job.created_at)}').classes(
                     'text-sm text-gray-600'
                 )
-                if job.status == 'done':
+                if job.status == ExportStatus.DONE:
                     ui.label(f'{job.rows:,} rows').classes('text-sm text-gray-600')
-                elif job.status == 'failed':
+                elif job.status == ExportStatus.FAILED:
                     ui.label(job.error or 'The export failed.').classes('text-sm text-negative')
                 else:
                     ui.linear_progress(value=job.progress / 100, show_value=False).props('rounded').classes('w-48')
             with ui.row().classes('items-center gap-2 no-wrap'):
                 status_badge(job)
-                if job.status == 'done':
+                if job.status == ExportStatus.DONE:
                     ui.button(icon='download', on_click=lambda: download(job)).props(
                         'flat round aria-label="Download"'
                     ).mark('download').tooltip('Download')

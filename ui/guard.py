@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import Request
 
+from models import Role
 from ui.common import login_redirect, principal
 from ui.layout import frame, not_allowed
 
@@ -21,15 +22,15 @@ Page = Callable[..., Awaitable[Any]]
 
 @dataclass(frozen=True)
 class Guard:
-    roles: tuple[str, ...]  # empty: anyone logged in
+    roles: tuple[Role, ...]  # empty: anyone logged in
     title: str  # the page's title, also on the refusal
     refusal: str  # what a wrong role is told
 
-    def admits(self, role: str) -> bool:
+    def admits(self, role: Role) -> bool:
         return not self.roles or role in self.roles
 
 
-def page_for(*roles: str, title: str = '', refusal: str = '') -> Callable[[Page], Page]:
+def page_for(*roles: Role, title: str = '', refusal: str = '') -> Callable[[Page], Page]:
     """Let only logged-in people (with one of `roles`, when given) build the page, and hand it `who`.
 
     A visitor is sent to log in and back here (path and query); a wrong role sees the page's frame with

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 
 from nicegui import app, ui
 
+from models import Role
 from services.sessions import Principal
 from ui.common import log_out
 
@@ -17,10 +18,11 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
     items = [('Shows', '/', 'theater_comedy')]
     if who is not None:
         items.append(('My bookings', '/bookings', 'confirmation_number'))
-        if who.role in ('manager', 'admin'):
+        if who.role in (Role.MANAGER, Role.ADMIN):
             items.append(('Dashboard', '/manage', 'dashboard'))
             items.append(('Summary', '/summary', 'insights'))
-        if who.role == 'admin':
+            items.append(('Audit', '/audit', 'history'))
+        if who.role == Role.ADMIN:
             items.append(('Users', '/admin/users', 'group'))
             items.append(('Mail', '/admin/mail', 'mail'))
     return items

@@ -1,4 +1,5 @@
-"""Email pages: unsubscribing from a link (no login), and the admin's view of the mail jobs and the outbox."""
+"""Email pages: unsubscribing from a link (no login), and the admin's view of the mail jobs, the email queue and
+the outbox folder."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from nicegui import app, run, ui
 
+from models import MailKind, OutboxStatus, Role, RunStatus
 from services import preferences
 from services.errors import DomainError
 from services.formats import when
@@ -15,8 +17,22 @@ from ui.common import call, notify_error, principal
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 
-KIND_LABELS = {'reminder': 'Daily reminder', 'report': 'Monthly reports'}
-STATUS_COLORS = {'running': 'primary', 'done': 'positive', 'failed': 'negative'}
+KIND_LABELS: dict[str, str] = {MailKind.REMINDER: 'Daily reminder', MailKind.REPORT: 'Monthly reports'}
+QUEUE_STATUSES: dict[OutboxStatus, tuple[str, str]] = {  # label and badge colour, in the order the counts show
+    OutboxStatus.PENDING: ('Waiting', 'primary'),
+    OutboxStatus.CLAIMED: ('Being sent', 'primary'),
+    OutboxStatus.SENDING: ('Being sent', 'primary'),
+    OutboxStatus.FAILED: ('Failed', 'negative'),
+    OutboxStatus.EXPIRED: ('Expired', 'grey-8'),
+    OutboxStatus.SENT: ('Sent', 'positive'),
+}
+
+
+def _sent_or_next(email: mail_admin.QueuedEmail) -> str:
+    """When it went, or when it is tried next while it waits."""
+    if email.sent_at is not None:
+        return when(email.sent_at)
+    return when(email.next_attempt_at) if email.status == OutboxStatus.PENDING else ''
 
 
 async def unsubscribe_page(t: str = '') -> None:
@@ -46,7 +62,7 @@ async def unsubscribe_page(t: str = '') -> None:
         ui.link('Choose all your emails on your account page', '/account').classes('text-sm')
 
 
-@page_for('admin', title='Mail', refusal='Only admins can see the mail jobs.')
+@page_for(Role.ADMIN, title='Mail', refusal='Only admins can see the mail jobs.')
 async def mail_admin_page(who: Principal) -> None:
     with frame('Mail', who):
         ui.label('Mail jobs').classes('text-3xl font-bold')
@@ -67,7 +83,7 @@ async def mail_admin_page(who: Principal) -> None:
                             f'send-{kind}'
                         )
 
-        async def start(kind: str, dry_run: bool) -> None:
+        async def start(kind: MailKind, dry_run: bool) -> None:
             try:
                 job = await call(mail_admin.run_now, actor_id=who.user_id, kind=kind, dry_run=dry_run)
             except DomainError as error:
@@ -75,7 +91,9 @@ async def mail_admin_page(who: Principal) -> None:
                 return
             ui.notify(f'{KIND_LABELS[kind]}: {"dry run" if dry_run else "run"} started…', type='info')
             result = await run.io_bound(job)
-            ui.notify(result.describe(), type='positive' if result.status == 'done' else 'negative', multi_line=True)
+            ui.notify(
+                result.describe(), type='positive' if result.status == RunStatus.DONE else 'negative', multi_line=True
+            )
             runs.refresh()
             outbox.refresh()
 
@@ -123,7 +141,67 @@ async def mail_admin_page(who: Principal) -> None:
             ).mark('runs')
 
         await runs()
-        ui.label('Outbox').classes('text-xl font-bold mt-2')
+        with ui.row().classes('w-full items-center gap-2 mt-2'):
+            ui.label('Email queue').classes('text-xl font-bold')
+            ui.button(icon='refresh', on_click=lambda: queue.refresh()).props('flat round aria-label="Refresh"').mark(
+                'queue-refresh'
+            )
+        ui.label(
+            'Emails a change asks for, such as password-reset links: the elected instance sends each within seconds, '
+            'once; refused ones are tried again a few times.'
+        ).classes('text-sm text-gray-600')
+
+        @ui.refreshable
+        async def queue() -> None:
+            found = await call(mail_admin.email_queue, actor_id=who.user_id, read=True)
+            counts: dict[str, int] = {}
+            for status, count in found.counts.items():
+                label = QUEUE_STATUSES[status][0]
+                counts[label] = counts.get(label, 0) + count
+            colours = {label: colour for label, colour in QUEUE_STATUSES.values()}
+            with ui.row().classes('gap-2').mark('queue-counts'):
+                for label, count in counts.items():
+                    ui.badge(f'{label}: {count}', color=colours[label]).classes('text-sm px-2 py-1')
+                if found.stuck:
+                    ui.badge(f'Stopped mid-send, may have gone: {found.stuck}', color='warning').classes(
+                        'text-sm px-2 py-1'
+                    )
+            if not found.latest:
+                empty_state('outgoing_mail', 'No email queued yet', 'Password-reset emails appear here once asked for.')
+                return
+            rows: list[dict[str, Any]] = [
+                {
+                    'id': m.id,
+                    'when': when(m.created_at),
+                    'kind': m.kind.replace('_', ' ').capitalize(),
+                    'to': m.to,
+                    'subject': m.subject,
+                    'status': QUEUE_STATUSES[m.status][0] + (' (stopped mid-send)' if m.stuck else ''),
+                    'tries': m.attempts,
+                    'next': _sent_or_next(m),
+                    'error': m.error or '',
+                }
+                for m in found.latest
+            ]
+            columns = [
+                {'name': n, 'label': label, 'field': n, 'align': 'left'}
+                for n, label in [
+                    ('when', 'Queued'),
+                    ('kind', 'Email'),
+                    ('to', 'To'),
+                    ('subject', 'Subject'),
+                    ('status', 'Status'),
+                    ('tries', 'Tries'),
+                    ('next', 'Sent / next try'),
+                    ('error', 'Last error'),
+                ]
+            ]
+            ui.table(rows=rows, columns=columns, row_key='id').props('flat bordered dense wrap-cells').classes(
+                'w-full'
+            ).mark('queue')
+
+        await queue()
+        ui.label('Outbox folder').classes('text-xl font-bold mt-2')
         ui.label('With no SMTP server configured, every email is written here as a file a mail client opens.').classes(
             'text-sm text-gray-600'
         )

@@ -7,6 +7,7 @@ from typing import Any
 
 from nicegui import ui
 
+from models import ExportKind, Role
 from services import shows, theatres
 from services.errors import DomainError
 from services.formats import local, money, when
@@ -96,15 +97,15 @@ def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dic
 
 
 @page_for(
-    'manager',
-    'admin',
+    Role.MANAGER,
+    Role.ADMIN,
     title='Dashboard',
     refusal='The dashboard is for theatre managers. Sign up as a manager to run a theatre.',
 )
 async def manage_page(who: Principal) -> None:
     with frame('Dashboard', who):
         with ui.row().classes('w-full items-center justify-between'):
-            ui.label('All theatres' if who.role == 'admin' else 'My theatres').classes('text-3xl font-bold')
+            ui.label('All theatres' if who.role == Role.ADMIN else 'My theatres').classes('text-3xl font-bold')
             ui.button('Add theatre', icon='add', on_click=lambda: add_theatre()).props('unelevated no-caps').mark(
                 'add-theatre'
             )
@@ -116,7 +117,7 @@ async def manage_page(who: Principal) -> None:
                 empty_state('theaters', 'No theatres yet', 'Add your first theatre, then add shows to it.')
                 return
             for entry in entries:
-                _theatre_card(entry, who, admin=who.role == 'admin', actions=actions)
+                _theatre_card(entry, who, admin=who.role == Role.ADMIN, actions=actions)
 
         async def add_theatre() -> None:
             if await _form_dialog(
@@ -219,7 +220,7 @@ def _theatre_card(
                 detail = f'{theatre.place} · {theatre.capacity:,} seats · {len(entry.shows)} show(s)'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             with ui.row().classes('gap-1 items-center'):
-                export_buttons(who, 'theatre', theatre.id)
+                export_buttons(who, ExportKind.THEATRE, theatre.id)
                 ui.button('Add show', icon='add', on_click=lambda: actions['add_show'](theatre)).props(
                     'unelevated no-caps dense'
                 ).mark('add-show')
@@ -247,7 +248,7 @@ def _theatre_card(
                             + (f' · {", ".join(show.tags)}' if show.tags else '')
                         ).classes('text-sm text-gray-600')
                     with ui.row().classes('gap-1 items-center'):
-                        export_buttons(who, 'show', show.id, label='')
+                        export_buttons(who, ExportKind.SHOW, show.id, label='')
                         ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)).props(
                             'flat round dense aria-label="Edit show"'
                         ).mark('edit-show')

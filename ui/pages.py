@@ -7,6 +7,7 @@ from nicegui import app, ui
 from services.config import get_settings
 from ui.account_page import account_page
 from ui.admin_page import users_page
+from ui.audit_page import audit_page
 from ui.auth_pages import complete_login, login_page, logout_page, renew_browser, signup_page
 from ui.bookings_page import bookings_page
 from ui.exports_page import exports_page
@@ -26,6 +27,7 @@ ROUTES = {
     '/bookings': bookings_page,
     '/manage': manage_page,
     '/summary': summary_page,
+    '/audit': audit_page,
     '/exports': exports_page,
     '/account': account_page,
     '/admin/users': users_page,

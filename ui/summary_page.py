@@ -6,6 +6,7 @@ import time
 
 from nicegui import ui
 
+from models import ExportKind, Role
 from services import summary
 from services.formats import money, when
 from services.sessions import Principal
@@ -37,8 +38,8 @@ def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
 
 
 @page_for(
-    'manager',
-    'admin',
+    Role.MANAGER,
+    Role.ADMIN,
     title='Summary',
     refusal='The summary is for theatre managers. Sign up as a manager to run a theatre.',
 )
@@ -46,7 +47,7 @@ async def summary_page(who: Principal) -> None:
     with frame('Summary', who):
         figures = await call(summary.summary, actor_id=who.user_id, read=True)
         with ui.row().classes('w-full items-center justify-between'):
-            ui.label('Summary of all theatres' if who.role == 'admin' else 'Summary').classes('text-3xl font-bold')
+            ui.label('Summary of all theatres' if who.role == Role.ADMIN else 'Summary').classes('text-3xl font-bold')
             ui.button('My exports', icon='folder_open', on_click=lambda: ui.navigate.to('/exports')).props(
                 'flat no-caps'
             )
@@ -80,7 +81,7 @@ async def summary_page(who: Principal) -> None:
                     '/api/v1/summary/theatres.png', 'Revenue by theatre', mark='chart-comparison', classes='max-w-3xl'
                 )
         for theatre in figures.theatres:
-            _theatre_section(theatre, who, admin=who.role == 'admin')
+            _theatre_section(theatre, who, admin=who.role == Role.ADMIN)
     return None
 
 
@@ -91,7 +92,7 @@ def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) ->
                 ui.label(theatre.name).classes('text-xl font-bold').mark('summary-name')
                 detail = f'{theatre.place} · {theatre.capacity:,} seats'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
-            export_buttons(who, 'theatre', theatre.theatre_id)
+            export_buttons(who, ExportKind.THEATRE, theatre.theatre_id)
         with ui.grid().classes(FIGURE_GRID):
             _figure('Shows', f'{theatre.shows:,}', mark='shows')
             _figure(

@@ -1,14 +1,17 @@
 """Export jobs as people see them: requesting one, reading, listing and downloading it, purging old ones.
 
-`request_export` checks who may export what, records a pending job and, once the transaction has
-committed, hands it to the worker pool (`worker.submit`). A job is seen only by its creator or an
-admin; a job whose worker has not reported for `STALE_AFTER` is failed when read, so none is left
-under way for ever. At most `MAX_ACTIVE_PER_PERSON` may be under way per person.
+`request_export` checks who may export what and records a pending job: the job table is the queue, so
+whichever instance's runner has a free worker claims it (`runner`, `claims`); once the transaction has
+committed, this process's runner is woken to look at once. A job is seen only by its creator or an admin;
+reading one never changes it (a job whose worker died is retried or failed by a runner, not by a read).
+At most `MAX_ACTIVE_PER_PERSON` may be under way per person. A purge deletes files only after the
+transaction that forgot their jobs has committed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import secrets
 import unicodedata
@@ -18,30 +21,31 @@ from pathlib import Path
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import ExportFormat, ExportJob, ExportKind, User
+from models import AuditAction, ExportFormat, ExportJob, ExportKind, ExportStatus, Role, User
 from models.db import utcnow
+from services import audit
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Conflict, Invalid, NotFound
-from services.exports.worker import FAILED_WORKER, configured_export_dir, finish, submit
+from services.exports.claims import UNDER_WAY
+from services.exports.runner import configured_export_dir, wake
 from services.hooks import on_commit
 
 MAX_ACTIVE_PER_PERSON = 3
-STALE_AFTER = dt.timedelta(minutes=10)
 MEDIA_TYPES = {
-    'csv': 'text/csv; charset=utf-8',
-    'xlsx': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    ExportFormat.CSV: 'text/csv; charset=utf-8',
+    ExportFormat.XLSX: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 }
 
 
 @dataclass(frozen=True)
 class ExportView:
     id: str
-    kind: str
+    kind: ExportKind
     title: str
-    format: str
-    status: str
+    format: ExportFormat
+    status: ExportStatus
     progress: int
     rows: int
     error: str | None
@@ -50,7 +54,7 @@ class ExportView:
 
     @property
     def active(self) -> bool:
-        return self.status in ('pending', 'running')
+        return self.status in UNDER_WAY
 
     @property
     def filename(self) -> str:
@@ -88,7 +92,7 @@ def request_export(
     actor_id: int,
     kind: object,
     target_id: object = None,
-    format: object = 'csv',
+    format: object = ExportFormat.CSV,
     now: dt.datetime | None = None,
 ) -> ExportView:
     """Record a pending export of a theatre or a show (its manager or an admin) or of one's own bookings."""
@@ -104,11 +108,7 @@ def request_export(
         retention = dt.timedelta(hours=get_settings().export_retention_hours)
         purge_expired(session, export_dir=export_dir, older_than=retention, now=moment)
     active = session.scalar(
-        select(func.count(ExportJob.id)).where(
-            ExportJob.owner_id == actor.id,
-            ExportJob.status.in_(('pending', 'running')),
-            ExportJob.heartbeat_at > moment - STALE_AFTER,
-        )
+        select(func.count(ExportJob.id)).where(ExportJob.owner_id == actor.id, ExportJob.status.in_(UNDER_WAY))
     )
     if (active or 0) >= MAX_ACTIVE_PER_PERSON:
         raise Conflict(f'You already have {active} exports under way; start another once one has finished.')
@@ -116,28 +116,31 @@ def request_export(
         id=secrets.token_hex(16),
         owner_id=actor.id,
         kind=kind,
-        target_id=target_id if kind != 'bookings' else None,
+        target_id=target_id if kind != ExportKind.BOOKINGS else None,
         title=title,
         format=format,
-        status='pending',
+        status=ExportStatus.PENDING,
         progress=0,
         rows=0,
+        attempts=0,
         created_at=moment,
         heartbeat_at=moment,
+        available_at=moment,
     )
     session.add(job)
     session.flush()
-    job_id = job.id
-    on_commit(session, lambda: submit(job_id))
+    if job.kind in (ExportKind.SHOW, ExportKind.BOOKINGS):  # these list people; a theatre's lists only its shows
+        audit.record(session, actor_id=actor.id, action=AuditAction.EXPORT_REQUESTED, target=job)
+    on_commit(session, wake)
     return ExportView.of(job)
 
 
 def _title(session: Session, actor: User, kind: str, target_id: object) -> str:
     """What the export is of, checked for the actor: someone else's theatre or show is 'No such ...'."""
-    if kind == 'theatre':
+    if kind == ExportKind.THEATRE:
         theatre = managed_theatre(session, actor, target_id)
         return f'Theatre · {theatre.name}'
-    if kind == 'show':
+    if kind == ExportKind.SHOW:
         show = managed_show(session, actor, target_id)
         return f'Show · {show.name}'
     return 'My bookings'
@@ -145,27 +148,18 @@ def _title(session: Session, actor: User, kind: str, target_id: object) -> str:
 
 def _visible_job(session: Session, actor: User, job_id: object) -> ExportJob:
     job = session.get(ExportJob, job_id) if isinstance(job_id, str) and len(job_id) <= 32 else None
-    if job is None or (job.owner_id != actor.id and actor.role != 'admin'):
+    if job is None or (job.owner_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound('No such export.')
     return job
 
 
-def _fail_if_stale(session: Session, job: ExportJob, now: dt.datetime) -> None:
-    """A job whose worker has not reported for STALE_AFTER is failed, not left 'running' for ever."""
-    if job.status in ('pending', 'running') and job.heartbeat_at < now - STALE_AFTER:
-        finish(session, job.id, status='failed', error=FAILED_WORKER, now=now)
-        session.refresh(job)
-
-
-def get_export(session: Session, *, actor_id: int, job_id: object, now: dt.datetime | None = None) -> ExportView:
+def get_export(session: Session, *, actor_id: int, job_id: object) -> ExportView:
     """One export job, for its creator or an admin; anyone else is told it does not exist."""
     actor = load_actor(session, actor_id)
-    job = _visible_job(session, actor, job_id)
-    _fail_if_stale(session, job, now or utcnow())
-    return ExportView.of(job)
+    return ExportView.of(_visible_job(session, actor, job_id))
 
 
-def my_exports(session: Session, *, actor_id: int, limit: int = 20, now: dt.datetime | None = None) -> list[ExportView]:
+def my_exports(session: Session, *, actor_id: int, limit: int = 20) -> list[ExportView]:
     """The person's own latest exports, newest first."""
     actor = load_actor(session, actor_id)
     jobs = session.scalars(
@@ -174,8 +168,6 @@ def my_exports(session: Session, *, actor_id: int, limit: int = 20, now: dt.date
         .order_by(ExportJob.created_at.desc(), ExportJob.id)
         .limit(max(1, min(limit, 100)))
     ).all()
-    for job in jobs:
-        _fail_if_stale(session, job, now or utcnow())
     return [ExportView.of(job) for job in jobs]
 
 
@@ -183,7 +175,7 @@ def export_file(session: Session, *, actor_id: int, job_id: object, export_dir: 
     """The finished file of a job its creator (or an admin) may download."""
     actor = load_actor(session, actor_id)
     view = ExportView.of(_visible_job(session, actor, job_id))
-    if view.status != 'done':
+    if view.status != ExportStatus.DONE:
         raise Conflict('This export is not ready yet.' if view.active else 'This export failed; there is no file.')
     path = export_dir / f'{view.id}.{view.format}'
     if not path.is_file():
@@ -194,14 +186,22 @@ def export_file(session: Session, *, actor_id: int, job_id: object, export_dir: 
 def purge_expired(
     session: Session, *, export_dir: Path, older_than: dt.timedelta, now: dt.datetime | None = None
 ) -> int:
-    """Forget finished jobs older than `older_than` and delete their files; returns how many went."""
+    """Forget finished jobs older than `older_than`, and delete their files once that has committed; returns how
+    many went. A file is never deleted while a row that points to it may still be there (a rollback keeps both)."""
     cutoff = (now or utcnow()) - older_than
     ids = session.scalars(
-        select(ExportJob.id).where(ExportJob.created_at < cutoff, ExportJob.status.in_(('done', 'failed')))
+        select(ExportJob.id).where(
+            ExportJob.created_at < cutoff, ExportJob.status.in_((ExportStatus.DONE, ExportStatus.FAILED))
+        )
     ).all()
-    for job_id in ids:
-        for path in export_dir.glob(f'{job_id}.*'):
-            path.unlink(missing_ok=True)
     if ids:
         session.execute(delete(ExportJob).where(ExportJob.id.in_(ids)))
+        on_commit(session, functools.partial(delete_files, export_dir, list(ids)))
     return len(ids)
+
+
+def delete_files(export_dir: Path, job_ids: list[str]) -> None:
+    """Every file of these jobs: the export and any try's partial file."""
+    for job_id in job_ids:
+        for path in export_dir.glob(f'{job_id}.*'):
+            path.unlink(missing_ok=True)

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, Show, ShowTag, Theatre, User
+from models import Booking, ExportKind, Show, ShowTag, Theatre, User
 from services.access import managed_show, managed_theatre
 from services.summary import revenue_per_show
 
@@ -253,4 +253,4 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
     )
 
 
-TABLES = {'theatre': _theatre_table, 'show': _show_table, 'bookings': _bookings_table}
+TABLES = {ExportKind.THEATRE: _theatre_table, ExportKind.SHOW: _show_table, ExportKind.BOOKINGS: _bookings_table}

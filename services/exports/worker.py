@@ -1,73 +1,97 @@
-"""The worker side of the exports: the process pool, its entry point, and claiming, running and ending a job.
+"""What runs in an export worker process: one claimed job, from its query to its file.
 
-`submit` hands a recorded job to a spawned worker process (so a large export never slows anyone's
-page); `run_export` is that worker's whole job: it claims the job with a conditional update, runs the
-job's query (`tables`) through a writer (`writers`) into a file under the export folder, reports
-progress as it goes, and ends the job as done or failed. A worker that dies leaves its job failed
-with `FAILED_WORKER`. `run_export` is what the pool pickles, by this module's path.
+`run_export` is the whole job: it runs the job's query (`tables`) through a writer (`writers`) into a file of its
+attempt's own under the export folder, reports progress as it goes (which renews the job's lease), and ends the job as
+done or failed. Every write is conditional on the claim (`claims.held`): a worker whose job was taken back or handed
+back, or whose instance has died (its parent process is gone), stops at its next progress report and changes
+nothing. A worker process whose app process has gone (killed, or ended by a signal, which skips the pool's own
+clean-up) leaves too, as soon as it has no job at hand (`watch_parent`). `run_export`, `warm_up` and `watch_parent`
+are what the pool pickles, by this module's path.
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import functools
 import logging
-import multiprocessing
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+import os
+import threading
+import time
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import update
-from sqlalchemy.orm import Session
+import xlsxwriter  # noqa: F401 - imported when the worker starts, not in the middle of its first Excel export
+from sqlalchemy import select, text
 
-from models import ExportJob
+from models import ExportFormat, ExportJob, ExportStatus
 from models import db as database
 from models.db import utcnow
 from services.auth import load_actor
 from services.errors import DomainError
+from services.exports import claims
+from services.exports.claims import Claim
 from services.exports.tables import TABLES
 from services.exports.writers import write_csv, write_xlsx
 
 log = logging.getLogger(__name__)
 
-FAILED_WORKER = 'The export stopped unexpectedly. Please start it again.'
+SERVER_ERROR = 'The export failed because of an error on our side. Please try again.'
+LOST = 'lost'  # what `run_export` returns for a job that is no longer its claim's
 
 
-def finish(
-    session: Session, job_id: str, *, status: str, now: dt.datetime, error: str | None = None, rows: int = 0
-) -> None:
-    """End a job still under way as done or failed; a job that has already ended stays as it was."""
-    values: dict[str, Any] = {'status': status, 'error': error, 'finished_at': now, 'heartbeat_at': now}
-    if status == 'done':
-        values.update(progress=100, rows=rows)
-    session.execute(
-        update(ExportJob)
-        .where(ExportJob.id == job_id, ExportJob.status.in_(('pending', 'running')))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+PARENT_CHECK_SECONDS = 1.0
+_working = threading.Event()  # a job is at hand in this worker process
 
 
-def run_export(job_id: str, *, database_url: str, export_dir: str, tz_name: str) -> str:
-    """Run one export job to its end (done or failed); returns its final status. Runs in a worker process."""
+class Lost(Exception):
+    """The job is no longer this worker's: taken back, handed back, or its instance is gone."""
+
+
+def watch_parent() -> None:
+    """The pool's initializer: a thread that ends this worker process once the app process that started it has
+    gone and no job is at hand (one at hand stops at its next report, then the process ends)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(PARENT_CHECK_SECONDS)
+            if os.getppid() != parent and not _working.is_set():
+                os._exit(0)
+
+    threading.Thread(target=watch, name='parent-watch', daemon=True).start()
+
+
+def warm_up(database_url: str) -> int:
+    """Run once in each new worker process so the first export finds it ready: modules imported (by importing this
+    one), the database engine made and connected. Returns the worker's process id."""
     database.ensure_configured(database_url)
+    with database.engine().connect() as conn:
+        conn.execute(text('SELECT 1'))
+    return os.getpid()
+
+
+def run_export(job_id: str, *, instance: str, attempt: int, database_url: str, export_dir: str, tz_name: str) -> str:
+    """Run one claimed job to its end; returns how it ended: done, failed, or `LOST` (no longer this claim's job)."""
+    _working.set()
+    try:
+        return _run(Claim(job_id, instance, attempt), database_url=database_url, export_dir=export_dir, tz_name=tz_name)
+    finally:
+        _working.clear()
+
+
+def _run(claim: Claim, *, database_url: str, export_dir: str, tz_name: str) -> str:
+    job_id = claim.job_id
+    database.ensure_configured(database_url)
+    parent = os.getppid()
     with database.session_scope() as session:
-        claimed = session.execute(
-            update(ExportJob)
-            .where(ExportJob.id == job_id, ExportJob.status == 'pending')
-            .values(status='running', heartbeat_at=utcnow())
-            .returning(ExportJob.kind, ExportJob.target_id, ExportJob.format, ExportJob.owner_id)
-            .execution_options(synchronize_session=False)
+        found = session.execute(
+            select(ExportJob.kind, ExportJob.target_id, ExportJob.format, ExportJob.owner_id).where(claims.held(claim))
         ).one_or_none()
-    if claimed is None:
-        return 'skipped'  # already taken, finished or forgotten
-    kind, target_id, fmt, owner_id = claimed
+    if found is None:
+        return LOST
+    kind, target_id, fmt, owner_id = found
     folder = Path(export_dir)
-    part = folder / f'{job_id}.{fmt}.part'
+    # A part file of the try's own: a worker that has lost its job never writes into the next try's file.
+    part = folder / f'{job_id}.{fmt}.{claim.attempt}.part'
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with database.session_scope() as session:
@@ -75,103 +99,38 @@ def run_export(job_id: str, *, database_url: str, export_dir: str, tz_name: str)
             table = TABLES[kind](session, owner, target_id, ZoneInfo(tz_name))
 
             def progress(done: int) -> None:
-                _report_progress(job_id, done, table.count)
+                if os.getppid() != parent:
+                    raise Lost  # the instance that claimed the job is gone; another one will take it back
+                with database.session_scope() as reporting:
+                    if not claims.report_progress(reporting, claim, done=done, total=table.count, now=utcnow()):
+                        raise Lost
 
-            writer = write_csv if fmt == 'csv' else write_xlsx
+            writer = write_csv if fmt == ExportFormat.CSV else write_xlsx
             written = writer(table, part, progress)
-        part.replace(folder / f'{job_id}.{fmt}')
+        with database.session_scope() as session:
+            # Done and in place together: the row stays locked while the file is renamed, so the job cannot be
+            # taken back in between, and a failed rename rolls the `done` back.
+            if not claims.finish(session, claim, status=ExportStatus.DONE, rows=written, now=utcnow()):
+                raise Lost
+            part.replace(folder / f'{job_id}.{fmt}')
+    except Lost:
+        _remove(part)
+        return LOST
     except DomainError as error:
-        return _end_failed(job_id, part, error.message)
+        return _end_failed(claim, part, error.message)
     except Exception:  # any fault ends the job as failed, visibly, rather than losing it
         log.exception('export %s failed', job_id)
-        return _end_failed(job_id, part, 'The export failed because of an error on our side. Please try again.')
+        return _end_failed(claim, part, SERVER_ERROR)
+    return ExportStatus.DONE
+
+
+def _end_failed(claim: Claim, part: Path, message: str) -> str:
     with database.session_scope() as session:
-        finish(session, job_id, status='done', rows=written, now=utcnow())
-    return 'done'
+        ended = claims.finish(session, claim, status=ExportStatus.FAILED, error=message[:300], now=utcnow())
+    _remove(part)
+    return ExportStatus.FAILED if ended else LOST
 
 
-def _report_progress(job_id: str, done: int, total: int) -> None:
-    with database.session_scope() as session:
-        session.execute(
-            update(ExportJob)
-            .where(ExportJob.id == job_id, ExportJob.status == 'running')
-            .values(progress=min(99, done * 100 // max(total, 1)), rows=done, heartbeat_at=utcnow())
-            .execution_options(synchronize_session=False)
-        )
-
-
-def _end_failed(job_id: str, part: Path, message: str) -> str:
-    with database.session_scope() as session:
-        finish(session, job_id, status='failed', error=message[:300], now=utcnow())
-    with contextlib.suppress(OSError):  # the folder itself may be what failed: the job is failed already
+def _remove(part: Path) -> None:
+    with contextlib.suppress(OSError):  # the folder itself may be what failed: the job has ended anyway
         part.unlink(missing_ok=True)
-    return 'failed'
-
-
-# --- the process pool ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where this app's jobs read and write; passed with every job, so one pool can serve any of them."""
-
-    database_url: str
-    export_dir: Path
-    tz_name: str
-
-
-_target: Target | None = None
-_pool: ProcessPoolExecutor | None = None
-_workers = 1
-
-
-def configure(*, database_url: str, export_dir: Path, tz_name: str, workers: int = 1) -> None:
-    """Point the jobs at a database and a folder; the worker pool starts on the first export."""
-    global _target, _workers
-    if workers != _workers:
-        shutdown()
-    _target, _workers = Target(database_url, export_dir, tz_name), workers
-
-
-def configured_export_dir() -> Path | None:
-    """The folder `configure` pointed the jobs at; None before it has been called."""
-    return None if _target is None else _target.export_dir
-
-
-def submit(job_id: str) -> Future[str]:
-    """Run a recorded job in a worker process; its outcome is written to the job itself."""
-    global _pool
-    if _target is None:
-        raise RuntimeError('exports not configured: call services.exports.configure(...) first')
-    if _pool is None:
-        # spawn, not fork: the app process has threads (server, database pool) that a fork would copy mid-state
-        _pool = ProcessPoolExecutor(_workers, mp_context=multiprocessing.get_context('spawn'))
-    future = _pool.submit(
-        run_export,
-        job_id,
-        database_url=_target.database_url,
-        export_dir=str(_target.export_dir),
-        tz_name=_target.tz_name,
-    )
-    future.add_done_callback(functools.partial(_after, job_id))
-    return future
-
-
-def _after(job_id: str, future: Future[str]) -> None:
-    """A worker that died (killed, out of memory) leaves its job failed, not running for ever."""
-    global _pool
-    if future.cancelled() or future.exception() is None:
-        return
-    log.error('export worker for %s died: %r', job_id, future.exception())
-    if isinstance(future.exception(), BrokenProcessPool):
-        _pool = None  # the next export starts a fresh pool
-    with database.session_scope() as session:
-        finish(session, job_id, status='failed', error=FAILED_WORKER, now=utcnow())
-
-
-def shutdown() -> None:
-    """Stop the worker processes (at app shutdown); queued jobs are reported failed when next read."""
-    global _pool
-    if _pool is not None:
-        _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None

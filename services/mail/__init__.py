@@ -9,8 +9,10 @@ One module per part; callers import the part they use (`from services.mail impor
 - `render`     the subject, text and HTML of each email
 - `runner`     a run: claiming and settling each delivery once, retries, the JobRun record
 - `jobs`       send_reminders and send_monthly_reports, for the scheduler, the CLI and the admin
-- `admin`      the admin's view: recent runs, run now, the outbox
+- `outbox`     single emails a change asks for in its transaction (password resets, ...), delivered after the
+               commit by the elected scheduler, once
+- `admin`      the admin's view: recent runs, run now, the email queue, the outbox folder
 
-Imports point one way: admin → jobs → content, render, runner, links, transport; render → content;
-runner → transport; any part may use months.
+Imports point one way: admin → jobs → content, render, runner, links, transport; admin → outbox → transport;
+render → content; runner → transport; any part may use months.
 """

@@ -1,4 +1,4 @@
-"""The admin's view of the mail: the latest runs, "run it now", and the outbox folder's messages.
+"""The admin's view of the mail: the latest runs, "run it now", the email queue, and the outbox folder's messages.
 
 Every function checks that the actor is an admin before it reads or starts anything; the mail
 admin page and the outbox download route call them.
@@ -14,26 +14,28 @@ from email import policy
 from email.parser import BytesHeaderParser
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import JobRun
+from models import JobRun, MailKind, OutboxKind, OutboxMessage, OutboxStatus, Role, RunStatus
+from models.db import utcnow
 from services.auth import load_actor, require_role
 from services.config import get_settings
 from services.errors import Invalid, NotFound
 from services.mail import months
 from services.mail.jobs import send_monthly_reports, send_reminders
+from services.mail.outbox import CLAIM_TIMEOUT
 from services.mail.runner import RunResult
 
 
 @dataclass(frozen=True)
 class RunView:
     id: int
-    kind: str
+    kind: MailKind
     period: str
     trigger: str
     dry_run: bool
-    status: str
+    status: RunStatus
     sent: int
     failed: int
     skipped: int
@@ -44,7 +46,7 @@ class RunView:
 
 def recent_runs(session: Session, *, actor_id: int, limit: int = 20) -> list[RunView]:
     """The latest runs of the mail jobs, for admins."""
-    require_role(load_actor(session, actor_id), 'admin', action='see the mail jobs')
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='see the mail jobs')
     runs = session.scalars(select(JobRun).order_by(JobRun.started_at.desc(), JobRun.id.desc()).limit(limit))
     return [
         RunView(
@@ -69,10 +71,10 @@ def run_now(
     session: Session, *, actor_id: int, kind: str, dry_run: bool, month: str | None = None
 ) -> Callable[[], RunResult]:
     """An admin's 'run it now': checked here, run by the caller outside this transaction (it owns its own)."""
-    require_role(load_actor(session, actor_id), 'admin', action='run the mail jobs')
-    if kind == 'reminder':
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='run the mail jobs')
+    if kind == MailKind.REMINDER:
         return lambda: send_reminders(dry_run=dry_run, trigger='admin')
-    if kind == 'report':
+    if kind == MailKind.REPORT:
         if month is not None:
             try:
                 months.parse_month(month)
@@ -80,6 +82,70 @@ def run_now(
                 raise Invalid({'month': str(error)}) from error
         return lambda: send_monthly_reports(month=month, dry_run=dry_run, trigger='admin')
     raise Invalid({'kind': 'Choose the reminders or the reports.'})
+
+
+@dataclass(frozen=True)
+class QueuedEmail:
+    """One email of the queue, without its body (it may hold a live link)."""
+
+    id: int
+    kind: OutboxKind
+    to: str
+    subject: str
+    status: OutboxStatus
+    attempts: int
+    created_at: dt.datetime
+    next_attempt_at: dt.datetime
+    sent_at: dt.datetime | None
+    error: str | None
+    stuck: bool  # its sender stopped mid-send: it may have gone out, and is never sent again
+
+
+@dataclass(frozen=True)
+class EmailQueue:
+    counts: dict[OutboxStatus, int]  # every status, zero when none
+    stuck: int
+    latest: list[QueuedEmail]
+
+
+def email_queue(session: Session, *, actor_id: int, limit: int = 20, now: dt.datetime | None = None) -> EmailQueue:
+    """The outbox queue for admins: how many emails are in each state, and the latest ones."""
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='see the email queue')
+    stuck_before = (now or utcnow()) - CLAIM_TIMEOUT
+    counted: dict[OutboxStatus, int] = {
+        status: count
+        for status, count in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+    }
+    stuck = session.scalar(
+        select(func.count()).where(
+            OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stuck_before
+        )
+    )
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.kind,
+            OutboxMessage.to_address,
+            OutboxMessage.subject,
+            OutboxMessage.status,
+            OutboxMessage.attempts,
+            OutboxMessage.created_at,
+            OutboxMessage.next_attempt_at,
+            OutboxMessage.sent_at,
+            OutboxMessage.error,
+            OutboxMessage.claimed_at,
+        )
+        .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        .limit(limit)
+    ).all()
+    latest = [
+        QueuedEmail(
+            *row[:10],
+            stuck=row.status == OutboxStatus.SENDING and row.claimed_at is not None and row.claimed_at < stuck_before,
+        )
+        for row in rows
+    ]
+    return EmailQueue({status: counted.get(status, 0) for status in OutboxStatus}, stuck or 0, latest)
 
 
 @dataclass(frozen=True)
@@ -95,7 +161,7 @@ _OUTBOX_NAME = re.compile(r'^\d{8}-\d{6}-[0-9a-f]{8}\.eml$')  # the names `trans
 
 def outbox(session: Session, *, actor_id: int, limit: int = 50) -> list[OutboxItem]:
     """The newest messages written to the outbox (no SMTP server configured), for admins."""
-    require_role(load_actor(session, actor_id), 'admin', action='read the outbox')
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='read the outbox')
     folder = get_settings().outbox_dir
     names = sorted((p.name for p in folder.glob('*.eml') if _OUTBOX_NAME.match(p.name)), reverse=True)[:limit]
     items = []
@@ -109,7 +175,7 @@ def outbox(session: Session, *, actor_id: int, limit: int = 50) -> list[OutboxIt
 
 def outbox_file(session: Session, *, actor_id: int, name: object) -> Path:
     """One outbox message's file, for an admin to download; only names the outbox writes, never a path outside it."""
-    require_role(load_actor(session, actor_id), 'admin', action='read the outbox')
+    require_role(load_actor(session, actor_id), Role.ADMIN, action='read the outbox')
     path = get_settings().outbox_dir / str(name)
     if not isinstance(name, str) or not _OUTBOX_NAME.match(name) or not path.is_file():
         raise NotFound('No such message in the outbox.')

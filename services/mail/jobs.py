@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from email.message import EmailMessage
 
+from models import MailKind, Role
 from models.db import session_scope, utcnow
 from services import charts
 from services.config import Settings, get_settings
@@ -19,7 +20,8 @@ from services.mail.links import unsubscribe_url
 from services.mail.runner import Outgoing, RunResult, run
 from services.mail.transport import InlineImage, Mailer, compose
 
-JOB_KINDS = {'reminder': 'reminders', 'report': 'reports'}  # delivery kind → preference and unsubscribe kind
+# delivery kind → preference and unsubscribe kind
+JOB_KINDS = {MailKind.REMINDER: 'reminders', MailKind.REPORT: 'reports'}
 
 
 def send_reminders(
@@ -43,7 +45,7 @@ def send_reminders(
             with session_scope() as session:
                 people = content.recipients_page(
                     session,
-                    roles=('user',),
+                    roles=(Role.USER,),
                     wants='wants_reminders',
                     after_id=after,
                     extra=~content.booked_since(since),
@@ -60,7 +62,7 @@ def send_reminders(
             ]
 
     period = months.reminder_period(now, settings.tz)
-    return run('reminder', period, pages(), dry_run=dry_run, trigger=trigger, mailer=mailer, settings=settings)
+    return run(MailKind.REMINDER, period, pages(), dry_run=dry_run, trigger=trigger, mailer=mailer, settings=settings)
 
 
 def _reminder_builder(
@@ -95,28 +97,30 @@ def send_monthly_reports(
         while True:
             with session_scope() as session:
                 people = content.recipients_page(
-                    session, roles=('user', 'manager'), wants='wants_reports', after_id=after
+                    session, roles=(Role.USER, Role.MANAGER), wants='wants_reports', after_id=after
                 )
                 ids = [p.user_id for p in people]
-                audience = content.audience_reports(session, [p.user_id for p in people if p.role == 'user'], month, tz)
+                audience = content.audience_reports(
+                    session, [p.user_id for p in people if p.role == Role.USER], month, tz
+                )
                 managers = content.manager_reports(
-                    session, [p.user_id for p in people if p.role == 'manager'], month, tz, settings.tz_name
+                    session, [p.user_id for p in people if p.role == Role.MANAGER], month, tz, settings.tz_name
                 )
             if not ids:
                 return
             after = ids[-1]
             batch = []
             for person in people:
-                if person.role == 'user' and person.user_id in audience:
+                if person.role == Role.USER and person.user_id in audience:
                     build = _audience_builder(person, audience[person.user_id], month, settings)
-                elif person.role == 'manager' and person.user_id in managers:
+                elif person.role == Role.MANAGER and person.user_id in managers:
                     build = _manager_builder(person, managers[person.user_id], month, settings)
                 else:
                     build = None
                 batch.append(Outgoing(person.user_id, build))
             yield batch
 
-    return run('report', month, pages(), dry_run=dry_run, trigger=trigger, mailer=mailer, settings=settings)
+    return run(MailKind.REPORT, month, pages(), dry_run=dry_run, trigger=trigger, mailer=mailer, settings=settings)
 
 
 def _audience_builder(

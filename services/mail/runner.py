@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from models import JobRun, MailDelivery
+from models import DeliveryStatus, JobRun, MailDelivery, MailKind, RunStatus
 from models.db import session_scope, utcnow
 from services.config import Settings
 from services.mail.transport import Mailer, Refused, ServerDown, mailer_for
@@ -45,10 +45,10 @@ class RunResult:
     """What a run did: the counts and outcome its `JobRun` row ends with."""
 
     run_id: int
-    kind: str
+    kind: MailKind
     period: str
     dry_run: bool
-    status: str
+    status: RunStatus
     sent: int
     failed: int
     skipped: int
@@ -61,7 +61,7 @@ class RunResult:
 
 
 def run(
-    kind: str,
+    kind: MailKind,
     period: str,
     pages: Iterator[list[Outgoing]],
     *,
@@ -76,13 +76,13 @@ def run(
     """
     with session_scope() as session:
         job_run = JobRun(
-            kind=kind, period=period, trigger=trigger, dry_run=dry_run, status='running', started_at=utcnow()
+            kind=kind, period=period, trigger=trigger, dry_run=dry_run, status=RunStatus.RUNNING, started_at=utcnow()
         )
         session.add(job_run)
         session.flush()
         run_id = job_run.id
     counts = {'sent': 0, 'failed': 0, 'skipped': 0}
-    status, error = 'done', None
+    status, error = RunStatus.DONE, None
     mailer = mailer or mailer_for(settings)
     try:
         for page in pages:
@@ -96,16 +96,16 @@ def run(
                     counts['skipped'] += 1  # another run or instance has it
                 else:
                     try:
-                        counts[_deliver(item, kind, period, mailer)] += 1
+                        counts['sent' if _deliver(item, kind, period, mailer) else 'failed'] += 1
                     except ServerDown:
                         counts['failed'] += 1
                         raise
             _record(run_id, counts)
     except ServerDown as down:
-        status, error = 'failed', str(down)[:300]
+        status, error = RunStatus.FAILED, str(down)[:300]
         log.warning('%s run for %s stopped: %s', kind, period, down)
     except Exception as failure:  # the run is recorded as failed whatever broke it; the error is logged in full
-        status, error = 'failed', f'{type(failure).__name__}: {failure}'[:300]
+        status, error = RunStatus.FAILED, f'{type(failure).__name__}: {failure}'[:300]
         log.exception('%s run for %s failed', kind, period)
     finally:
         mailer.close()
@@ -129,7 +129,7 @@ def _record(run_id: int, counts: dict[str, int]) -> None:
         )
 
 
-def _settled(kind: str, period: str, user_ids: list[int], max_attempts: int) -> set[int]:
+def _settled(kind: MailKind, period: str, user_ids: list[int], max_attempts: int) -> set[int]:
     """Who of these needs nothing more this period: sent, being sent, or failed too often."""
     with session_scope() as session:
         return set(
@@ -138,17 +138,19 @@ def _settled(kind: str, period: str, user_ids: list[int], max_attempts: int) -> 
                     MailDelivery.kind == kind,
                     MailDelivery.period == period,
                     MailDelivery.user_id.in_(user_ids),
-                    (MailDelivery.status != 'failed') | (MailDelivery.attempts >= max_attempts),
+                    (MailDelivery.status != DeliveryStatus.FAILED) | (MailDelivery.attempts >= max_attempts),
                 )
             )
         )
 
 
-def _claim(user_id: int, kind: str, period: str, max_attempts: int) -> bool:
+def _claim(user_id: int, kind: MailKind, period: str, max_attempts: int) -> bool:
     """Take the right to send this one message: a new claim, or another try of a failure. Only one taker wins."""
     try:
         with session_scope() as session:
-            session.add(MailDelivery(user_id=user_id, kind=kind, period=period, status='claimed', attempts=1))
+            session.add(
+                MailDelivery(user_id=user_id, kind=kind, period=period, status=DeliveryStatus.CLAIMED, attempts=1)
+            )
         return True
     except IntegrityError:
         pass  # claimed before: only a failure with tries left may be taken again
@@ -159,17 +161,18 @@ def _claim(user_id: int, kind: str, period: str, max_attempts: int) -> bool:
                 MailDelivery.user_id == user_id,
                 MailDelivery.kind == kind,
                 MailDelivery.period == period,
-                MailDelivery.status == 'failed',
+                MailDelivery.status == DeliveryStatus.FAILED,
                 MailDelivery.attempts < max_attempts,
             )
-            .values(status='claimed', attempts=MailDelivery.attempts + 1, claimed_at=utcnow(), error=None)
+            .values(status=DeliveryStatus.CLAIMED, attempts=MailDelivery.attempts + 1, claimed_at=utcnow(), error=None)
             .returning(MailDelivery.id)
             .execution_options(synchronize_session=False)
         ).scalar_one_or_none()
     return retried is not None
 
 
-def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
+def _deliver(item: Outgoing, kind: MailKind, period: str, mailer: Mailer) -> bool:
+    """Send one claimed email and record how it went: True when sent."""
     assert item.build is not None
     where = and_(MailDelivery.user_id == item.user_id, MailDelivery.kind == kind, MailDelivery.period == period)
     try:
@@ -177,13 +180,13 @@ def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
     except Exception as error:  # a message that cannot be built is this person's failure, not the batch's
         log.exception('%s for user %s could not be built', kind, item.user_id)
         _mark_failed(where, f'could not build the message: {type(error).__name__}: {error}', attempt=True)
-        return 'failed'
+        return False
     try:
         mailer.send(message)
     except Refused as error:
         log.warning('%s for user %s refused: %s', kind, item.user_id, error)
         _mark_failed(where, str(error), attempt=True)
-        return 'failed'
+        return False
     except ServerDown as error:
         _mark_failed(where, str(error), attempt=False)  # the server's outage is not this person's try
         raise
@@ -191,39 +194,39 @@ def _deliver(item: Outgoing, kind: str, period: str, mailer: Mailer) -> str:
         session.execute(
             update(MailDelivery)
             .where(where)
-            .values(status='sent', sent_at=utcnow())
+            .values(status=DeliveryStatus.SENT, sent_at=utcnow())
             .execution_options(synchronize_session=False)
         )
-    return 'sent'
+    return True
 
 
 def _mark_failed(where: ColumnElement[bool], error: str, *, attempt: bool) -> None:
-    values: dict[str, Any] = {'status': 'failed', 'error': error[:300]}
+    values: dict[str, Any] = {'status': DeliveryStatus.FAILED, 'error': error[:300]}
     if not attempt:
         values['attempts'] = MailDelivery.attempts - 1
     with session_scope() as session:
         session.execute(update(MailDelivery).where(where).values(**values).execution_options(synchronize_session=False))
 
 
-def completed(session: Session, *, kind: str, period: str, max_attempts: int) -> bool:
+def completed(session: Session, *, kind: MailKind, period: str, max_attempts: int) -> bool:
     """Whether a real (not dry) run finished this period and no refused email has tries left."""
     done = session.scalar(
         select(func.count(JobRun.id)).where(
-            JobRun.kind == kind, JobRun.period == period, JobRun.status == 'done', JobRun.dry_run.is_(False)
+            JobRun.kind == kind, JobRun.period == period, JobRun.status == RunStatus.DONE, JobRun.dry_run.is_(False)
         )
     )
     retries = session.scalar(
         select(func.count(MailDelivery.id)).where(
             MailDelivery.kind == kind,
             MailDelivery.period == period,
-            MailDelivery.status == 'failed',
+            MailDelivery.status == DeliveryStatus.FAILED,
             MailDelivery.attempts < max_attempts,
         )
     )
     return bool(done) and not retries
 
 
-def last_finished(session: Session, *, kind: str, period: str) -> dt.datetime | None:
+def last_finished(session: Session, *, kind: MailKind, period: str) -> dt.datetime | None:
     """When the latest real run of this period ended, done or failed."""
     return session.scalar(
         select(func.max(JobRun.finished_at)).where(

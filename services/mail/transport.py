@@ -3,7 +3,7 @@
 Messages are standard-library `EmailMessage`s (a plain-text part, an HTML part, inline images by
 Content-ID, attachments, List-Unsubscribe headers); yagmail opens, secures and authenticates the
 connection. One `Mailer` serves a whole batch over one connection. Every email the app sends goes
-through here: the mail runs (`runner`) and the password-reset links alike.
+through here: the mail runs (`runner`) and the queued single emails (`outbox`) alike.
 
 Errors are sorted so that a batch knows what to do: `Refused` is about this one message or
 recipient (record it, go on), `ServerDown` is about the server (stop the batch, try later).

@@ -25,6 +25,7 @@ from nicegui.testing import User
 from sqlalchemy import select
 
 import models
+from models import BookingStatus, Role
 from models.db import session_scope, utcnow
 from services.auth import verify_password
 from tests.factories import PASSWORD, make_booking, make_show, make_theatre, make_user
@@ -234,7 +235,7 @@ async def finished(user: User, job_id: str, headers: dict[str, str]) -> dict[str
 
 
 def manager_with_show(**show: Any) -> tuple[models.User, models.Theatre, models.Show]:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     theatre = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=200)
     return meera, theatre, make_show(theatre, name='Hamlet', **show)
 
@@ -402,8 +403,8 @@ async def test_a_missing_or_bad_token_is_401(user: User, authorization: str | No
 
 
 async def test_a_manager_lists_their_own_theatres_and_an_admin_all(user: User) -> None:
-    meera, omar = make_user(username='meera', role='manager'), make_user(username='omar', role='manager')
-    make_user(username='root', role='admin')
+    meera, omar = make_user(username='meera', role=Role.MANAGER), make_user(username='omar', role=Role.MANAGER)
+    make_user(username='root', role=Role.ADMIN)
     prithvi = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=300)
     nehru = make_theatre(meera, name='Nehru Centre', place='Mumbai')
     ranga = make_theatre(omar, name='Ranga Shankara', place='Bengaluru')
@@ -416,7 +417,7 @@ async def test_a_manager_lists_their_own_theatres_and_an_admin_all(user: User) -
 
 
 async def test_a_manager_adds_a_theatre(user: User) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     body = {'name': ' Prithvi ', 'place': 'Mumbai', 'capacity': 100_000}
     response = await user.http_client.post(f'{API}/theatres', json=body, headers=await bearer(user, 'meera'))
     assert response.status_code == 201
@@ -429,7 +430,7 @@ async def test_a_manager_adds_a_theatre(user: User) -> None:
 
 
 async def test_a_manager_reads_their_theatre(user: User) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     prithvi = make_theatre(meera, name='Prithvi')
     response = await user.http_client.get(f'{API}/theatres/{prithvi.id}', headers=await bearer(user, 'meera'))
     assert response.status_code == 200
@@ -460,7 +461,7 @@ async def test_capacity_cannot_drop_below_a_shows_tickets(user: User) -> None:
 
 async def test_a_manager_deletes_a_theatre_without_live_bookings(user: User) -> None:
     _meera, prithvi, hamlet = manager_with_show()
-    make_booking(make_user(username='asha'), hamlet, status='cancelled')
+    make_booking(make_user(username='asha'), hamlet, status=BookingStatus.CANCELLED)
     response = await user.http_client.delete(f'{API}/theatres/{prithvi.id}', headers=await bearer(user, 'meera'))
     assert response.status_code == 204
     assert response.content == b''
@@ -481,7 +482,7 @@ async def test_a_theatre_with_live_bookings_is_not_deleted(user: User) -> None:
 async def test_the_dashboard_lists_own_theatres_with_their_shows(user: User) -> None:
     _meera, prithvi, hamlet = manager_with_show()
     past = make_show(prithvi, name='Yesterday', starts_in=-dt.timedelta(days=1))
-    make_theatre(make_user(username='omar', role='manager'), name='Ranga Shankara')
+    make_theatre(make_user(username='omar', role=Role.MANAGER), name='Ranga Shankara')
     response = await user.http_client.get(f'{API}/dashboard', headers=await bearer(user, 'meera'))
     assert response.status_code == 200
     (entry,) = response.json()
@@ -519,7 +520,7 @@ THEATRE: dict[str, Any] = {'name': 'Prithvi', 'place': 'Mumbai', 'capacity': 200
 )
 @pytest.mark.parametrize('method', ['POST', 'PUT'])
 async def test_theatre_input_is_checked(user: User, changes: dict[str, Any], method: str) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     prithvi = make_theatre(meera, **THEATRE)
     headers = await bearer(user, 'meera')
     body = {k: v for k, v in {**THEATRE, **changes}.items() if v is not None}
@@ -551,7 +552,7 @@ FOREIGN = [
 async def test_another_managers_theatre_or_show_is_404(user: User, method: str, path: str, body: Any) -> None:
     _meera, prithvi, hamlet = manager_with_show()
     make_booking(make_user(username='asha'), hamlet)
-    make_user(username='omar', role='manager')
+    make_user(username='omar', role=Role.MANAGER)
     headers = await bearer(user, 'omar')
     before = database()
     url = API + path.format(theatre=prithvi.id, show=hamlet.id)
@@ -597,7 +598,7 @@ async def test_an_audience_member_may_not_manage(user: User, method: str, path: 
 )
 @pytest.mark.parametrize('method', ['GET', 'PUT', 'DELETE'])
 async def test_theatre_ids_that_cannot_be_found(user: User, theatre_id: str, statuses: set[int], method: str) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     make_theatre(meera)
     headers = await bearer(user, 'meera')
     before = database()
@@ -647,7 +648,7 @@ async def test_anyone_lists_upcoming_shows_soonest_first(user: User) -> None:
 )
 async def test_the_listing_filters(user: User, query: dict[str, Any], expected: list[str], total: int) -> None:
     d1, d2, d3 = evening(5), evening(6), evening(7)
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     prithvi = make_theatre(meera, name='Prithvi', place='Mumbai')
     ranga = make_theatre(meera, name='Ranga Shankara', place='Bengaluru')
     make_show(prithvi, name='Hamlet', rating=4.5, tags=('drama',), starts_at=d1)
@@ -790,7 +791,7 @@ async def test_a_show_keeps_at_least_the_tickets_sold(user: User) -> None:
 
 async def test_a_manager_deletes_a_show_without_live_bookings(user: User) -> None:
     _meera, _prithvi, hamlet = manager_with_show()
-    make_booking(make_user(username='asha'), hamlet, status='cancelled')
+    make_booking(make_user(username='asha'), hamlet, status=BookingStatus.CANCELLED)
     response = await user.http_client.delete(f'{API}/shows/{hamlet.id}', headers=await bearer(user, 'meera'))
     assert response.status_code == 204
     assert (count(models.Show), count(models.Booking), count(models.Theatre)) == (0, 0, 1)
@@ -927,7 +928,9 @@ async def test_my_bookings_are_my_own_newest_first(user: User) -> None:
     asha, ravi = make_user(username='asha'), make_user(username='ravi')
     now = utcnow()
     older = make_booking(asha, hamlet, tickets=1, created_at=now - dt.timedelta(days=2))
-    newer = make_booking(asha, tughlaq, tickets=2, created_at=now - dt.timedelta(days=1), status='cancelled')
+    newer = make_booking(
+        asha, tughlaq, tickets=2, created_at=now - dt.timedelta(days=1), status=BookingStatus.CANCELLED
+    )
     make_booking(ravi, hamlet, tickets=4)
     response = await user.http_client.get(f'{API}/bookings', headers=await bearer(user, 'asha'))
     assert response.status_code == 200
@@ -969,7 +972,7 @@ async def test_a_booking_that_cannot_be_cancelled(user: User, situation: str, st
     started = make_show(prithvi, name='Started', starts_in=-dt.timedelta(minutes=1))
     booking_id = {
         'another-users': lambda: make_booking(ravi, hamlet).id,
-        'cancelled': lambda: make_booking(asha, hamlet, status='cancelled').id,
+        'cancelled': lambda: make_booking(asha, hamlet, status=BookingStatus.CANCELLED).id,
         'started': lambda: make_booking(asha, started).id,
         'unknown': lambda: 999,
     }[situation]()
@@ -1014,7 +1017,7 @@ async def test_a_rating_that_is_refused(user: User, situation: str, status: int)
         make_booking(asha, upcoming)
         show_id = upcoming.id
     elif situation == 'cancelled':
-        make_booking(asha, past, status='cancelled')
+        make_booking(asha, past, status=BookingStatus.CANCELLED)
     elif situation.startswith('score-'):
         make_booking(asha, past)
         score = int(situation.removeprefix('score-'))
@@ -1032,16 +1035,16 @@ async def test_a_rating_that_is_refused(user: User, situation: str, status: int)
 
 
 async def test_the_summary_sums_up_each_theatre(user: User) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     prithvi = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=200)
     hamlet = make_show(prithvi, name='Hamlet', num_tickets=50, price_cents=25000)
     tughlaq = make_show(prithvi, name='Tughlaq', num_tickets=30, price_cents=25000)
     asha = make_user(username='asha')
     make_booking(asha, hamlet, tickets=3)
     make_booking(asha, tughlaq, tickets=2)
-    make_booking(asha, tughlaq, tickets=4, status='cancelled')
-    ranga = make_theatre(make_user(username='omar', role='manager'), name='Ranga Shankara', place='Bengaluru')
-    make_user(username='root', role='admin')
+    make_booking(asha, tughlaq, tickets=4, status=BookingStatus.CANCELLED)
+    ranga = make_theatre(make_user(username='omar', role=Role.MANAGER), name='Ranga Shankara', place='Bengaluru')
+    make_user(username='root', role=Role.ADMIN)
     response = await user.http_client.get(f'{API}/summary', headers=await bearer(user, 'meera'))
     assert response.status_code == 200
     (figures,) = response.json()
@@ -1105,7 +1108,7 @@ async def test_exports_run_in_the_background_and_are_downloaded(user: User) -> N
 
 
 async def test_a_file_is_not_there_before_the_export_is_done(user: User) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     job_id = make_export_job(meera, status='pending')
     headers = await bearer(user, 'meera')
     job = await user.http_client.get(f'{API}/exports/{job_id}', headers=headers)
@@ -1122,8 +1125,8 @@ async def test_a_file_is_not_there_before_the_export_is_done(user: User) -> None
 @pytest.mark.parametrize('suffix', ['', '/file'])
 @pytest.mark.parametrize('status', ['pending', 'done'])
 async def test_another_users_export_is_404(user: User, suffix: str, status: str) -> None:
-    job_id = make_export_job(make_user(username='meera', role='manager'), status=status)
-    make_user(username='omar', role='manager')
+    job_id = make_export_job(make_user(username='meera', role=Role.MANAGER), status=status)
+    make_user(username='omar', role=Role.MANAGER)
     response = await user.http_client.get(f'{API}/exports/{job_id}{suffix}', headers=await bearer(user, 'omar'))
     assert response.status_code == 404
     assert response.json() == {'detail': 'No such export.'}
@@ -1169,7 +1172,7 @@ async def test_exports_need_a_token(user: User) -> None:
     ],
 )
 async def test_a_body_that_is_not_a_json_object_is_422(user: User, content: bytes) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
     before = database()
     response = await user.http_client.post(f'{API}/theatres', content=content, headers=headers)
@@ -1189,7 +1192,7 @@ async def test_a_body_that_is_not_a_json_object_is_422(user: User, content: byte
     ],
 )
 async def test_a_body_that_cannot_be_decoded_is_422(user: User, content: bytes) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
     before = database()
     response = await user.http_client.post(f'{API}/theatres', content=content, headers=headers)
@@ -1208,7 +1211,7 @@ async def test_a_body_that_cannot_be_decoded_is_422(user: User, content: bytes) 
     ],
 )
 async def test_nan_in_a_body_is_422(user: User, path: str, content: bytes) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
     before = database()
     async with raw_client() as client:
@@ -1218,7 +1221,7 @@ async def test_nan_in_a_body_is_422(user: User, path: str, content: bytes) -> No
 
 
 async def test_a_body_over_64_kib_is_413(user: User) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
     body = b'{"name": "' + b'x' * (64 * 1024) + b'", "place": "Mumbai", "capacity": 10}'
     before = database()
@@ -1229,7 +1232,7 @@ async def test_a_body_over_64_kib_is_413(user: User) -> None:
 
 
 async def test_a_chunked_body_over_64_kib_is_413(user: User) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     headers = {**await bearer(user, 'meera'), 'Content-Type': 'application/json'}
 
     async def chunks() -> AsyncIterator[bytes]:
@@ -1257,7 +1260,7 @@ async def test_no_answer_leaks_a_password_or_someone_elses_email(user: User) -> 
     _meera, prithvi, hamlet = manager_with_show()
     make_user(username='ravi', email='ravi@private.example')
     make_booking(make_user(username='asha', email='asha@private.example'), hamlet)
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     signup = await user.http_client.post(f'{API}/auth/signup', json=SIGNUP)
     asha, meera, root = await bearer(user, 'asha'), await bearer(user, 'meera'), await bearer(user, 'root')
     answers = {
@@ -1342,7 +1345,7 @@ async def test_the_sales_and_comparison_charts(user: User) -> None:
 async def test_outbox_and_unsubscribe_refusals(
     user: User, who: str | None, method: str, path: str, status: int
 ) -> None:
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     make_user(username='asha')
     headers = await bearer(user, who) if who else {}
     before = database()

@@ -19,6 +19,7 @@ import models
 from models.db import session_scope
 from services import password_reset
 from services.config import get_settings
+from services.mail import outbox as email_outbox
 from tests.factories import PASSWORD, make_user
 
 API = '/api/v1'
@@ -47,8 +48,10 @@ async def can_log_in(user: User, username: str, password: str) -> bool:
 
 
 async def outbox() -> list[EmailMessage]:
-    """The app's sent emails (no SMTP server is configured): once every reset asked for so far is handled."""
+    """The app's sent emails (no SMTP server is configured): once every reset asked for so far is handled and its
+    queued email delivered (the tests run the app without its scheduler, which would deliver it within seconds)."""
     assert await asyncio.to_thread(password_reset.settle)
+    await asyncio.to_thread(email_outbox.deliver_due, settings=get_settings())
     folder: Path = get_settings().outbox_dir
     files = sorted(folder.glob('*.eml')) if folder.is_dir() else []
     return [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]  # type: ignore[misc]

@@ -26,14 +26,15 @@ PASSWORD = 'live-password-1'
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[LiveApp, str]]:
-    """The app as a server process, and the URL of its database (to age a show, as time would)."""
+    """The app as a server process, and the URL of its database (to age a show, as time would). Its scheduler runs,
+    as in production: it delivers the queued emails (a reset link) into the outbox folder."""
     with ExitStack() as stack:
         var = tmp_path / 'var'
         if TEST_DATABASE == 'postgres':
             url = stack.enter_context(throwaway_postgres())
         else:
             url = f'sqlite:///{var / "ticketshow.sqlite3"}'
-        app = start_live_app(var, database_url=url)
+        app = start_live_app(var, database_url=url, TICKETSHOW_SCHEDULER='on')
         try:
             yield app, url
         finally:

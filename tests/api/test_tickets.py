@@ -6,6 +6,7 @@ import re
 
 from nicegui.testing import User
 
+from models import Role
 from tests.api.test_contract import API, bearer
 from tests.factories import make_show, make_theatre, make_user
 
@@ -13,12 +14,12 @@ CROCKFORD = re.compile(r'[0-9ABCDEFGHJKMNPQRSTVWXYZ]{1,12}')
 
 
 async def test_a_booking_comes_with_its_reference_and_tickets_for_those_who_may_see_it(user: User) -> None:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     show = make_show(make_theatre(meera), num_tickets=10, price_cents=30000)
     make_user(username='asha')
     make_user(username='ravi')
-    make_user(username='other', role='manager')
-    make_user(username='root', role='admin')
+    make_user(username='other', role=Role.MANAGER)
+    make_user(username='root', role=Role.ADMIN)
     asha = await bearer(user, 'asha')
 
     made = await user.http_client.post(f'{API}/shows/{show.id}/bookings', json={'tickets': 3}, headers=asha)

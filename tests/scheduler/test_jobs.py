@@ -1,5 +1,5 @@
-"""The elected scheduler: the lease under the election, when each job is due, catching up missed runs,
-and the real APScheduler started on an event loop."""
+"""The elected scheduler: the lease under the election, when each job is due, catching up missed runs, the real
+APScheduler started on an event loop, and the outbox the leader delivers (woken by a commit, or by its poll)."""
 
 import asyncio
 import datetime as dt
@@ -7,13 +7,15 @@ import time
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from models import JobRun
-from models.db import session_scope, utcnow
+from models import JobRun, OutboxKind, OutboxMessage, OutboxStatus
+from models.db import engine, session_scope, utcnow
 from scheduler.jobs import LEADER_KEY, MailScheduler
 from services.config import Settings, get_settings
 from services.kv import KV
+from services.mail import outbox
+from services.mail.transport import compose
 from tests.factories import make_show, make_theatre, make_user
 
 IST = ZoneInfo('Asia/Kolkata')
@@ -304,3 +306,109 @@ async def test_the_jobs_are_planned_at_their_times_in_the_apps_time_zone(databas
 
 def retry_after() -> dt.timedelta:
     return dt.timedelta(minutes=get_settings().mail_retry_minutes)
+
+
+# --- the outbox ------------------------------------------------------------------------------------------
+
+
+def queue_email(to: str, now: dt.datetime) -> None:
+    with session_scope() as s:
+        outbox.enqueue(
+            s,
+            kind=OutboxKind.PASSWORD_RESET,
+            message=compose(sender='TicketShow <noreply@ticketshow.invalid>', to=to, subject='Hi', text='t', html='h'),
+            now=now,
+        )
+
+
+def test_only_the_elected_instance_delivers_the_outbox(database, redis_url, smtp_server):
+    settings = get_settings()
+    leader, follower = MailScheduler(settings, KV(redis_url)), MailScheduler(settings, KV(redis_url))
+    leader.elect()
+    follower.elect()
+    queue_email('ann@example.com', utcnow())
+
+    assert follower.deliver_outbox() is None
+    assert smtp_server.received == []
+    (result,) = leader.deliver_outbox()
+    assert result.sent == 1 and smtp_server.recipients == ['ann@example.com']
+
+
+def test_the_leaders_pass_goes_on_batch_after_batch_until_nothing_is_due(database, smtp_server):
+    scheduler = MailScheduler(get_settings(), KV(None))
+    scheduler.elect()
+    now = utcnow()
+    for number in range(outbox.BATCH_SIZE + 3):
+        queue_email(f'person{number}@example.com', now)
+
+    results = scheduler.deliver_outbox()
+
+    assert [r.sent for r in results] == [outbox.BATCH_SIZE, 3]
+    assert len(set(smtp_server.recipients)) == outbox.BATCH_SIZE + 3
+
+
+async def until(condition, what: str, timeout: float = 10) -> float:
+    """Seconds until `condition()` holds, looking every 10 ms; fails after `timeout`."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f'{what}: not within {timeout} s')
+        await asyncio.sleep(0.01)
+    return time.monotonic() - start
+
+
+async def stop(scheduler: MailScheduler) -> None:
+    scheduler.shutdown()
+    await until(lambda: not scheduler.scheduler.running, 'the scheduler stops')
+
+
+async def test_a_started_leader_delivers_an_email_within_a_second_of_its_commit(database, smtp_server, monkeypatch):
+    monkeypatch.setenv('TICKETSHOW_OUTBOX_POLL_SECONDS', '600')  # no poll in time: only the wake-up can deliver it
+    get_settings.cache_clear()
+    quiet = local(2026, 12, 1, 6, 0)  # no mail job due
+    scheduler = MailScheduler(get_settings(), KV(None), clock=lambda: quiet)
+    scheduler.start()
+    try:
+        await until(lambda: scheduler.leading, 'the first tick elects it')
+        committed = time.monotonic()
+        await asyncio.to_thread(queue_email, 'ann@example.com', quiet)
+        await until(lambda: smtp_server.received, 'the email arrives', timeout=5)
+        took = time.monotonic() - committed
+    finally:
+        await stop(scheduler)
+    print(f'\n[outbox] commit to SMTP server: {took * 1000:.0f} ms')
+    assert took < 1
+    assert smtp_server.recipients == ['ann@example.com']
+
+
+async def test_the_leaders_poll_delivers_what_another_instance_queued(database, smtp_server, monkeypatch):
+    monkeypatch.setenv('TICKETSHOW_OUTBOX_POLL_SECONDS', '0.2')
+    get_settings.cache_clear()
+    quiet = local(2026, 12, 1, 6, 0)
+    scheduler = MailScheduler(get_settings(), KV(None), clock=lambda: quiet)
+    scheduler.start()
+    try:
+        await until(lambda: scheduler.leading, 'the first tick elects it')
+        with engine().begin() as conn:  # written as another process would: no wake-up in this one
+            conn.execute(
+                insert(OutboxMessage).values(
+                    kind=OutboxKind.PASSWORD_RESET,
+                    to_address='bob@example.com',
+                    subject='Hi',
+                    message=compose(
+                        sender='TicketShow <noreply@ticketshow.invalid>',
+                        to='bob@example.com',
+                        subject='Hi',
+                        text='t',
+                        html='h',
+                    ).as_bytes(),
+                    status=OutboxStatus.PENDING,
+                    attempts=0,
+                    next_attempt_at=quiet,
+                    created_at=quiet,
+                )
+            )
+        await until(lambda: smtp_server.received, 'the poll delivers it', timeout=5)
+    finally:
+        await stop(scheduler)
+    assert smtp_server.recipients == ['bob@example.com']

@@ -1,7 +1,7 @@
 import pytest
 from sqlalchemy import func, select
 
-from models import User
+from models import Role, User
 from models.db import session_scope
 from services import auth
 from services.errors import Conflict, Invalid, Unauthenticated
@@ -24,7 +24,7 @@ def _users() -> int:
 def test_signup_stores_a_bcrypt_hash_and_a_lowercase_username(database):
     with session_scope() as s:
         user = auth.signup(s, **GOOD)
-    assert user.username == 'asha_1' and user.role == 'user'
+    assert user.username == 'asha_1' and user.role is Role.USER
     assert user.password_hash.startswith('$2') and 's3cret-pass' not in user.password_hash
 
 
@@ -117,4 +117,4 @@ def test_disabled_account_cannot_log_in(database):
 def test_create_admin(database):
     with session_scope() as s:
         admin = auth.create_admin(s, username='root', name='Root', email='root@example.com', password='admin-pass-1')
-    assert admin.role == 'admin'
+    assert admin.role is Role.ADMIN

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from models import Booking, Show
+from models import Booking, BookingStatus, Role, Show
 from models.db import session_scope, utcnow
 from services import booking
 from services.errors import Conflict, Invalid, NotFound
@@ -12,7 +12,7 @@ from tests.factories import make_booking, make_show, make_theatre, make_user, ti
 
 @pytest.fixture
 def stage(database):
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager, capacity=100)
     show = make_show(theatre, num_tickets=10, price_cents=25050)
     return make_user(), show
@@ -27,7 +27,8 @@ def test_book_stores_unit_price_and_total_and_sells_seats(stage):
     buyer, show = stage
     with session_scope() as s:
         made = booking.book(s, show_id=show.id, user_id=buyer.id, tickets=3)
-    assert (made.booked_tickets, made.price_cents, made.total_cents, made.status) == (3, 25050, 75150, 'confirmed')
+    assert (made.booked_tickets, made.price_cents, made.total_cents) == (3, 25050, 75150)
+    assert made.status is BookingStatus.CONFIRMED
     assert tickets_sold(show.id) == 3
 
 
@@ -82,7 +83,7 @@ def test_sold_out_show_says_housefull(stage):
 
 
 def test_started_show_cannot_be_booked(database):
-    theatre = make_theatre(make_user(role='manager'))
+    theatre = make_theatre(make_user(role=Role.MANAGER))
     show = make_show(theatre, starts_in=-dt.timedelta(minutes=1))
     buyer = make_user()
     with pytest.raises(Conflict, match='already started'), session_scope() as s:
@@ -110,7 +111,7 @@ def test_cancel_releases_seats_once(stage):
         made = booking.book(s, show_id=show.id, user_id=buyer.id, tickets=4)
     with session_scope() as s:
         cancelled = booking.cancel_booking(s, booking_id=made.id, user_id=buyer.id)
-    assert cancelled.status == 'cancelled' and cancelled.cancelled_at is not None
+    assert cancelled.status is BookingStatus.CANCELLED and cancelled.cancelled_at is not None
     assert tickets_sold(show.id) == 0
     with pytest.raises(Conflict, match='already cancelled'), session_scope() as s:
         booking.cancel_booking(s, booking_id=made.id, user_id=buyer.id)
@@ -128,7 +129,7 @@ def test_nobody_cancels_another_persons_booking(stage):
 
 
 def test_started_show_booking_cannot_be_cancelled(database):
-    theatre = make_theatre(make_user(role='manager'))
+    theatre = make_theatre(make_user(role=Role.MANAGER))
     show = make_show(theatre, starts_in=-dt.timedelta(hours=1))
     buyer = make_user()
     made = make_booking(buyer, show, tickets=2)
@@ -138,7 +139,7 @@ def test_started_show_booking_cannot_be_cancelled(database):
 
 
 def test_my_bookings_splits_upcoming_and_past_and_shows_only_mine(database):
-    theatre = make_theatre(make_user(role='manager'), name='Ranga Shankara', place='Bengaluru')
+    theatre = make_theatre(make_user(role=Role.MANAGER), name='Ranga Shankara', place='Bengaluru')
     past = make_show(theatre, name='Old', starts_in=-dt.timedelta(days=2))
     soon = make_show(theatre, name='Soon', starts_in=dt.timedelta(days=1))
     later = make_show(theatre, name='Later', starts_in=dt.timedelta(days=9))

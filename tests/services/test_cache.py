@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import update
 
-from models import Show
+from models import BookingStatus, Role, Show
 from models.db import session_scope, utcnow
 from services import booking, cache, search, shows, theatres
 from services.errors import Conflict
@@ -31,7 +31,7 @@ def store(request, database):
 
 @pytest.fixture
 def stage(store):
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager, name='Prithvi', place='Mumbai', capacity=100)
     show = make_show(theatre, name='Hamlet', num_tickets=10, tags=('drama',))
     return manager, theatre, show, make_user()
@@ -123,7 +123,7 @@ def test_a_rolled_back_write_does_not_invalidate(stage, store):
 
 def test_dashboard_is_cached_per_person(stage, store):
     manager = stage[0]
-    other = make_user(role='manager')
+    other = make_user(role=Role.MANAGER)
     make_theatre(other, name='Elsewhere')
     assert board(manager.id) == [('Prithvi', ['Hamlet'])]
     assert board(other.id) == [('Elsewhere', [])]  # not the first manager's cached board
@@ -149,6 +149,6 @@ def test_a_stale_cache_never_refuses_a_real_seat(stage):
     assert detail(show.id).tickets_left == 0  # cached as housefull
     with session_scope() as s:
         s.execute(update(Show).where(Show.id == show.id).values(tickets_sold=0))
-        s.execute(update(type(made)).where(type(made).id == made.id).values(status='cancelled'))
+        s.execute(update(type(made)).where(type(made).id == made.id).values(status=BookingStatus.CANCELLED))
     with session_scope() as s:
         assert booking.book(s, show_id=show.id, user_id=buyer.id, tickets=2).booked_tickets == 2

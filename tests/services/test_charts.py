@@ -4,6 +4,7 @@ import struct
 
 import pytest
 
+from models import BookingStatus, Role
 from models.db import session_scope
 from services import booking, cache, charts
 from services.errors import NotAllowed, NotFound
@@ -32,7 +33,7 @@ def assert_png(data: bytes) -> tuple[int, int]:
 
 @pytest.fixture
 def stage(database):
-    manager, buyer = make_user(role='manager'), make_user()
+    manager, buyer = make_user(role=Role.MANAGER), make_user()
     empty = make_theatre(manager, name='Empty Hall')
     full = make_theatre(manager, name='$5 Comedy #1 $ Club', place='$ Mumbai #2 $')
     shows = [
@@ -43,7 +44,7 @@ def stage(database):
     ]
     for show, tickets in zip(shows, (6, 9, 3, 1), strict=True):
         make_booking(buyer, show, tickets=tickets)
-    make_booking(buyer, shows[2], tickets=2, status='cancelled')
+    make_booking(buyer, shows[2], tickets=2, status=BookingStatus.CANCELLED)
     return manager, empty, full, shows, buyer
 
 
@@ -85,18 +86,18 @@ def test_sales_chart_grows_with_the_number_of_shows(stage):
 
 def test_comparison_chart_empty_and_full(stage):
     manager = stage[0]
-    newcomer, unbooked = make_user(role='manager'), make_user(role='manager')
+    newcomer, unbooked = make_user(role=Role.MANAGER), make_user(role=Role.MANAGER)
     make_show(make_theatre(unbooked, name='Quiet $ House'))
     no_theatres, no_bookings, full = comparison(newcomer.id), comparison(unbooked.id), comparison(manager.id)
     for data in (no_theatres, no_bookings, full):
         assert_png(data)
     assert len({no_theatres, no_bookings, full}) == 3
-    assert_png(comparison(make_user(role='admin').id))
+    assert_png(comparison(make_user(role=Role.ADMIN).id))
 
 
 def test_charts_only_for_their_managers_and_admins(stage):
     _, empty, full, _, _ = stage
-    other, member, admin = make_user(role='manager'), make_user(), make_user(role='admin')
+    other, member, admin = make_user(role=Role.MANAGER), make_user(), make_user(role=Role.ADMIN)
     for theatre_id in (full.id, empty.id, 999999, 'x'):
         with pytest.raises(NotFound, match='No such theatre'):
             chart(other.id, theatre_id, 'sales')

@@ -5,7 +5,7 @@ import threading
 
 from sqlalchemy import func, select
 
-from models import Booking, Show, Ticket, TicketStatus
+from models import Booking, Role, Show, Ticket, TicketStatus
 from models.db import session_scope
 from services import booking
 from services.errors import Conflict
@@ -16,7 +16,7 @@ CAPACITY = 50
 
 
 def test_concurrent_buyers_sell_exactly_the_capacity(any_db, capsys):
-    theatre = make_theatre(make_user(role='manager'), capacity=CAPACITY)
+    theatre = make_theatre(make_user(role=Role.MANAGER), capacity=CAPACITY)
     show = make_show(theatre, num_tickets=CAPACITY)
     buyers = [make_user() for _ in range(THREADS)]
     start = threading.Barrier(THREADS)

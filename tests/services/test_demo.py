@@ -1,6 +1,6 @@
 from sqlalchemy import func, select
 
-from models import Show, Theatre, User
+from models import Role, Show, Theatre, User
 from models.db import session_scope, utcnow
 from services import auth, demo, search
 from services.config import get_settings
@@ -15,8 +15,8 @@ def test_demo_data_fills_an_empty_database_once(database):
         assert len({t for t in s.scalars(select(Theatre.place))}) == 4
         assert search.search_shows(s, limit=100).total == 36
         assert s.scalar(select(func.count(Show.id)).where(Show.tickets_sold == Show.num_tickets)) >= 1
-        assert auth.authenticate(s, username=logins.manager[0], password=logins.manager[1]).role == 'manager'
-        assert auth.authenticate(s, username=logins.audience[0], password=logins.audience[1]).role == 'user'
+        assert auth.authenticate(s, username=logins.manager[0], password=logins.manager[1]).role is Role.MANAGER
+        assert auth.authenticate(s, username=logins.audience[0], password=logins.audience[1]).role is Role.USER
     with session_scope() as s:
         assert demo.load_demo_data(s, now=utcnow(), tz=get_settings().tz) is None
         assert s.scalar(select(func.count(User.id))) == 8

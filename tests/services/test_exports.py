@@ -1,14 +1,16 @@
 """CSV and Excel exports: their content against the database, who may have them, and how jobs end.
 
-At least one export per format goes through the real spawned worker pool; content details run the
-worker's own function (`run_export`) in this process, where the pool would add nothing but waiting.
+At least one export per format goes through the queue: the process's export runner claims it and runs it in the
+real spawned worker pool (the `queue` fixture); content details run the worker's own function (`run_export`) in
+this process on a job claimed for it, where the pool would add nothing but waiting. The queue itself — claims,
+leases, retries, hand-back — is tested in test_export_queue.py.
 """
 
 import datetime as dt
 import time
 from collections.abc import Callable
 from concurrent import futures
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
@@ -16,15 +18,15 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select, update
 
-from models import Booking, ExportJob, Show, Theatre, User
+from models import Booking, ExportJob, ExportStatus, Show, Theatre, User
 from models.db import session_scope, utcnow
 from services import exports
 from services.errors import Conflict, Invalid, NotAllowed, NotFound
+from services.exports import pool
 from tests.factories import make_booking, make_show, make_theatre, make_user
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 SERVER_ERROR = 'The export failed because of an error on our side. Please try again.'
-WORKER_DIED = 'The export stopped unexpectedly. Please start it again.'
 THEATRE_NAME = 'Théâtre "Ranga", Shankara'
 HINDI = 'हिन्दी नाटक'
 TOKYO = '東京劇場'
@@ -34,56 +36,87 @@ TOKYO = '東京劇場'
 def export_pool():
     """The worker pool is spawned once (about a second) and reused by every test; it stops after the run."""
     yield
-    exports.shutdown()
+    pool.close_shared()
 
 
 @dataclass
 class Exporter:
     url: str
     folder: Path
-    futures: list = field(default_factory=list)
+    runner: exports.runner.ExportRunner | None = None
 
     def run(self, job_id: str, *, tz_name: str = 'UTC', folder: Path | None = None) -> str:
-        """The worker's job, run in this process."""
-        return exports.run_export(job_id, database_url=self.url, export_dir=str(folder or self.folder), tz_name=tz_name)
+        """The worker's job, run in this process on the job claimed for it as a runner would; 'skipped' when the job
+        is not pending."""
+        with session_scope() as s:
+            attempt = s.scalar(
+                update(ExportJob)
+                .where(ExportJob.id == job_id, ExportJob.status == ExportStatus.PENDING)
+                .values(status=ExportStatus.RUNNING, claimed_by=TEST_INSTANCE, attempts=ExportJob.attempts + 1)
+                .returning(ExportJob.attempts)
+            )
+        if attempt is None:
+            return 'skipped'
+        return exports.run_export(
+            job_id,
+            instance=TEST_INSTANCE,
+            attempt=attempt,
+            database_url=self.url,
+            export_dir=str(folder or self.folder),
+            tz_name=tz_name,
+        )
 
     def file(self, actor_id: int, job_id: str) -> exports.ExportFile:
         with session_scope() as s:
             return exports.export_file(s, actor_id=actor_id, job_id=job_id, export_dir=self.folder)
 
+    def start(self, folder: Path | None = None) -> None:
+        """This process's export runner, as the app starts it, on the real worker pool."""
+        exports.configure(database_url=self.url, export_dir=folder or self.folder, tz_name='UTC')
+        self.runner = exports.start()
+
+    def stop(self) -> None:
+        """Let the jobs under way end (so none outlives its test's database), then stop the runner."""
+        if self.runner is not None:
+            under_way = list(self.runner.running.values())  # one C-level copy: the runner's thread changes it
+            futures.wait([future for _, future in under_way], timeout=120)
+        exports.shutdown(keep_pool=True)  # the session-wide pool serves the next test
+        self.runner = None
+
+
+TEST_INSTANCE = 'test-process'
+
 
 def _exporter(url: str, tmp_path: Path, monkeypatch) -> Exporter:
     # whatever was configured before comes back after
-    monkeypatch.setattr(exports.worker, '_target', exports.worker._target)
+    monkeypatch.setattr(exports.runner, '_target', exports.runner._target)
+    monkeypatch.setattr(exports.runner, '_options', exports.runner._options)
     exporter = Exporter(url, tmp_path / 'exports')
     exports.configure(database_url=url, export_dir=exporter.folder, tz_name='UTC')
-    submit = exports.submit
-
-    def submit_and_remember(job_id: str):
-        future = submit(job_id)  # the real pool; remembered so that no job outlives its test's database
-        exporter.futures.append(future)
-        return future
-
-    monkeypatch.setattr(exports.jobs, 'submit', submit_and_remember)
     return exporter
 
 
-def _finish(exporter: Exporter) -> None:
-    futures.wait(exporter.futures, timeout=120)  # ended, however: the test itself says whether that was right
+@pytest.fixture
+def exporter(database, tmp_path, monkeypatch):
+    """Exports run by the test, in this process: no runner claims a job behind its back."""
+    return _exporter(database, tmp_path, monkeypatch)
 
 
 @pytest.fixture
-def exporter(database, tmp_path, monkeypatch, export_pool):
+def queue(database, tmp_path, monkeypatch, export_pool):
+    """Exports run as in the app: requested, claimed by this process's runner, run in the worker pool."""
     exporter = _exporter(database, tmp_path, monkeypatch)
+    exporter.start()
     yield exporter
-    _finish(exporter)
+    exporter.stop()
 
 
 @pytest.fixture
-def any_exporter(any_db, tmp_path, monkeypatch, export_pool):
+def any_queue(any_db, tmp_path, monkeypatch, export_pool):
     exporter = _exporter(any_db, tmp_path, monkeypatch)
+    exporter.start()
     yield exporter
-    _finish(exporter)
+    exporter.stop()
 
 
 def wait_for(job_id: str, actor_id: int) -> exports.ExportView:
@@ -112,9 +145,10 @@ def add_job(
     status: str = 'pending',
     created_at: dt.datetime | None = None,
     heartbeat_at: dt.datetime | None = None,
+    available_at: dt.datetime | None = None,
     title: str = 'Theatre · Test',
 ) -> str:
-    """A job recorded directly: nothing submits it, so it stays as it is until a test runs it."""
+    """A job recorded directly: no runner is woken for it, so it stays as it is until a test runs it."""
     created_at = created_at or utcnow()
     job = ExportJob(
         id=f'{next(_ids):032x}',
@@ -128,6 +162,9 @@ def add_job(
         rows=0,
         created_at=created_at,
         heartbeat_at=heartbeat_at or created_at,
+        available_at=available_at or created_at,
+        attempts=1 if status != 'pending' else 0,
+        claimed_by=TEST_INSTANCE if status != 'pending' else None,
         finished_at=created_at if status in ('done', 'failed') else None,
     )
     with session_scope() as s:
@@ -269,7 +306,7 @@ def xlsx_time(day: int, hour: int = 14, minute: int = 30) -> dt.datetime:
 
 
 @pytest.mark.parametrize('fmt', ['csv', 'xlsx'])
-def test_theatre_export_through_the_pool(any_exporter, fmt):
+def test_theatre_export_through_the_pool(any_queue, fmt):
     stage = build()
     pending = ask_export(stage.manager, 'theatre', stage.theatre.id, fmt)
     assert (pending.status, pending.progress, pending.title) == ('pending', 0, f'Theatre · {THEATRE_NAME}')
@@ -277,11 +314,14 @@ def test_theatre_export_through_the_pool(any_exporter, fmt):
     assert (done.status, done.error, done.progress, done.rows) == ('done', None, 100, 3)
     assert done.finished_at is not None
 
-    export = any_exporter.file(stage.manager.id, pending.id)
-    assert export.path == any_exporter.folder / f'{pending.id}.{fmt}'
+    export = any_queue.file(stage.manager.id, pending.id)
+    assert export.path == any_queue.folder / f'{pending.id}.{fmt}'
     assert export.media_type == exports.MEDIA_TYPES[fmt]
     assert export.filename.startswith('theatre-théâtre-ranga-shankara-') and export.filename.endswith(f'.{fmt}')
-    assert sorted(p.name for p in any_exporter.folder.iterdir()) == [f'{pending.id}.{fmt}']  # no .part left
+    assert sorted(p.name for p in any_queue.folder.iterdir()) == [f'{pending.id}.{fmt}']  # no .part left
+    with session_scope() as s:  # claimed once, by this process's runner
+        job = s.get_one(ExportJob, pending.id)
+        assert (job.attempts, job.claimed_by) == (1, any_queue.runner.instance)
     if fmt == 'csv':
         header = theatre_header(stage)
         assert read_csv(export.path) == [{**header, **row} for row in theatre_shows(stage, csv_time)]
@@ -292,11 +332,12 @@ def test_theatre_export_through_the_pool(any_exporter, fmt):
         }
 
 
-def test_a_failing_export_ends_failed_not_lost(exporter, tmp_path):
+def test_a_failing_export_ends_failed_not_lost(queue, tmp_path):
     stage = build()
     not_a_folder = tmp_path / 'exports-is-a-file'
     not_a_folder.write_text('in the way')
-    exports.configure(database_url=exporter.url, export_dir=not_a_folder, tz_name='UTC')
+    queue.stop()
+    queue.start(folder=not_a_folder)
     job = ask_export(stage.manager, 'theatre', stage.theatre.id, 'xlsx')
     failed = wait_for(job.id, stage.manager.id)
     assert (failed.status, failed.error, failed.active) == ('failed', SERVER_ERROR, False)
@@ -304,7 +345,7 @@ def test_a_failing_export_ends_failed_not_lost(exporter, tmp_path):
     assert not_a_folder.read_text() == 'in the way'
     assert list(tmp_path.rglob(f'{job.id}*')) == []
     with pytest.raises(Conflict, match='This export failed; there is no file'):
-        exporter.file(stage.manager.id, job.id)
+        queue.file(stage.manager.id, job.id)
 
 
 def test_a_failing_export_run_in_process_ends_failed(exporter, tmp_path):
@@ -319,16 +360,16 @@ def test_a_failing_export_run_in_process_ends_failed(exporter, tmp_path):
     assert (view.status, view.error) == ('failed', SERVER_ERROR)
 
 
-def test_an_admin_may_export_any_theatre(exporter):
+def test_an_admin_may_export_any_theatre(queue):
     stage = build()
     job = ask_export(stage.admin, 'theatre', stage.theirs.id, 'csv')
     assert wait_for(job.id, stage.admin.id).status == 'done'
-    rows = read_csv(exporter.file(stage.admin.id, job.id).path)
+    rows = read_csv(queue.file(stage.admin.id, job.id).path)
     assert [(r['theatre'], r['show'], r['tickets_sold'], r['revenue']) for r in rows] == [
         ('Theirs', 'Their Show', 5, 500.0)
     ]
     with pytest.raises(NotFound):  # the theatre's manager did not ask for it: not theirs to download
-        exporter.file(stage.other.id, job.id)
+        queue.file(stage.other.id, job.id)
 
 
 # --- content, run in this process -------------------------------------------------------------------
@@ -381,20 +422,20 @@ def test_show_export_lists_every_booking_with_its_customer(exporter):
     assert sheets['Bookings'][0]['booked_at'] == dt.datetime(2026, 11, 20, 15, 30)
 
 
-def test_my_bookings_export_holds_only_my_own(exporter):
+def test_my_bookings_export_holds_only_my_own(queue):
     stage = build()
     anand, zoe, _ = stage.buyers
     mine = ask_export(anand, 'bookings', 12345, 'csv')  # a target is ignored: one's own bookings, nobody else's
     theirs = ask_export(zoe, 'bookings', None, 'xlsx')
     assert (mine.title, mine.kind) == ('My bookings', 'bookings')
     assert wait_for(mine.id, anand.id).rows == 2 and wait_for(theirs.id, zoe.id).rows == 3
-    rows = read_csv(exporter.file(anand.id, mine.id).path)
+    rows = read_csv(queue.file(anand.id, mine.id).path)
     assert [(r['show'], r['theatre'], r['place'], r['tickets'], r['total'], r['status']) for r in rows] == [
         (HINDI, THEATRE_NAME, 'Bengaluru', 2, 501.0, 'confirmed'),  # newest first
         ('Hamlet', THEATRE_NAME, 'Bengaluru', 4, 1200.0, 'confirmed'),
     ]
     assert [r['starts_at'] for r in rows] == [csv_time(2), csv_time(1)]
-    zoes = read_xlsx(exporter.file(zoe.id, theirs.id).path)
+    zoes = read_xlsx(queue.file(zoe.id, theirs.id).path)
     assert list(zoes) == ['Bookings']  # no header sheet for one's own bookings
     assert [(r['show'], r['tickets'], r['status']) for r in zoes['Bookings']] == [
         (HINDI, 1, 'cancelled'),
@@ -403,7 +444,7 @@ def test_my_bookings_export_holds_only_my_own(exporter):
     ]
     assert not {r['booking_id'] for r in rows} & {r['booking_id'] for r in zoes['Bookings']}
     with pytest.raises(NotFound, match='No such export'):
-        exporter.file(zoe.id, mine.id)
+        queue.file(zoe.id, mine.id)
 
 
 FORMULAS = ['=HYPERLINK("http://x")', '+1', '-2', '@SUM(A1)']
@@ -571,23 +612,37 @@ def test_a_job_runs_once(exporter):
     assert exporter.run(job) == 'done'
     assert exporter.run(job) == 'skipped'
     assert exporter.run('f' * 32) == 'skipped'
+    # a worker holding an old claim of the job (its runner's, or an earlier try's) leaves it as it is
+    for instance, attempt in ((TEST_INSTANCE, 2), ('another-instance', 1)):
+        assert (
+            exports.run_export(
+                job,
+                instance=instance,
+                attempt=attempt,
+                database_url=exporter.url,
+                export_dir=str(exporter.folder),
+                tz_name='UTC',
+            )
+            == 'lost'
+        )
+    with session_scope() as s:
+        assert (s.get_one(ExportJob, job).status, s.get_one(ExportJob, job).attempts) == ('done', 1)
 
 
-def test_a_silent_worker_is_reported_failed(database):
+def test_reading_a_job_never_changes_it(database):
+    """A silent job is retried or failed by a runner (test_export_queue.py), not by whoever happens to read it."""
     stage = build()
-    old = utcnow() - exports.STALE_AFTER - dt.timedelta(minutes=1)
+    old = utcnow() - dt.timedelta(hours=1)
     stuck = add_job(stage.manager, status='running', created_at=old, heartbeat_at=old)
     queued = add_job(stage.manager, status='pending', created_at=old, heartbeat_at=old)
-    alive = add_job(stage.manager, status='running', created_at=old, heartbeat_at=utcnow())
     with session_scope() as s:
         view = exports.get_export(s, actor_id=stage.manager.id, job_id=stuck)
-        assert (view.status, view.error, view.active) == ('failed', WORKER_DIED, False)
+        assert (view.status, view.error, view.active) == ('running', None, True)
     with session_scope() as s:
         listed = {v.id: (v.status, v.error) for v in exports.my_exports(s, actor_id=stage.manager.id)}
-    assert listed == {stuck: ('failed', WORKER_DIED), queued: ('failed', WORKER_DIED), alive: ('running', None)}
-    with session_scope() as s:  # written down, not just reported
-        assert s.get_one(ExportJob, stuck).status == 'failed'
-        assert s.get_one(ExportJob, stuck).finished_at is not None
+    assert listed == {stuck: ('running', None), queued: ('pending', None)}
+    with session_scope() as s:
+        assert s.get_one(ExportJob, stuck).heartbeat_at == old and s.get_one(ExportJob, stuck).finished_at is None
 
 
 def test_no_file_until_done(exporter):
@@ -604,20 +659,22 @@ def test_no_file_until_done(exporter):
         exporter.file(stage.manager.id, pending)
 
 
-def test_at_most_three_exports_under_way_per_person(exporter):
+def test_at_most_three_exports_under_way_per_person(queue):
     stage = build()
     assert exports.MAX_ACTIVE_PER_PERSON == 3
-    under_way = [add_job(stage.manager, status=status) for status in ('pending', 'running', 'pending')]
-    add_job(stage.other)  # someone else's does not count against this manager
+    later = utcnow() + dt.timedelta(hours=1)  # waiting for a retry: under way, yet not claimed during the test
+    under_way = [
+        add_job(stage.manager, status=status, available_at=later) for status in ('pending', 'running', 'pending')
+    ]
+    add_job(stage.other, available_at=later)  # someone else's does not count against this manager
     with pytest.raises(Conflict, match='You already have 3 exports under way'):
         ask_export(stage.manager, 'theatre', stage.theatre.id)
     assert job_count() == 4
     job = ask_export(stage.other, 'theatre', stage.theirs.id)
     assert wait_for(job.id, stage.other.id).status == 'done'
 
-    stale = utcnow() - exports.STALE_AFTER - dt.timedelta(minutes=1)
-    with session_scope() as s:  # one of the three has not been heard of for too long: it no longer counts
-        s.execute(update(ExportJob).where(ExportJob.id == under_way[1]).values(heartbeat_at=stale))
+    with session_scope() as s:  # one of the three has ended: it no longer counts
+        s.execute(update(ExportJob).where(ExportJob.id == under_way[1]).values(status=ExportStatus.FAILED))
     job = ask_export(stage.manager, 'theatre', stage.theatre.id, 'xlsx')
     assert wait_for(job.id, stage.manager.id).status == 'done'
     assert job_count() == 6
@@ -642,15 +699,34 @@ def test_purge_forgets_old_finished_jobs_and_their_files(exporter):
         assert exports.purge_expired(s, export_dir=exporter.folder, older_than=day, now=NOW) == 0
 
 
-def test_a_new_export_request_clears_out_expired_ones(exporter):
+def test_purge_deletes_files_only_once_forgetting_them_has_committed(exporter):
+    stage = build()
+    old = add_job(stage.manager, status='done', created_at=NOW - dt.timedelta(days=2))
+    exporter.folder.mkdir()
+    export = exporter.folder / f'{old}.csv'
+    export.write_text('data')
+    with pytest.raises(RuntimeError, match='rolled back'), session_scope() as s:
+        assert exports.purge_expired(s, export_dir=exporter.folder, older_than=dt.timedelta(days=1), now=NOW) == 1
+        assert export.exists()  # the row is gone only inside this transaction: its file stays until that commits
+        raise RuntimeError('rolled back')
+    assert export.read_text() == 'data'
+    assert job_count() == 1
+    with session_scope() as s:
+        assert exports.purge_expired(s, export_dir=exporter.folder, older_than=dt.timedelta(days=1), now=NOW) == 1
+        assert export.exists()
+    assert not export.exists()
+    assert job_count() == 0
+
+
+def test_a_new_export_request_clears_out_expired_ones(queue):
     stage = build()
     expired = add_job(stage.manager, status='done', created_at=utcnow() - dt.timedelta(hours=25))
-    exporter.folder.mkdir()
-    (exporter.folder / f'{expired}.csv').write_text('data')
+    queue.folder.mkdir()
+    (queue.folder / f'{expired}.csv').write_text('data')
     job = ask_export(stage.manager, 'theatre', stage.theatre.id)
     with session_scope() as s:
         assert set(s.scalars(select(ExportJob.id))) == {job.id}
-    assert not (exporter.folder / f'{expired}.csv').exists()
+    assert not (queue.folder / f'{expired}.csv').exists()
     assert wait_for(job.id, stage.manager.id).status == 'done'
 
 

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from models import Booking, Show, ShowTag, Theatre
+from models import Booking, BookingStatus, Role, Show, ShowTag, Theatre
 from models.db import session_scope, utcnow
 from services import shows, theatres
 from services.errors import Conflict, Invalid, NotAllowed, NotFound
@@ -27,7 +27,7 @@ def _count(model) -> int:
 
 @pytest.fixture
 def manager(database):
-    return make_user(role='manager')
+    return make_user(role=Role.MANAGER)
 
 
 def test_manager_creates_theatre_and_show(manager):
@@ -48,7 +48,7 @@ def test_audience_member_cannot_manage(database):
 
 
 def test_managers_see_and_touch_only_their_own(manager):
-    other = make_user(role='manager')
+    other = make_user(role=Role.MANAGER)
     mine, theirs = make_theatre(manager, name='Mine'), make_theatre(other, name='Theirs')
     their_show = make_show(theirs)
     with session_scope() as s:
@@ -72,7 +72,7 @@ def test_managers_see_and_touch_only_their_own(manager):
 
 
 def test_admin_sees_and_manages_every_theatre(manager):
-    admin = make_user(role='admin')
+    admin = make_user(role=Role.ADMIN)
     theatre = make_theatre(manager, name='Mine')
     with session_scope() as s:
         assert [e.theatre.owner_id for e in theatres.dashboard(s, actor_id=admin.id)] == [manager.id]
@@ -228,7 +228,7 @@ def test_delete_takes_cancelled_bookings_and_tags_along(manager):
     theatre = make_theatre(manager)
     show = make_show(theatre, tags=('drama',))
     other = make_show(theatre)
-    make_booking(make_user(), show, tickets=3, status='cancelled')
+    make_booking(make_user(), show, tickets=3, status=BookingStatus.CANCELLED)
     with session_scope() as s:
         shows.delete_show(s, actor_id=manager.id, show_id=show.id)
     assert (_count(Show), _count(Booking), _count(ShowTag)) == (1, 0, 0)

@@ -1,5 +1,6 @@
-"""Forgotten passwords: the email and its one-time link through a real SMTP server, expiry on a given clock,
-every session ended, nothing said about unknown addresses, the throttles, and two confirmations at once."""
+"""Forgotten passwords: the email and its one-time link through the outbox and a real SMTP server, expiry on a
+given clock, every session ended, nothing said about unknown addresses, the throttles, and two confirmations at
+once."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from email.message import EmailMessage
 import pytest
 from sqlalchemy import event, select
 
-from models import PasswordReset, User
+from models import OutboxMessage, PasswordReset, User
 from models.db import engine, session_scope, utcnow
 from services import auth, password_reset, sessions, throttle
+from services.config import get_settings
 from services.errors import Invalid, TooManyAttempts
 from services.kv import KV
+from services.mail import outbox
 from services.passwords import verify_password
 from tests.factories import PASSWORD, make_user
 
@@ -33,10 +36,21 @@ def mail(any_db, smtp_server):
 
 
 def ask(email: object, *, client: str = '10.0.0.1', now: dt.datetime | None = None) -> None:
-    """A request as the API or the page makes it, then wait for what it sends after the commit."""
+    """A request as the API or the page makes it, then wait for what it queues after the commit, and deliver
+    that as the elected scheduler does within seconds."""
     with session_scope() as s:
         password_reset.request_reset(s, email=email, client=client, now=now)
     assert password_reset.settle()
+    deliver(now)
+
+
+def deliver(now: dt.datetime | None = None) -> outbox.BatchResult:
+    return outbox.deliver_due(settings=get_settings(), clock=lambda: now or utcnow())
+
+
+def queued() -> list[OutboxMessage]:
+    with session_scope() as s:
+        return list(s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
 
 
 def confirm(token: str, password: object = NEW_PASSWORD, confirmation: object = None, **kwargs) -> None:
@@ -194,11 +208,56 @@ def test_a_network_address_may_ask_five_times_an_hour_then_waits(mail):
     assert len(mail.received) == 1
 
 
-def test_a_mail_server_that_is_down_fails_quietly_after_the_answer(mail):
+def test_the_link_and_its_email_are_queued_together_and_sent_only_by_the_outbox(mail):
+    asha = make_user(username='asha', email='asha@example.com')
+    with session_scope() as s:
+        password_reset.request_reset(s, email='asha@example.com', client='10.0.0.1')
+    assert password_reset.settle()
+
+    (link,) = resets()
+    (email,) = queued()
+    assert mail.received == []  # queued in the links' transaction; delivering is the outbox's work
+    assert (email.kind, email.user_id, email.to_address, email.status) == (
+        'password_reset',
+        asha.id,
+        'asha@example.com',
+        'pending',
+    )
+    assert email.subject == 'Choose a new TicketShow password'
+    assert email.send_before == link.expires_at  # a dead link is not worth an email
+    assert deliver().sent == 1
+    (received,) = mail.received
+    assert hashlib.sha256(token_in(received.message).encode()).hexdigest() == link.token_hash
+    (email,) = queued()
+    assert (email.status, email.message) == ('sent', None)  # the token is gone from the database with the body
+
+
+def test_a_mail_server_that_is_down_delays_the_email_and_loses_nothing(mail):
     make_user(username='asha', email='asha@example.com')
     mail.stop()
-    ask('asha@example.com')  # the request itself never waits for the server
+    start = utcnow()
+    ask('asha@example.com', now=start)  # the request itself never waits for the server
     assert mail.received == []
+    assert [(e.status, e.attempts) for e in queued()] == [('pending', 0)]
+
+    mail.start()
+    deliver(start + outbox.OUTAGE_RETRY)
+
+    (received,) = mail.received
+    assert is_valid(token_in(received.message), now=start + outbox.OUTAGE_RETRY)
+
+
+def test_an_email_still_undelivered_when_its_link_expires_is_never_sent(mail):
+    make_user(username='asha', email='asha@example.com')
+    mail.stop()
+    start = utcnow()
+    ask('asha@example.com', now=start)
+    mail.start()
+
+    result = deliver(start + password_reset.LINK_LIFETIME)
+
+    assert result.expired == 1 and mail.received == []
+    assert [(e.status, e.message) for e in queued()] == [('expired', None)]
 
 
 # --- using a link --------------------------------------------------------------------------------------

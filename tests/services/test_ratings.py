@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from models import ShowRating
+from models import BookingStatus, Role, ShowRating
 from models.db import session_scope
 from services import ratings
 from services.errors import Conflict, Invalid, NotFound
@@ -16,7 +16,7 @@ NOW = dt.datetime(2026, 12, 10, 13, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def shows(database):
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager)
     past = make_show(theatre, name='Yesterday', starts_at=NOW - dt.timedelta(days=1))
     future = make_show(theatre, name='Tomorrow', starts_at=NOW + dt.timedelta(days=1))
@@ -56,7 +56,7 @@ def test_only_people_with_a_confirmed_booking_may_rate(shows, history):
     past, _ = shows
     person = make_user()
     if history == 'cancelled only':
-        make_booking(person, past, status='cancelled', created_at=NOW - dt.timedelta(days=5))
+        make_booking(person, past, status=BookingStatus.CANCELLED, created_at=NOW - dt.timedelta(days=5))
     if history == 'someone else booked':
         make_booking(make_user(), past, created_at=NOW - dt.timedelta(days=5))
 
@@ -128,7 +128,7 @@ def test_an_unknown_show_is_not_found(shows, show_id):
 
 def test_my_ratings_are_my_scores_by_show(shows):
     past, _ = shows
-    other_past = make_show(make_theatre(make_user(role='manager')), starts_at=NOW)
+    other_past = make_show(make_theatre(make_user(role=Role.MANAGER)), starts_at=NOW)
     me, someone = make_user(), make_user()
     for person in (me, someone):
         make_booking(person, past, created_at=NOW - dt.timedelta(days=5))

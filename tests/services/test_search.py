@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 
+from models import Role
 from models.db import session_scope, utcnow
 from services import search
 from services.errors import Invalid
@@ -10,7 +11,7 @@ from tests.factories import make_show, make_theatre, make_user
 
 @pytest.fixture
 def catalogue(database):
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     mumbai = make_theatre(manager, name='Prithvi Theatre', place='Mumbai')
     bengaluru = make_theatre(manager, name='Ranga Shankara', place='Bengaluru')
     make_show(mumbai, name='Old Hamlet', starts_in=-dt.timedelta(hours=1), tags=('drama',))

@@ -8,7 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import select
 
-from models import LoginSession, User
+from models import LoginSession, Role, User
 from models.db import session_scope
 from services import sessions
 from tests.factories import make_user
@@ -61,7 +61,7 @@ def test_a_token_is_random_and_resolves_to_its_person(clock):
     first, second = api_token(user.id), api_token(user.id)
     assert first != second and len(first) >= 40
     who = by_token(first)
-    assert (who.user_id, who.username, who.role) == (user.id, 'asha', 'user')
+    assert (who.user_id, who.username, who.role) == (user.id, 'asha', Role.USER)
     assert by_token('forged') is None and by_token(None) is None and by_token('x' * 10_000) is None
 
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from models import BookingStatus, Role
 from models.db import session_scope, utcnow
 from models.show import Show
 from models.theatre import Theatre
@@ -61,9 +62,9 @@ def store(database):
 
 def build() -> Stage:
     """Two managers' theatres; the figures the tests expect are worked out by hand beside each booking."""
-    manager = make_user(role='manager', name='Asha Manager')
-    other = make_user(role='manager', name='Other Manager')
-    admin = make_user(role='admin')
+    manager = make_user(role=Role.MANAGER, name='Asha Manager')
+    other = make_user(role=Role.MANAGER, name='Other Manager')
+    admin = make_user(role=Role.ADMIN)
     member = make_user()
     u1, u2, u3 = make_user(), make_user(), make_user()
     # Created worst first, so that the best-revenue-first order is the summary's doing.
@@ -82,13 +83,13 @@ def build() -> Stage:
 
     make_booking(u1, hamlet, tickets=4, created_at=ago(5))  # 20 Nov 12:00, recent
     make_booking(u2, hamlet, tickets=3, created_at=ago(30, minutes=1))  # just too old to be recent, still revenue
-    make_booking(u3, hamlet, tickets=2, status='cancelled', created_at=ago(2))
+    make_booking(u3, hamlet, tickets=2, status=BookingStatus.CANCELLED, created_at=ago(2))
     make_booking(u1, tughlaq, tickets=5, created_at=ago(1))  # 24 Nov
     make_booking(u2, tughlaq, tickets=5, created_at=ago(5, hours=-3))  # 20 Nov 15:00
     make_booking(u3, macbeth, tickets=2, created_at=ago(3))  # 22 Nov
-    make_booking(u2, macbeth, tickets=4, status='cancelled', created_at=ago(3))
+    make_booking(u2, macbeth, tickets=4, status=BookingStatus.CANCELLED, created_at=ago(3))
     make_booking(u1, godot, tickets=6, created_at=ago(60))  # old
-    make_booking(u3, unsold, tickets=2, status='cancelled', created_at=ago(4))
+    make_booking(u3, unsold, tickets=2, status=BookingStatus.CANCELLED, created_at=ago(4))
     make_booking(u1, evam, tickets=2, created_at=ago(20))
     make_booking(u2, their_show, tickets=2, created_at=ago(1))
     shows = {s.name: s for s in (hamlet, tughlaq, macbeth, godot, unsold, evam, their_show)}
@@ -151,7 +152,7 @@ def test_summary_figures_by_hand(any_db):
 
 
 def test_summary_of_nothing_is_zero(database):
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     with session_scope() as s:
         result = summary.summary(s, actor_id=manager.id, now=NOW)
     assert result.theatres == [] and result.total('revenue_cents') == 0 and result.occupancy == 0.0
@@ -221,7 +222,7 @@ def test_theatre_detail_is_for_its_manager_or_an_admin(database):
 
 def test_bookings_count_on_their_local_day(any_db, kolkata):
     """Kolkata is UTC+5:30: 19:00 UTC on 20 Nov is 00:30 on 21 Nov there, and the 30 days are local days."""
-    manager, buyer = make_user(role='manager'), make_user()
+    manager, buyer = make_user(role=Role.MANAGER), make_user()
     theatre = make_theatre(manager, name='Kalakshetra')
     show = make_show(theatre, price_cents=10000, num_tickets=50)
     utc = dt.UTC
@@ -241,7 +242,7 @@ def test_bookings_count_on_their_local_day(any_db, kolkata):
 
 
 def test_summary_is_cached_and_fresh_after_booking_and_cancel(store):
-    manager, other, buyer = make_user(role='manager'), make_user(role='manager'), make_user()
+    manager, other, buyer = make_user(role=Role.MANAGER), make_user(role=Role.MANAGER), make_user()
     theatre = make_theatre(manager, name='Prithvi')
     make_theatre(other, name='Elsewhere')
     show = make_show(theatre, price_cents=25000, num_tickets=10)

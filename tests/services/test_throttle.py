@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from models import Role
 from models.db import session_scope
 from services import auth, sessions, throttle
 from services.errors import Invalid, TooManyAttempts, Unauthenticated
@@ -46,7 +47,7 @@ def test_after_n_failures_this_address_is_refused_even_the_right_password_with_r
 
 
 def test_an_attackers_failures_never_keep_the_owner_out_from_another_address(kv):
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     for _ in range(3):
         with pytest.raises(Unauthenticated):
             attempt('root', 'guess', client='203.0.113.9')

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from models import Booking, Ticket, TicketStatus
+from models import Booking, Role, Ticket, TicketStatus
 from models.db import session_scope
 from services import booking
 from services.errors import Conflict, NotFound
@@ -17,7 +17,7 @@ CROCKFORD = re.compile(r'[0-9ABCDEFGHJKMNPQRSTVWXYZ]{1,12}')
 
 
 def stage():
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager)
     show = make_show(theatre, num_tickets=20)
     return manager, theatre, show
@@ -29,7 +29,7 @@ def test_a_booking_gets_a_readable_reference_and_one_valid_ticket_per_seat(any_d
     with session_scope() as s:
         made = booking.book(s, show_id=show.id, user_id=asha.id, tickets=3)
     assert CROCKFORD.fullmatch(made.reference) and len(made.reference) == 10
-    assert len(made.tickets) == 3 and {t.status for t in made.tickets} == {'valid'}
+    assert len(made.tickets) == 3 and {t.status for t in made.tickets} == {TicketStatus.VALID}
     codes = {t.code for t in made.tickets}
     assert len(codes) == 3 and all(len(c) >= 22 for c in codes)  # 128 random bits, URL-safe
     assert {t.price_cents for t in made.tickets} == {made.price_cents}
@@ -73,7 +73,7 @@ def test_a_refused_booking_leaves_no_ticket_and_no_booking(any_db):
 def test_a_booking_is_seen_by_its_owner_its_theatres_manager_and_admins_only(any_db):
     manager, _theatre, show = stage()
     asha, ravi = make_user(), make_user()
-    other_manager, admin = make_user(role='manager'), make_user(role='admin')
+    other_manager, admin = make_user(role=Role.MANAGER), make_user(role=Role.ADMIN)
     with session_scope() as s:
         made = booking.book(s, show_id=show.id, user_id=asha.id, tickets=2)
     for allowed in (asha, manager, admin):

@@ -5,14 +5,14 @@ from __future__ import annotations
 import pytest
 from nicegui.testing import User
 
-from models import Theatre
+from models import Role, Theatre
 from tests.factories import PASSWORD, make_show, make_theatre, make_user
 from tests.ui.helpers import count, landed_on, log_in, texts
 
 
 def two_managers_theatres() -> tuple[Theatre, Theatre]:
-    meera = make_user(username='meera', role='manager', name='Meera Nair')
-    ravi = make_user(username='ravi', role='manager', name='Ravi Kumar')
+    meera = make_user(username='meera', role=Role.MANAGER, name='Meera Nair')
+    ravi = make_user(username='ravi', role=Role.MANAGER, name='Ravi Kumar')
     mine = make_theatre(meera, name='Prithvi', place='Mumbai')
     theirs = make_theatre(ravi, name='Ranga Shankara', place='Bengaluru')
     make_show(mine, name='Hamlet')
@@ -46,7 +46,7 @@ async def test_a_manager_sees_only_their_own_theatres(user: User) -> None:
 
 async def test_an_admin_sees_every_theatre_with_its_owner(user: User) -> None:
     mine, theirs = two_managers_theatres()
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     await log_in(user, 'root', target='/manage')
     await landed_on(user, '/manage')
     await user.should_see('All theatres')
@@ -61,7 +61,7 @@ async def test_an_admin_sees_every_theatre_with_its_owner(user: User) -> None:
 
 @pytest.mark.parametrize(('path', 'marker'), [('/manage', 'add-theatre'), ('/bookings', 'upcoming')])
 async def test_logged_out_pages_send_to_login_and_back(user: User, path: str, marker: str) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     response = await user.http_client.get(path, follow_redirects=False)
     assert response.status_code == 303
     assert response.headers['location'] == f'/login?redirect_to={path.replace("/", "%2F")}'

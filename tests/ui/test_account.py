@@ -3,6 +3,7 @@
 import pytest
 from nicegui.testing import User
 
+from models import Role
 from models.db import session_scope
 from services import auth, sessions
 from services.errors import TooManyAttempts, Unauthenticated
@@ -55,7 +56,7 @@ async def test_a_revoked_session_is_sent_to_log_in_at_the_next_page(user: User) 
 
 
 async def test_admin_disables_an_account_and_its_sessions_end(user: User) -> None:
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     make_user(username='ravi', name='Ravi Kumar')
     ravi_token = api_token('ravi')
     await log_in(user, 'root', target='/admin/users')
@@ -66,7 +67,7 @@ async def test_admin_disables_an_account_and_its_sessions_end(user: User) -> Non
 
 
 async def test_only_admins_see_the_user_list(user: User) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     await log_in(user, 'meera', target='/admin/users')
     await user.should_see(marker='not-allowed')
     await user.should_not_see('(@meera)')
@@ -96,7 +97,7 @@ async def test_login_throttling_says_when_to_try_again(user: User) -> None:
 
 
 async def test_an_admin_lifts_the_login_limits_of_an_account(user: User) -> None:
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     make_user(username='ravi', name='Ravi Kumar')
     for attempt in range(5):
         with pytest.raises(Unauthenticated), session_scope() as s:

@@ -8,14 +8,14 @@ from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import update
 
-from models import Booking, Show
+from models import Booking, BookingStatus, Role, Show
 from models.db import session_scope, utcnow
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
 from tests.ui.helpers import count, current_path, elements, eventually, landed_on, open_as, open_dialog, texts
 
 
 def seed_show(**kwargs: object) -> Show:
-    theatre = make_theatre(make_user(role='manager'), name='Prithvi', place='Mumbai')
+    theatre = make_theatre(make_user(role=Role.MANAGER), name='Prithvi', place='Mumbai')
     return make_show(theatre, **{'name': 'Hamlet', 'num_tickets': 50, 'price_cents': 25000, **kwargs})
 
 
@@ -66,7 +66,7 @@ async def test_booking_three_tickets(user: User) -> None:
             show.id,
             3,
             75150,
-            'confirmed',
+            BookingStatus.CONFIRMED,
         )
     with user.scope(marker=f'booking-{booking.id}'):
         await user.should_see('Hamlet')
@@ -103,7 +103,7 @@ async def test_cancelling_an_upcoming_booking_releases_the_seats(user: User) -> 
     await user.should_see('Booking for Hamlet cancelled.')
     assert tickets_sold(show.id) == 0
     with session_scope() as session:
-        assert session.get_one(Booking, booking.id).status == 'cancelled'
+        assert session.get_one(Booking, booking.id).status is BookingStatus.CANCELLED
     await eventually(lambda: texts(user, 'status') == ['Cancelled'])
     await user.should_not_see(marker='cancel')
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from nicegui import ui
 from nicegui.testing import User
 
+from models import Role
 from models.db import utcnow
 from tests.factories import make_show, make_theatre, make_user
 from tests.ui.helpers import elements, eventually, texts
@@ -31,7 +32,7 @@ def set_value(user: User, marker: str, value: object) -> None:
 
 
 def seed_catalogue() -> None:
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     prithvi = make_theatre(manager, name='Prithvi', place='Mumbai')
     ranga = make_theatre(manager, name='Ranga Shankara', place='Bengaluru')
     make_show(prithvi, name='Hamlet', starts_in=2 * DAY, rating=4.6, tags=('drama', 'english'))
@@ -134,7 +135,7 @@ async def test_an_end_date_before_the_start_date_is_shown_beside_it(user: User) 
 
 
 async def test_more_shows_than_a_page_are_paginated(user: User) -> None:
-    theatre = make_theatre(make_user(role='manager'), name='Prithvi')
+    theatre = make_theatre(make_user(role=Role.MANAGER), name='Prithvi')
     names = [f'Play {number:02d}' for number in range(1, 15)]  # 14 shows, 12 to a page
     for number, name in enumerate(names, start=1):
         make_show(theatre, name=name, starts_in=number * DAY)
@@ -156,7 +157,7 @@ async def test_a_single_page_has_no_pagination(user: User) -> None:
 
 
 async def test_changing_a_filter_goes_back_to_page_one(user: User) -> None:
-    theatre = make_theatre(make_user(role='manager'), name='Prithvi')
+    theatre = make_theatre(make_user(role=Role.MANAGER), name='Prithvi')
     for number in range(1, 15):
         make_show(theatre, name=f'Play {number:02d}', starts_in=number * DAY, tags=('drama',))
     await user.open('/')
@@ -176,7 +177,7 @@ async def test_no_match_shows_the_empty_state(user: User) -> None:
 
 
 async def test_a_sold_out_show_is_housefull(user: User) -> None:
-    theatre = make_theatre(make_user(role='manager'))
+    theatre = make_theatre(make_user(role=Role.MANAGER))
     sold_out = make_show(theatre, name='Sold Out', num_tickets=5, tickets_sold=5)
     selling = make_show(theatre, name='Selling', num_tickets=5, tickets_sold=2)
     await user.open('/')
@@ -190,7 +191,7 @@ async def test_a_sold_out_show_is_housefull(user: User) -> None:
 
 
 async def test_markup_in_names_is_shown_as_text(user: User) -> None:
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager, name='<b>bold</b>', place='<i>Pune</i>')  # written past the services' checks
     make_show(theatre, name='<img src=x onerror=alert(1)>')
     await user.open('/')

@@ -8,7 +8,7 @@ import pandas as pd
 from nicegui.testing import User
 from sqlalchemy import select
 
-from models import ExportJob
+from models import ExportJob, Role
 from models.db import session_scope
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.ui.helpers import count, elements, eventually, landed_on, open_as, open_dialog
@@ -17,7 +17,7 @@ JOB_SECONDS = 60  # the first export of a run spawns the worker process
 
 
 def seed() -> int:
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     theatre = make_theatre(meera, name='Prithvi, Mumbai', place='Mumbai')
     hamlet = make_show(theatre, name='Hamlet', num_tickets=50, price_cents=25050, tags=('drama', 'english'))
     make_booking(make_user(username='asha', name='Asha Rao'), hamlet, tickets=3)

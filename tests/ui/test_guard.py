@@ -26,16 +26,18 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
         '/bookings',
         '/manage',
         '/summary',
+        '/audit',
         '/exports',
         '/account',
         '/admin/users',
         '/admin/mail',
     }
     assert {path: guard.roles for path, guard in GUARDED.items() if guard.roles} == {
-        '/manage': ('manager', 'admin'),
-        '/summary': ('manager', 'admin'),
-        '/admin/users': ('admin',),
-        '/admin/mail': ('admin',),
+        '/manage': (Role.MANAGER, Role.ADMIN),
+        '/summary': (Role.MANAGER, Role.ADMIN),
+        '/audit': (Role.MANAGER, Role.ADMIN),
+        '/admin/users': (Role.ADMIN,),
+        '/admin/mail': (Role.ADMIN,),
     }
     for guard in GUARDED.values():
         assert set(guard.roles) <= set(ROLES)
@@ -49,14 +51,14 @@ def test_a_guarded_page_shows_nicegui_its_parameters_and_the_request_not_who() -
 
 def test_a_page_for_some_roles_must_say_what_the_others_are_told() -> None:
     with pytest.raises(ValueError):
-        page_for('admin')
+        page_for(Role.ADMIN)
     with pytest.raises(TypeError):
         page_for()(lambda request: None)
 
 
 @pytest.mark.parametrize('path', GUARDED)
 async def test_a_visitor_is_sent_to_log_in_and_back(user: User, path: str) -> None:
-    make_user(username='root', role='admin')  # let in everywhere
+    make_user(username='root', role=Role.ADMIN)  # let in everywhere
     target = f'{path}?from=guard'
     response = await user.http_client.get(target, follow_redirects=False)
     assert response.status_code == 303

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import email
 from email import policy
@@ -9,10 +10,12 @@ from email import policy
 from nicegui import ui
 from nicegui.testing import User
 
-from models import JobRun, ShowRating
+from models import JobRun, Role, ShowRating
 from models import User as Account
 from models.db import session_scope
+from services import password_reset
 from services.config import get_settings
+from services.mail import outbox
 from services.mail.links import unsubscribe_token
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.ui.helpers import count, elements, eventually, open_as
@@ -76,7 +79,7 @@ async def test_one_click_unsubscribe_by_post(user: User) -> None:
 
 
 async def test_rating_a_past_show_from_my_bookings(user: User) -> None:
-    theatre = make_theatre(make_user(role='manager'), name='Prithvi')
+    theatre = make_theatre(make_user(role=Role.MANAGER), name='Prithvi')
     show = make_show(theatre, name='Hamlet', starts_in=-dt.timedelta(days=2))
     asha = make_user(username='asha')
     make_booking(asha, show, tickets=2)
@@ -93,9 +96,9 @@ async def test_rating_a_past_show_from_my_bookings(user: User) -> None:
 
 
 async def test_the_admin_runs_the_reminders_and_reads_the_outbox(user: User) -> None:
-    make_user(username='root', role='admin')
+    make_user(username='root', role=Role.ADMIN)
     make_user(username='asha', email='asha@example.com')
-    make_show(make_theatre(make_user(role='manager'), name='Prithvi'), name='Hamlet')
+    make_show(make_theatre(make_user(role=Role.MANAGER), name='Prithvi'), name='Hamlet')
     await open_as(user, 'root', '/admin/mail')
     await user.should_see('The outbox is empty')
     user.find(marker='dry-reminder').click()
@@ -117,8 +120,36 @@ async def test_the_admin_runs_the_reminders_and_reads_the_outbox(user: User) -> 
 
 
 async def test_only_admins_see_the_mail_page_and_the_outbox(user: User) -> None:
-    make_user(username='meera', role='manager')
+    make_user(username='meera', role=Role.MANAGER)
     await open_as(user, 'meera', '/admin/mail')
     await user.should_see(marker='not-allowed')
     response = await user.http_client.get('/api/v1/admin/outbox/20261125-180000-0123abcd.eml')
     assert response.status_code == 403
+
+
+async def test_the_admin_sees_the_email_queue_move_without_any_body(user: User) -> None:
+    make_user(username='root', role=Role.ADMIN)
+    make_user(username='asha', email='asha@example.com')
+    await open_as(user, 'root', '/admin/mail')
+    await user.should_see('No email queued yet')
+    with session_scope() as session:
+        password_reset.request_reset(session, email='asha@example.com', client='10.0.0.1')
+    assert await asyncio.to_thread(password_reset.settle)
+
+    user.find(marker='queue-refresh').click()
+    await user.should_see('Waiting: 1')
+    (table,) = elements(user, marker='queue')
+    (row,) = table.rows
+    assert (row['kind'], row['to'], row['subject'], row['status'], row['tries']) == (
+        'Password reset',
+        'asha@example.com',
+        'Choose a new TicketShow password',
+        'Waiting',
+        0,
+    )
+    assert 'token=' not in repr(table.rows)  # the link stays in the body, which the page never shows
+
+    await asyncio.to_thread(outbox.deliver_due, settings=get_settings())  # what the scheduler does
+    user.find(marker='queue-refresh').click()
+    await user.should_see('Sent: 1')
+    await user.should_see('Waiting: 0')

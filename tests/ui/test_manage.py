@@ -9,7 +9,7 @@ import pytest
 from nicegui.testing import User
 from sqlalchemy import select
 
-from models import Booking, Show, Theatre
+from models import Booking, BookingStatus, Role, Show, Theatre
 from models import User as Account
 from models.db import session_scope, utcnow
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
@@ -51,7 +51,7 @@ def fill(user: User, labels: dict[str, str], values: dict[str, str]) -> None:
 
 
 def make_manager() -> Account:
-    return make_user(username='meera', role='manager', name='Meera Nair')
+    return make_user(username='meera', role=Role.MANAGER, name='Meera Nair')
 
 
 async def open_dashboard(user: User, username: str = 'meera') -> None:
@@ -297,7 +297,7 @@ async def test_delete_a_show(user: User) -> None:
     theatre = make_theatre(make_manager(), name='Prithvi')
     show = make_show(theatre, name='Hamlet')
     kept = make_show(theatre, name='Tughlaq')
-    make_booking(make_user(), show, tickets=2, status='cancelled')  # cancelled bookings do not hold a show
+    make_booking(make_user(), show, tickets=2, status=BookingStatus.CANCELLED)  # cancelled bookings do not hold a show
     await open_dashboard(user)
     with user.scope(marker=f'manage-show-{show.id}'):
         user.find(marker='delete-show').click()

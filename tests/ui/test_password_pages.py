@@ -18,6 +18,7 @@ from models import User as Account
 from models.db import session_scope, utcnow
 from services import password_reset
 from services.config import get_settings
+from services.mail import outbox
 from services.passwords import verify_password
 from services.sessions import digest
 from tests.factories import PASSWORD, make_user
@@ -27,8 +28,10 @@ NEW_PASSWORD = 'a-brand-new-one-9'
 
 
 async def sent_links() -> list[str]:
-    """The reset links in the app's outbox, once every request so far is handled."""
+    """The reset links in the app's outbox folder, once every request so far is handled and its queued email
+    delivered (the tests run the app without its scheduler, which would deliver it within seconds)."""
     assert await asyncio.to_thread(password_reset.settle)
+    await asyncio.to_thread(outbox.deliver_due, settings=get_settings())
     folder = get_settings().outbox_dir
     links = []
     for path in sorted(folder.glob('*.eml')) if folder.is_dir() else []:

@@ -6,6 +6,7 @@ import pytest
 from nicegui import ui
 from nicegui.testing import User
 
+from models import Role
 from services import kv as kv_module
 from tests.factories import make_show, make_theatre, make_user, tickets_sold
 from tests.ui.helpers import log_in
@@ -19,7 +20,7 @@ def app_on_own_redis(own_redis, monkeypatch):
 
 
 async def test_the_app_keeps_working_through_a_redis_outage(app_on_own_redis, user: User) -> None:
-    theatre = make_theatre(make_user(role='manager'), place='Mumbai')
+    theatre = make_theatre(make_user(role=Role.MANAGER), place='Mumbai')
     show = make_show(theatre, name='Hamlet', num_tickets=10)
     make_user(username='asha')
     await log_in(user, 'asha', target=f'/shows/{show.id}')

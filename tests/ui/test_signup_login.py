@@ -6,7 +6,7 @@ import pytest
 from nicegui.testing import User
 from sqlalchemy import select
 
-from models import LoginSession
+from models import LoginSession, Role, SessionKind
 from models import User as Account
 from models.db import session_scope
 from tests.factories import PASSWORD, make_user
@@ -51,20 +51,20 @@ async def test_sign_up_logs_the_person_in(user: User) -> None:
     with session_scope() as session:
         accounts = session.scalars(select(Account)).all()
         assert [(a.username, a.name, a.email, a.role) for a in accounts] == [
-            ('asha', 'Asha Rao', 'asha@example.com', 'user')
+            ('asha', 'Asha Rao', 'asha@example.com', Role.USER)
         ]
     await landed_on(user, '/')
-    assert [s.kind for s in live_sessions('asha')] == ['browser']
+    assert [s.kind for s in live_sessions('asha')] == [SessionKind.BROWSER]
 
 
 async def test_sign_up_as_a_manager_opens_the_dashboard(user: User) -> None:
     await user.open('/signup')
     for name, value in GOOD_SIGNUP.items():
         field(user, SIGNUP_FIELDS[name]).type(value)
-    user.find(marker='role').elements.pop().value = 'manager'
+    user.find(marker='role').elements.pop().value = Role.MANAGER
     user.find(marker='signup-submit').click()
     await user.should_see(marker='header-name')
-    assert count(Account, Account.username == 'asha', Account.role == 'manager') == 1
+    assert count(Account, Account.username == 'asha', Account.role == Role.MANAGER) == 1
     await user.open('/manage')
     await user.should_see('No theatres yet')
 

@@ -1,10 +1,11 @@
 from nicegui.testing import User
 
+from models import Role
 from tests.factories import PASSWORD, make_show, make_theatre, make_user
 
 
 async def test_login_and_book(user: User) -> None:
-    manager = make_user(role='manager')
+    manager = make_user(role=Role.MANAGER)
     theatre = make_theatre(manager, name='Prithvi', place='Mumbai')
     make_show(theatre, name='Hamlet', tags=('drama',))
     audience = make_user(username='asha')

@@ -5,6 +5,7 @@ from __future__ import annotations
 from nicegui import ElementFilter, ui
 from nicegui.testing import User
 
+from models import BookingStatus, Role
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.ui.helpers import elements, open_as
 
@@ -13,14 +14,14 @@ PNG = b'\x89PNG\r\n\x1a\n'
 
 def seed() -> tuple[int, int]:
     """Meera's theatre with two shows: 3 + 2 tickets sold at ₹250, and a cancelled booking that does not count."""
-    meera = make_user(username='meera', role='manager')
+    meera = make_user(username='meera', role=Role.MANAGER)
     theatre = make_theatre(meera, name='Prithvi', place='Mumbai')
     hamlet = make_show(theatre, name='Hamlet', num_tickets=50, price_cents=25000)
     tughlaq = make_show(theatre, name='Tughlaq', num_tickets=30, price_cents=25000)
     asha = make_user(username='asha')
     make_booking(asha, hamlet, tickets=3)
     make_booking(asha, tughlaq, tickets=2)
-    make_booking(asha, tughlaq, tickets=4, status='cancelled')
+    make_booking(asha, tughlaq, tickets=4, status=BookingStatus.CANCELLED)
     return theatre.id, hamlet.id
 
 
@@ -56,7 +57,7 @@ async def test_the_summary_shows_each_theatres_figures_and_charts(user: User) ->
 
 async def test_another_manager_gets_no_chart_of_a_foreign_theatre(user: User) -> None:
     theatre_id, _ = seed()
-    make_user(username='omar', role='manager')
+    make_user(username='omar', role=Role.MANAGER)
     await open_as(user, 'omar', '/summary')
     await user.should_see('Nothing to sum up yet')
     response = await user.http_client.get(f'/api/v1/theatres/{theatre_id}/trend.png')
