@@ -10,7 +10,7 @@ from services.auth import require_role
 from services.errors import NotFound
 
 
-def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatre:
+def managed_theatre(session: Session, actor: User, theatre_id: int | None) -> Theatre:
     """The theatre if `actor` may manage it; a foreign one is reported as missing, not as forbidden."""
     require_role(actor, Role.MANAGER, Role.ADMIN, action='manage theatres')
     theatre = get_by_id(session, Theatre, theatre_id)
@@ -19,7 +19,7 @@ def managed_theatre(session: Session, actor: User, theatre_id: object) -> Theatr
     return theatre
 
 
-def managed_show(session: Session, actor: User, show_id: object) -> Show:
+def managed_show(session: Session, actor: User, show_id: int | None) -> Show:
     require_role(actor, Role.MANAGER, Role.ADMIN, action='manage shows')
     show = get_by_id(session, Show, show_id)
     if show is None or (actor.role != Role.ADMIN and show.theatre.owner_id != actor.id):

@@ -36,7 +36,7 @@ from services.mail.transport import compose
 from services.passwords import hash_password
 from services.sessions import digest
 from services.throttle import throttle
-from services.validation import Checker
+from services.validation import Checker, FormText
 from services.workers import transaction
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ INVALID_LINK = 'This reset link is invalid or has expired; ask for a new one.'
 TOO_MANY = 'Too many requests for a new password from your network. Try again in {wait}.'
 
 
-def request_reset(session: Session, *, email: object, client: str, now: dt.datetime | None = None) -> None:
+def request_reset(session: Session, *, email: FormText, client: str, now: dt.datetime | None = None) -> None:
     """Ask for a link for every active account that uses `email`. The same answer, after the same work, whatever
     the address: only its form and the throttles are checked here; the rest runs once this transaction commits."""
     check = Checker()
@@ -144,17 +144,17 @@ def _message(person: User, link: str, settings: Settings) -> EmailMessage:
 # --- using a link ----------------------------------------------------------------------------------------
 
 
-def _usable(token: object, now: dt.datetime) -> list[object]:
+def _usable(token: FormText, now: dt.datetime) -> list[object]:
     """The conditions of the stored link for `token` while it can still be used."""
     assert isinstance(token, str)
     return [PasswordReset.token_hash == digest(token), PasswordReset.used_at.is_(None), PasswordReset.expires_at > now]
 
 
-def _well_formed(token: object) -> bool:
+def _well_formed(token: FormText) -> bool:
     return isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH
 
 
-def link_is_valid(session: Session, *, token: object, now: dt.datetime | None = None) -> bool:
+def link_is_valid(session: Session, *, token: FormText, now: dt.datetime | None = None) -> bool:
     """Whether the link can still be used (the page asks before showing the form)."""
     if not _well_formed(token):
         return False
@@ -169,9 +169,9 @@ def link_is_valid(session: Session, *, token: object, now: dt.datetime | None = 
 def confirm_reset(
     session: Session,
     *,
-    token: object,
-    password: object,
-    password_confirm: object,
+    token: FormText,
+    password: FormText,
+    password_confirm: FormText,
     now: dt.datetime | None = None,
 ) -> None:
     """Replace the password of the link's person, once: the link and every other of theirs are used up, and

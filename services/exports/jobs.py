@@ -31,6 +31,7 @@ from services.errors import Conflict, Invalid, NotFound
 from services.exports.claims import UNDER_WAY
 from services.exports.runner import configured_export_dir, wake
 from services.hooks import on_commit
+from services.validation import FormText
 
 MAX_ACTIVE_PER_PERSON = 3
 MEDIA_TYPES = {
@@ -90,18 +91,19 @@ def request_export(
     session: Session,
     *,
     actor_id: int,
-    kind: object,
-    target_id: object = None,
-    format: object = ExportFormat.CSV,
+    kind: FormText,
+    target_id: int | None = None,
+    format: FormText = ExportFormat.CSV,
     now: dt.datetime | None = None,
 ) -> ExportView:
     """Record a pending export of a theatre or a show (its manager or an admin) or of one's own bookings."""
     actor = load_actor(session, actor_id)
-    if format not in set(ExportFormat):
+    if format not in tuple(ExportFormat):
         raise Invalid({'format': 'Choose CSV or Excel (xlsx).'})
-    if kind not in set(ExportKind):
+    if kind not in tuple(ExportKind):
         raise Invalid({'kind': 'Choose what to export: a theatre, a show or your bookings.'})
-    title = _title(session, actor, str(kind), target_id)
+    kind, format = ExportKind(kind), ExportFormat(format)
+    title = _title(session, actor, kind, target_id)
     moment = now or utcnow()
     export_dir = configured_export_dir()
     if export_dir is not None:  # a long-running app tidies up as it goes, not only when it starts
@@ -135,7 +137,7 @@ def request_export(
     return ExportView.of(job)
 
 
-def _title(session: Session, actor: User, kind: str, target_id: object) -> str:
+def _title(session: Session, actor: User, kind: ExportKind, target_id: int | None) -> str:
     """What the export is of, checked for the actor: someone else's theatre or show is 'No such ...'."""
     if kind == ExportKind.THEATRE:
         theatre = managed_theatre(session, actor, target_id)
@@ -146,14 +148,14 @@ def _title(session: Session, actor: User, kind: str, target_id: object) -> str:
     return 'My bookings'
 
 
-def _visible_job(session: Session, actor: User, job_id: object) -> ExportJob:
+def _visible_job(session: Session, actor: User, job_id: FormText) -> ExportJob:
     job = session.get(ExportJob, job_id) if isinstance(job_id, str) and len(job_id) <= 32 else None
     if job is None or (job.owner_id != actor.id and actor.role != Role.ADMIN):
         raise NotFound('No such export.')
     return job
 
 
-def get_export(session: Session, *, actor_id: int, job_id: object) -> ExportView:
+def get_export(session: Session, *, actor_id: int, job_id: FormText) -> ExportView:
     """One export job, for its creator or an admin; anyone else is told it does not exist."""
     actor = load_actor(session, actor_id)
     return ExportView.of(_visible_job(session, actor, job_id))
@@ -171,7 +173,7 @@ def my_exports(session: Session, *, actor_id: int, limit: int = 20) -> list[Expo
     return [ExportView.of(job) for job in jobs]
 
 
-def export_file(session: Session, *, actor_id: int, job_id: object, export_dir: Path) -> ExportFile:
+def export_file(session: Session, *, actor_id: int, job_id: FormText, export_dir: Path) -> ExportFile:
     """The finished file of a job its creator (or an admin) may download."""
     actor = load_actor(session, actor_id)
     view = ExportView.of(_visible_job(session, actor, job_id))

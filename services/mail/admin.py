@@ -26,6 +26,7 @@ from services.mail import months
 from services.mail.jobs import send_monthly_reports, send_reminders
 from services.mail.outbox import CLAIM_TIMEOUT
 from services.mail.runner import RunResult
+from services.validation import FormText
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,7 @@ def outbox(session: Session, *, actor_id: int, limit: int = 50) -> list[OutboxIt
     return items
 
 
-def outbox_file(session: Session, *, actor_id: int, name: object) -> Path:
+def outbox_file(session: Session, *, actor_id: int, name: FormText) -> Path:
     """One outbox message's file, for an admin to download; only names the outbox writes, never a path outside it."""
     require_role(load_actor(session, actor_id), Role.ADMIN, action='read the outbox')
     path = get_settings().outbox_dir / str(name)

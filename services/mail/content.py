@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Exists, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Booking, Show, ShowRating, ShowTag, Theatre, User
+from models import Booking, BookingStatus, Show, ShowRating, ShowTag, Theatre, User
 from models.db import local_date
 from services.mail.months import month_bounds
 
@@ -129,7 +129,8 @@ def recipients_page(
 
 def booked_since(since: dt.datetime) -> Exists:
     """A condition: the person has a confirmed booking made at or after `since`."""
-    return exists().where(Booking.user_id == User.id, Booking.status == 'confirmed', Booking.created_at >= since)
+    confirmed = Booking.status == BookingStatus.CONFIRMED
+    return exists().where(Booking.user_id == User.id, confirmed, Booking.created_at >= since)
 
 
 # --- the daily reminder ------------------------------------------------------------------------------
@@ -159,7 +160,7 @@ def popular_soon(session: Session, *, now: dt.datetime, limit: int = 40) -> list
 
 def picks_for(session: Session, *, user_id: int, now: dt.datetime, popular: list[Pick]) -> list[Pick]:
     """Upcoming shows in the person's usual places and tags (from their bookings), topped up with popular ones."""
-    mine = select(Booking.show_id).where(Booking.user_id == user_id, Booking.status == 'confirmed')
+    mine = select(Booking.show_id).where(Booking.user_id == user_id, Booking.status == BookingStatus.CONFIRMED)
     places = list(
         session.scalars(
             select(Theatre.place)
@@ -210,7 +211,7 @@ def audience_reports(session: Session, user_ids: list[int], month: str, tz: Zone
         .join(Theatre, Theatre.id == Show.theatre_id)
         .where(
             Booking.user_id.in_(user_ids),
-            Booking.status == 'confirmed',
+            Booking.status == BookingStatus.CONFIRMED,
             Booking.created_at >= start,
             Booking.created_at < end,
         )
@@ -250,7 +251,7 @@ def manager_reports(
     if not theatres:
         return {}
     in_month = and_(
-        Booking.status == 'confirmed',
+        Booking.status == BookingStatus.CONFIRMED,
         Booking.created_at >= start,
         Booking.created_at < end,
         Show.theatre_id.in_(theatres),

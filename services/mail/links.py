@@ -11,6 +11,7 @@ import hashlib
 import hmac
 
 from services.config import Settings
+from services.validation import FormText
 
 UNSUBSCRIBE_KINDS = ('reminders', 'reports')
 
@@ -22,7 +23,7 @@ def unsubscribe_token(secret: str, *, user_id: int, kind: str) -> str:
     return base64.urlsafe_b64encode(payload.encode() + b'.' + signature).decode().rstrip('=')
 
 
-def read_unsubscribe_token(secret: str, token: object) -> tuple[int, str] | None:
+def read_unsubscribe_token(secret: str, token: FormText) -> tuple[int, str] | None:
     """(user id, kind) of a genuine token; None for anything forged, truncated or malformed."""
     if not isinstance(token, str) or not 8 <= len(token) <= 200:
         return None

@@ -11,13 +11,15 @@ import calendar
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from services.validation import FormText
+
 
 def reminder_period(now: dt.datetime, tz: ZoneInfo) -> str:
     """One reminder a person per local day: the day's date, YYYY-MM-DD."""
     return now.astimezone(tz).date().isoformat()
 
 
-def parse_month(text: object) -> tuple[int, int]:
+def parse_month(text: FormText) -> tuple[int, int]:
     """'2026-10' → (2026, 10); ValueError with a readable message otherwise."""
     if not isinstance(text, str) or len(text) != 7 or text[4] != '-':
         raise ValueError(f'{text!r} is not a month: use YYYY-MM, e.g. 2026-10')
