@@ -124,8 +124,9 @@ def record_change(
 
 def _subject(session: Session, target: Audited) -> _Subject:
     if isinstance(target, Booking):
-        theatre_id = session.scalar(select(Show.theatre_id).where(Show.id == target.show_id))
-        return _Subject(AuditObject.BOOKING, str(target.id), target.reference, theatre_id, target.show_id)
+        return _Subject(
+            AuditObject.BOOKING, str(target.id), target.reference, _theatre_of(session, target.show_id), target.show_id
+        )
     if isinstance(target, Show):
         return _Subject(AuditObject.SHOW, str(target.id), target.name, target.theatre_id, target.id)
     if isinstance(target, Theatre):
@@ -135,8 +136,14 @@ def _subject(session: Session, target: Audited) -> _Subject:
     show_id = target.target_id if target.kind == ExportKind.SHOW else None
     theatre_id = target.target_id if target.kind == ExportKind.THEATRE else None
     if show_id is not None:
-        theatre_id = session.scalar(select(Show.theatre_id).where(Show.id == show_id))
+        theatre_id = _theatre_of(session, show_id)
     return _Subject(AuditObject.EXPORT, target.id, target.title, theatre_id, show_id)
+
+
+def _theatre_of(session: Session, show_id: int) -> int | None:
+    """The show's theatre: the services that record have the show loaded already, so this is usually no query."""
+    show = session.get(Show, show_id)
+    return show.theatre_id if show is not None else None
 
 
 def _summary(target: Audited) -> dict[str, Any]:
