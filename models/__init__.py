@@ -24,6 +24,7 @@ from models.mail import JobRun, MailDelivery, OutboxMessage
 from models.rating import ShowRating
 from models.session import LoginSession, PasswordReset
 from models.show import Show, ShowTag
+from models.staff import TheatreStaff
 from models.theatre import Theatre
 from models.ticket import Ticket
 from models.user import User
@@ -55,6 +56,7 @@ __all__ = [
     'ShowRating',
     'ShowTag',
     'Theatre',
+    'TheatreStaff',
     'Ticket',
     'TicketStatus',
     'User',

@@ -78,6 +78,9 @@ class AuditAction(StrEnum):
     ACCOUNT_ENABLED = 'account_enabled'
     LOGIN_LIMITS_LIFTED = 'login_limits_lifted'
     EXPORT_REQUESTED = 'export_requested'  # an export holding personal data (a show's bookings, one's own history)
+    STAFF_ADDED = 'staff_added'  # a person may now check tickets in at a theatre
+    STAFF_REMOVED = 'staff_removed'
+    CHECKIN_UNDONE = 'checkin_undone'  # a scan taken back at the door: the ticket is valid again
 
 
 class AuditObject(StrEnum):
@@ -94,6 +97,8 @@ class OutboxKind(StrEnum):
     """What an outbox email is about: for the admin's queue and the logs (the message itself is stored whole)."""
 
     PASSWORD_RESET = 'password_reset'  # noqa: S105 - a kind of email, not a password
+    BOOKING_CONFIRMED = 'booking_confirmed'  # the e-tickets: composed from the booking when it is sent
+    BOOKING_CANCELLED = 'booking_cancelled'
 
 
 class OutboxStatus(StrEnum):

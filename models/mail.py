@@ -69,6 +69,9 @@ class OutboxMessage(Base):
     id: Mapped[IntPK]
     kind: Mapped[OutboxKind] = enum_column(OutboxKind, length=30, constraint='ck_outbox_messages_kind')
     user_id: Mapped[int | None] = fk('users.id', ondelete='SET NULL', nullable=True)
+    # A booking email is composed when it is sent (QR codes and a PDF are too slow for the booking's transaction):
+    # its row holds the booking instead of the message until then.
+    booking_id: Mapped[int | None] = fk('bookings.id', ondelete='SET NULL', nullable=True)
     to_address: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(200))
     message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)

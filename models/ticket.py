@@ -32,5 +32,6 @@ class Ticket(Base):
         TicketStatus, length=12, constraint='ck_tickets_status', default=TicketStatus.VALID
     )
     checked_in_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    checked_in_by_id: Mapped[int | None] = fk('users.id', ondelete='SET NULL', nullable=True)  # who scanned it
 
     booking: Mapped[Booking] = relationship(back_populates='tickets')
