@@ -67,6 +67,7 @@ def demo_logins(settings: Settings) -> list[str]:
         path.write_text(
             f'manager  {logins.manager[0]} / {logins.manager[1]}\n'
             f'audience {logins.audience[0]} / {logins.audience[1]}\n'
+            f'door     {logins.door[0]} / {logins.door[1]}  (checks tickets in at {demo.THEATRES[0][0]}: /checkin)\n'
         )
         path.chmod(0o600)
     return path.read_text().splitlines() if path.exists() else []

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Role, User
-from services import auth, booking, shows, theatres
+from services import auth, booking, shows, staff, theatres
 
 THEATRES = [
     ('Prithvi Theatre', 'Mumbai', 220),
@@ -46,6 +46,7 @@ TAGS = ['drama', 'comedy', 'classic', 'music', 'dance', 'family', 'hindi', 'engl
 class DemoLogins:
     manager: tuple[str, str]
     audience: tuple[str, str]
+    door: tuple[str, str]  # on the door staff of the manager's first theatre, which has a show tonight
 
 
 def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> DemoLogins | None:
@@ -53,7 +54,7 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     if session.scalar(select(func.count(User.id))):
         return None
     rng = random.Random(2026)
-    manager_pw, audience_pw = secrets.token_urlsafe(9), secrets.token_urlsafe(9)
+    manager_pw, audience_pw, door_pw = (secrets.token_urlsafe(9) for _ in range(3))
     manager = auth.signup(
         session,
         username='manager',
@@ -78,6 +79,9 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         password=audience_pw,
         role=Role.USER,
     )
+    door = auth.signup(
+        session, username='door', name='Dev Door', email='door@example.com', password=door_pw, role=Role.USER
+    )
     fans = [
         auth.signup(
             session,
@@ -90,9 +94,25 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     ]
     show_ids = []
     today = now.astimezone(tz).date()
+    tonight_id = 0
     for index, (name, place, capacity) in enumerate(THEATRES):
         owner = manager if index % 2 == 0 else other
         theatre = theatres.create_theatre(session, actor_id=owner.id, name=name, place=place, capacity=capacity)
+        if index == 0:  # a show in a few hours, with its door staff, so the check-in page has something to do
+            staff.add_staff(session, actor_id=owner.id, theatre_id=theatre.id, username=door.username, now=now)
+            tonight = (now + dt.timedelta(hours=3)).astimezone(tz).replace(minute=0, second=0, microsecond=0)
+            tonight_id = shows.create_show(
+                session,
+                actor_id=owner.id,
+                theatre_id=theatre.id,
+                name='Hamlet',
+                rating=4.6,
+                tags=['drama', 'classic'],
+                ticket_price='450',
+                num_tickets=capacity,
+                starts_at=tonight,
+                now=now,
+            ).id
         for _ in range(6):
             day = today + dt.timedelta(days=rng.randint(1, 35))
             starts = dt.datetime.combine(day, dt.time(rng.choice([11, 15, 18, 19, 20]), rng.choice([0, 30])), tzinfo=tz)
@@ -114,10 +134,12 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         for buyer in rng.sample([audience, *fans], rng.randint(2, 6)):
             booked = now - dt.timedelta(days=rng.randint(0, 27), hours=rng.randint(0, 12), minutes=rng.randint(0, 59))
             booking.book(session, show_id=show_id, user_id=buyer.id, tickets=rng.randint(1, 6), now=booked)
+    for buyer in [audience, *fans]:
+        booking.book(session, show_id=tonight_id, user_id=buyer.id, tickets=rng.randint(1, 4), now=now)
     sold_out = shows.public_show(session, show_id=show_ids[-1])
     if sold_out.tickets_left:
         _fill(session, show_id=sold_out.id, buyers=fans, left=sold_out.tickets_left, now=now)
-    return DemoLogins(manager=('manager', manager_pw), audience=('audience', audience_pw))
+    return DemoLogins(manager=('manager', manager_pw), audience=('audience', audience_pw), door=('door', door_pw))
 
 
 def _fill(session: Session, *, show_id: int, buyers: list[User], left: int, now: dt.datetime) -> None:
