@@ -57,3 +57,11 @@ def door_theatre_ids(session: Session, actor: User) -> list[int] | None:
     owned = select(Theatre.id).where(Theatre.owner_id == actor.id) if actor.role == Role.MANAGER else None
     query = staffed.union(owned) if owned is not None else staffed
     return sorted(session.scalars(query))
+
+
+def works_a_door(session: Session, actor: User) -> bool:
+    """Whether `actor` may check tickets in anywhere (the check-in page's place in the menu)."""
+    return (
+        actor.role in (Role.ADMIN, Role.MANAGER)
+        or session.scalar(select(TheatreStaff.theatre_id).where(TheatreStaff.user_id == actor.id).limit(1)) is not None
+    )
