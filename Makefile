@@ -22,7 +22,7 @@ $(error INSTALLER is uv or pip, not '$(INSTALLER)')
 endif
 
 .PHONY: run test lint serve clean lock bench-listing bench-exports bench-mail bench-api bench-instances bench-flood \
-	bench-busy bench-install
+	bench-busy bench-install bench-checkin bench-booking-mail
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,12 @@ bench-busy: $(STAMP)
 
 bench-flood: $(STAMP)
 	$(BIN)/python -m bench.flood $(BENCH_ARGS)
+
+bench-checkin: $(STAMP)
+	$(BIN)/python -m bench.checkin $(BENCH_ARGS)
+
+bench-booking-mail: $(STAMP)
+	$(BIN)/python -m bench.booking_mail $(BENCH_ARGS)
 
 # Clone to serving with cold caches, uv against pip; needs no venv (the system's python3 runs it).
 bench-install:

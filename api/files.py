@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse, Response
 
 from api.deps import call, caller
 from api.v1 import ERRORS
-from services import charts, exports, preferences
+from services import charts, etickets, exports, preferences, workers
 from services.config import get_settings
 from services.mail import admin as mail_admin
 from services.sessions import Principal
@@ -19,6 +19,7 @@ unsubscribe_router = APIRouter()
 Caller = Annotated[Principal, Depends(caller)]
 PNG: dict[int | str, dict[str, Any]] = {200: {'content': {'image/png': {}}}}
 PNG_HEADERS = {'Cache-Control': 'private, max-age=0, must-revalidate'}
+PDF: dict[int | str, dict[str, Any]] = {200: {'content': {'application/pdf': {}}}}
 
 
 @router.get('/theatres/{theatre_id}/trend.png', response_class=Response, responses={**PNG, **ERRORS})
@@ -40,6 +41,21 @@ async def theatres_comparison(who: Caller) -> Response:
     """Revenue and occupancy of the caller's theatres side by side (an admin: every theatre)."""
     png = await call(charts.comparison_chart, actor_id=who.user_id)
     return Response(png, media_type='image/png', headers=PNG_HEADERS)
+
+
+@router.get('/bookings/{booking_id}/tickets.pdf', response_class=Response, responses={**PDF, **ERRORS})
+async def tickets_pdf(booking_id: int, who: Caller) -> Response:
+    """A booking's tickets as an A4 PDF, one QR code per ticket: for its owner and admins (anyone else: 404)."""
+    document = await call(etickets.ticket_document, booking_id=booking_id, actor_id=who.user_id)
+    content = await workers.run_read(etickets.pdf.render, document)  # rendered after the transaction, off the loop
+    return Response(
+        content,
+        media_type='application/pdf',
+        headers={
+            'Content-Disposition': f'attachment; filename="tickets-{document.reference}.pdf"',
+            'Cache-Control': 'private, no-store',  # its codes let people in: no copy in a shared cache or on disk
+        },
+    )
 
 
 @router.get('/exports/{job_id}/file', response_class=FileResponse, responses=ERRORS)

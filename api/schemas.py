@@ -9,11 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, Stric
 
 from models import AuditAction, AuditObject, BookingStatus, ExportStatus, Role, TicketStatus
 from services.audit import AuditEntry, AuditPage
-from services.booking import BookingView
+from services.booking import BookingView, TicketView
+from services.checkin import Admission, DoorCount, DoorShow
 from services.exports import ExportView
 from services.shows import ShowView
+from services.staff import StaffView
 from services.summary import TheatreSummary
-from services.theatres import TheatreView
+from services.theatres import DashboardEntry, TheatreView
 
 MAX_INT = 2**31 - 1
 Text = Annotated[StrictStr, Field(max_length=200)]
@@ -74,6 +76,18 @@ class BookingIn(Body):
 
 class RatingIn(Body):
     score: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+
+
+class StaffIn(Body):
+    username: Annotated[StrictStr, Field(max_length=64, description='the username of the account to add')]
+
+
+class CheckInIn(Body):
+    code: Annotated[StrictStr, Field(max_length=200, description="what the ticket's QR code carries")]
+    show_id: Annotated[
+        StrictInt,
+        Field(ge=-MAX_INT, le=MAX_INT, description='the show this door admits to: a ticket of another is 422'),
+    ]
 
 
 class UserOut(BaseModel):
@@ -149,9 +163,23 @@ class ShowPageOut(BaseModel):
     offset: int
 
 
+class DashboardShowOut(ShowOut):
+    checked_in: int = Field(description='tickets of the show checked in at the door')
+
+
 class DashboardOut(BaseModel):
     theatre: TheatreOut
-    shows: list[ShowOut]
+    shows: list[DashboardShowOut]
+
+    @classmethod
+    def of(cls, entry: DashboardEntry) -> DashboardOut:
+        return cls(
+            theatre=TheatreOut.of(entry.theatre),
+            shows=[
+                DashboardShowOut(**ShowOut.of(s).model_dump(), checked_in=entry.checked_in_for(s.id))
+                for s in entry.shows
+            ],
+        )
 
 
 class TicketOut(BaseModel):
@@ -161,6 +189,16 @@ class TicketOut(BaseModel):
     price: float
     status: Literal[TicketStatus.VALID, TicketStatus.CHECKED_IN, TicketStatus.CANCELLED]
     checked_in_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, ticket: TicketView) -> TicketOut:
+        return cls(
+            id=ticket.id,
+            code=ticket.code,
+            price=ticket.price_cents / 100,
+            status=ticket.status,
+            checked_in_at=ticket.checked_in_at,
+        )
 
 
 class BookingOut(BaseModel):
@@ -191,16 +229,7 @@ class BookingOut(BaseModel):
             total=booking.total_cents / 100,
             status=booking.status,
             created_at=booking.created_at,
-            tickets=[
-                TicketOut(
-                    id=t.id,
-                    code=t.code,
-                    price=t.price_cents / 100,
-                    status=t.status,
-                    checked_in_at=t.checked_in_at,
-                )
-                for t in booking.tickets
-            ],
+            tickets=[TicketOut.of(t) for t in booking.tickets],
         )
 
 
@@ -220,6 +249,7 @@ class SummaryOut(BaseModel):
     occupancy: float = Field(ge=0, le=1, description='tickets sold over tickets offered')
     revenue: float
     recent_bookings: int = Field(description='confirmed bookings of the last 30 days')
+    checked_in: int = Field(description="tickets checked in at the door, across all the theatre's shows")
     trend: str
 
     @classmethod
@@ -235,7 +265,88 @@ class SummaryOut(BaseModel):
             occupancy=theatre.occupancy,
             revenue=theatre.revenue_cents / 100,
             recent_bookings=theatre.recent_bookings,
+            checked_in=theatre.checked_in,
             trend=f'/api/v1/theatres/{theatre.theatre_id}/trend.png',
+        )
+
+
+class StaffOut(BaseModel):
+    """One person on a theatre's door staff."""
+
+    user_id: int
+    username: str
+    name: str
+    theatre_id: int
+    added_at: dt.datetime
+
+    @classmethod
+    def of(cls, member: StaffView) -> StaffOut:
+        return cls(
+            user_id=member.user_id,
+            username=member.username,
+            name=member.name,
+            theatre_id=member.theatre_id,
+            added_at=member.added_at,
+        )
+
+
+class DoorCountOut(BaseModel):
+    show_id: int
+    tickets_sold: int = Field(description='tickets of the show that admit someone: valid or already checked in')
+    checked_in: int
+
+    @classmethod
+    def of(cls, count: DoorCount) -> DoorCountOut:
+        return cls(show_id=count.show_id, tickets_sold=count.tickets_sold, checked_in=count.checked_in)
+
+
+class AdmissionOut(BaseModel):
+    """A ticket let in: what the door shows about it. Any refusal is an error status instead (404, 409, 422)."""
+
+    result: Literal['checked_in'] = 'checked_in'
+    ticket: TicketOut
+    booking_id: int
+    booking_reference: str
+    show_id: int
+    seat: None = Field(None, description='null for general admission')
+    holder_name: str = Field(description='the name on the booking: the only personal data the door sees')
+    tickets_in_booking: int
+    count: DoorCountOut = Field(description="the show's tickets sold and checked in, this one included")
+
+    @classmethod
+    def of(cls, admission: Admission) -> AdmissionOut:
+        return cls(
+            ticket=TicketOut.of(admission.ticket),
+            booking_id=admission.booking_id,
+            booking_reference=admission.booking_reference,
+            show_id=admission.show_id,
+            holder_name=admission.holder_name,
+            tickets_in_booking=admission.tickets_in_booking,
+            count=DoorCountOut.of(admission.count),
+        )
+
+
+class DoorShowOut(BaseModel):
+    """A show whose door the caller may work, with its count."""
+
+    id: int
+    name: str
+    theatre_id: int
+    theatre_name: str
+    starts_at: dt.datetime
+    tickets_sold: int
+    checked_in: int
+
+    @classmethod
+    def of(cls, show: DoorShow) -> DoorShowOut:
+        return cls(
+            id=show.id,
+            name=show.name,
+            theatre_id=show.theatre_id,
+            theatre_name=show.theatre_name,
+            starts_at=show.starts_at,
+            tickets_sold=show.tickets_sold,
+            checked_in=show.checked_in,
         )
 
 

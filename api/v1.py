@@ -11,10 +11,14 @@ from fastapi.responses import JSONResponse
 from api.deps import bearer_token, call, call_hashing, caller
 from api.schemas import (
     MAX_INT,
+    AdmissionOut,
     AuditPageOut,
     BookingIn,
     BookingOut,
+    CheckInIn,
     DashboardOut,
+    DoorCountOut,
+    DoorShowOut,
     ExportOut,
     InvalidMessage,
     LoginIn,
@@ -28,14 +32,31 @@ from api.schemas import (
     ShowOut,
     ShowPageOut,
     SignupIn,
+    StaffIn,
+    StaffOut,
     SummaryOut,
     TheatreIn,
     TheatreOut,
+    TicketOut,
     TokenOut,
     UserOut,
 )
 from models import AuditAction, ExportFormat, ExportKind
-from services import audit, auth, booking, exports, password_reset, ratings, search, sessions, shows, summary, theatres
+from services import (
+    audit,
+    auth,
+    booking,
+    checkin,
+    exports,
+    password_reset,
+    ratings,
+    search,
+    sessions,
+    shows,
+    staff,
+    summary,
+    theatres,
+)
 from services.config import get_settings
 from services.sessions import Principal, describe_device
 
@@ -198,8 +219,8 @@ async def delete_theatre(theatre_id: int, who: Caller) -> Response:
 
 @router.get('/dashboard', response_model=list[DashboardOut], responses=ERRORS, tags=['theatres'])
 async def dashboard(who: Caller) -> list[DashboardOut]:
-    entries = await call(theatres.dashboard, actor_id=who.user_id)
-    return [DashboardOut(theatre=TheatreOut.of(e.theatre), shows=[ShowOut.of(s) for s in e.shows]) for e in entries]
+    """Each theatre with its shows; every show says how many of its tickets were checked in at the door."""
+    return [DashboardOut.of(e) for e in await call(theatres.dashboard, actor_id=who.user_id)]
 
 
 # --- shows ----------------------------------------------------------------------------------------------
@@ -283,7 +304,7 @@ async def my_bookings(
 
 @router.get('/bookings/{booking_id}', response_model=BookingOut, responses=ERRORS, tags=['bookings'])
 async def get_booking(booking_id: int, who: Caller) -> BookingOut:
-    """One booking with its tickets: for its owner, the theatre's manager and admins."""
+    """One booking with its tickets: for its owner, the theatre's manager and door staff, and admins."""
     return BookingOut.of(await call(booking.get_booking, booking_id=booking_id, actor_id=who.user_id))
 
 
@@ -296,6 +317,58 @@ async def cancel(booking_id: int, who: Caller) -> BookingOut:
 async def rate(show_id: int, body: RatingIn, who: Caller) -> RatingOut:
     score = await call(ratings.rate_show, user_id=who.user_id, show_id=show_id, score=body.score)
     return RatingOut(show_id=show_id, score=score)
+
+
+# --- door staff and check-in ---------------------------------------------------------------------------
+
+Code = Annotated[str, Path(max_length=200, description="what the ticket's QR code carries")]
+
+
+@router.get('/theatres/{theatre_id}/staff', response_model=list[StaffOut], responses=ERRORS, tags=['door'])
+async def list_staff(theatre_id: int, who: Caller) -> list[StaffOut]:
+    """The theatre's door staff, by username: for its manager and admins."""
+    return [StaffOut.of(m) for m in await call(staff.list_staff, actor_id=who.user_id, theatre_id=theatre_id)]
+
+
+@router.post('/theatres/{theatre_id}/staff', status_code=201, response_model=StaffOut, responses=ERRORS, tags=['door'])
+async def add_staff(theatre_id: int, body: StaffIn, who: Caller) -> StaffOut:
+    """The person may check tickets in at this theatre and sees nothing else of it. An unknown or disabled username
+    is 422; someone already on the staff is 409."""
+    return StaffOut.of(await call(staff.add_staff, actor_id=who.user_id, theatre_id=theatre_id, username=body.username))
+
+
+@router.delete('/theatres/{theatre_id}/staff/{user_id}', status_code=204, responses=ERRORS, tags=['door'])
+async def remove_staff(theatre_id: int, user_id: int, who: Caller) -> Response:
+    """Their next scan at this theatre is refused; 404 if they are not on its staff."""
+    await call(staff.remove_staff, actor_id=who.user_id, theatre_id=theatre_id, user_id=user_id)
+    return Response(status_code=204)
+
+
+@router.post('/checkin', response_model=AdmissionOut, responses=ERRORS, tags=['door'])
+async def check_in(body: CheckInIn, who: Caller) -> AdmissionOut:
+    """Let a ticket in, once: for the theatre's door staff, its manager and admins. An unknown code or one of another
+    theatre is 404; a ticket already checked in (409) says when; a cancelled one is 409; a ticket of another show of
+    this theatre is 422 and names that show and its time. A show the caller may not work the door of is 404."""
+    return AdmissionOut.of(await call(checkin.check_in, actor_id=who.user_id, show_id=body.show_id, code=body.code))
+
+
+@router.delete('/checkin/{code}', response_model=TicketOut, responses=ERRORS, tags=['door'])
+async def undo_check_in(code: Code, who: Caller) -> TicketOut:
+    """Take a mistaken scan back: the ticket is valid again (audited). 409 if it is not checked in."""
+    return TicketOut.of(await call(checkin.undo_check_in, actor_id=who.user_id, code=code))
+
+
+@router.get('/checkin/shows', response_model=list[DoorShowOut], responses=ERRORS, tags=['door'])
+async def door_shows(who: Caller) -> list[DoorShowOut]:
+    """The shows whose door the caller may work, today's first (from the start of today in the app's time zone, or
+    six hours ago if earlier), each with its count."""
+    return [DoorShowOut.of(s) for s in await call(checkin.door_shows, actor_id=who.user_id)]
+
+
+@router.get('/shows/{show_id}/checkin', response_model=DoorCountOut, responses=ERRORS, tags=['door'])
+async def door_count(show_id: int, who: Caller) -> DoorCountOut:
+    """Tickets sold and checked in: for the theatre's door staff, its manager and admins."""
+    return DoorCountOut.of(await call(checkin.door_count, actor_id=who.user_id, show_id=show_id))
 
 
 # --- summary and exports --------------------------------------------------------------------------------

@@ -50,6 +50,9 @@ ACTION_LABELS = {
     AuditAction.ACCOUNT_ENABLED: 'Enabled an account',
     AuditAction.LOGIN_LIMITS_LIFTED: 'Lifted login limits',
     AuditAction.EXPORT_REQUESTED: 'Exported personal data',
+    AuditAction.STAFF_ADDED: 'Added door staff',
+    AuditAction.STAFF_REMOVED: 'Removed door staff',
+    AuditAction.CHECKIN_UNDONE: 'Undid a check-in',
 }
 FIELD_LABELS = {
     'price_cents': 'price',
@@ -58,6 +61,7 @@ FIELD_LABELS = {
     'is_active': 'active',
     'total_cents': 'total',
     'kind': 'export of',
+    'ticket_id': 'ticket',
 }
 
 Audited = Booking | Show | Theatre | User | ExportJob

@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Role, Show, TicketStatus
+from models import AuditAction, Booking, BookingStatus, Show, TicketStatus
 from models.db import get_by_id, utcnow
 from services import audit
 from services import tickets as tickets_service
+from services.access import may_work_door
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
+from services.mail import booking_mail
 from services.validation import Checker, FormNumber
 
 MAX_TICKETS_PER_BOOKING = 10
@@ -88,9 +90,16 @@ class MyBookings:
 
 
 def book(
-    session: Session, *, show_id: int, user_id: int, tickets: FormNumber, now: dt.datetime | None = None
+    session: Session,
+    *,
+    show_id: int,
+    user_id: int,
+    tickets: FormNumber,
+    now: dt.datetime | None = None,
+    send_email: bool = True,
 ) -> BookingView:
-    """Sell `tickets` seats of a show to a user, or refuse; never more than the show has."""
+    """Sell `tickets` seats of a show to a user, or refuse; never more than the show has. The buyer's
+    confirmation email is queued in the same transaction unless `send_email` is false (demo data)."""
     now = now or utcnow()
     load_actor(session, user_id)
     check = Checker()
@@ -132,6 +141,8 @@ def book(
     session.flush()
     tickets_service.issue(session, booking, count=count, price_cents=price_cents)
     audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
+    if send_email:
+        booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
     session.flush()
     session.refresh(show)
     session.refresh(booking)
@@ -167,6 +178,7 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
         .execution_options(synchronize_session=False)
     )
     audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CANCELLED, target=booking)
+    booking_mail.queue_cancellation(session, booking, now=now)
     session.flush()
     session.refresh(booking)
     invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}', f'theatre:{booking.show.theatre_id!r}')
@@ -174,16 +186,13 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
 
 
 def get_booking(session: Session, *, booking_id: int, actor_id: int) -> BookingView:
-    """One booking with its tickets, for its owner, the show's theatre's manager or an admin."""
+    """One booking with its tickets, for its owner, an admin, or the show's theatre's manager or door staff (the
+    door looks a scanned ticket's booking up; a booking view holds no personal data beyond the booking itself)."""
     actor = load_actor(session, actor_id)
     booking = get_by_id(session, Booking, booking_id)
     if booking is None:
         raise NotFound('No such booking.')
-    allowed = (
-        booking.user_id == actor.id
-        or actor.role == Role.ADMIN
-        or (actor.role == Role.MANAGER and booking.show.theatre.owner_id == actor.id)
-    )
+    allowed = booking.user_id == actor.id or may_work_door(session, actor, booking.show.theatre)
     if not allowed:
         raise NotFound('No such booking.')  # as if it did not exist
     return BookingView.of(booking)

@@ -16,6 +16,7 @@ from services import audit
 from services.access import door_show, door_theatre_ids, may_work_door
 from services.auth import load_actor
 from services.booking import TicketView
+from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
 from services.formats import local
 from services.validation import Checker, FormText
@@ -23,6 +24,9 @@ from services.validation import Checker, FormText
 UNKNOWN = 'Unknown ticket: no ticket of this theatre has that code.'
 CODE_MAX_LENGTH = 64  # codes are 22 characters; a scanner may add a little, never this much
 EARLIER_SHOWS = dt.timedelta(hours=6)  # the door list keeps a show this long after it started (late arrivals)
+# The cache namespace of the figures that count check-ins (dashboard, summary): bumped by a scan or an undo, so a
+# busy door never empties the public listing's cache.
+CHECKINS = 'checkins'
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,7 @@ def check_in(
     session.refresh(ticket)
     if admitted is None:
         raise _already(ticket, now)
+    invalidate_after_commit(session, CHECKINS)
     booking = ticket.booking
     return Admission(
         ticket=_ticket_view(ticket),
@@ -178,6 +183,7 @@ def undo_check_in(session: Session, *, actor_id: int, code: FormText, now: dt.da
         at=now,
     )
     session.flush()
+    invalidate_after_commit(session, CHECKINS)
     return _ticket_view(ticket)
 
 
@@ -229,4 +235,14 @@ def door_shows(session: Session, *, actor_id: int, now: dt.datetime | None = Non
     ]
 
 
-__all__ = ['Admission', 'DoorCount', 'DoorShow', 'check_in', 'count', 'door_count', 'door_shows', 'undo_check_in']
+__all__ = [
+    'CHECKINS',
+    'Admission',
+    'DoorCount',
+    'DoorShow',
+    'check_in',
+    'count',
+    'door_count',
+    'door_shows',
+    'undo_check_in',
+]

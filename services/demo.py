@@ -1,4 +1,5 @@
-"""Demo data for a first look: theatres in several places, a few dozen upcoming shows, some bookings."""
+"""Demo data for a first look: theatres in several places, a few dozen upcoming shows, some bookings (made without
+confirmation emails: the demo's people are made up)."""
 
 from __future__ import annotations
 
@@ -133,9 +134,13 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     for show_id in rng.sample(show_ids, 24):
         for buyer in rng.sample([audience, *fans], rng.randint(2, 6)):
             booked = now - dt.timedelta(days=rng.randint(0, 27), hours=rng.randint(0, 12), minutes=rng.randint(0, 59))
-            booking.book(session, show_id=show_id, user_id=buyer.id, tickets=rng.randint(1, 6), now=booked)
+            booking.book(
+                session, show_id=show_id, user_id=buyer.id, tickets=rng.randint(1, 6), now=booked, send_email=False
+            )
     for buyer in [audience, *fans]:
-        booking.book(session, show_id=tonight_id, user_id=buyer.id, tickets=rng.randint(1, 4), now=now)
+        booking.book(
+            session, show_id=tonight_id, user_id=buyer.id, tickets=rng.randint(1, 4), now=now, send_email=False
+        )
     sold_out = shows.public_show(session, show_id=show_ids[-1])
     if sold_out.tickets_left:
         _fill(session, show_id=sold_out.id, buyers=fans, left=sold_out.tickets_left, now=now)
@@ -147,6 +152,8 @@ def _fill(session: Session, *, show_id: int, buyers: list[User], left: int, now:
     index = 0
     while left > 0:
         tickets = min(10, left)
-        booking.book(session, show_id=show_id, user_id=buyers[index % len(buyers)].id, tickets=tickets, now=now)
+        booking.book(
+            session, show_id=show_id, user_id=buyers[index % len(buyers)].id, tickets=tickets, now=now, send_email=False
+        )
         left -= tickets
         index += 1

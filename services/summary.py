@@ -3,22 +3,25 @@
 Every figure is an SQL aggregate (count, sum, group by, a ranking window); no booking is loaded into
 Python. Sold tickets are the shows' seat counts, which only confirmed bookings hold; revenue and
 booking counts come from confirmed bookings, so a cancellation takes its tickets and money back out.
+Checked in counts the tickets let in at the door (services.checkin), which only confirmed bookings hold.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import ColumnElement, Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, Role, Show, Theatre, User
+from models import Booking, BookingStatus, Role, Show, Theatre, Ticket, TicketStatus, User
 from models.db import local_date, utcnow
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
 from services.cache import cached
+from services.checkin import CHECKINS
 from services.config import get_settings
 
 RECENT_DAYS = 30
@@ -33,6 +36,7 @@ class ShowSales:
     num_tickets: int
     tickets_sold: int
     revenue_cents: int
+    checked_in: int  # tickets let in at the door
 
 
 @dataclass(frozen=True)
@@ -48,6 +52,7 @@ class TheatreSummary:
     revenue_cents: int
     recent_bookings: int
     recent_tickets: int
+    checked_in: int  # tickets let in at the door, across all its shows
     best_sellers: list[ShowSales] = field(default_factory=list)
 
     @property
@@ -109,7 +114,7 @@ def summary(session: Session, *, actor_id: int, now: dt.datetime | None = None) 
     when = now or utcnow()
     return cached(
         f'summary:{actor.id}:{actor.role}',
-        ['listing', 'theatres'],
+        ['listing', 'theatres', CHECKINS],
         lambda: _summary(session, actor, when),
         _SUMMARY,
     )
@@ -151,6 +156,14 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
             .group_by(Show.theatre_id)
         )
     }
+    door: dict[int, int] = dict(
+        session.execute(
+            select(Show.theatre_id, func.count(Ticket.id))
+            .join(Show, Show.id == Ticket.show_id)
+            .where(Show.theatre_id.in_(scope), Ticket.status == TicketStatus.CHECKED_IN)
+            .group_by(Show.theatre_id)
+        ).all()
+    )
     best = _best_sellers(session, scope)
     result = []
     for theatre_id, name, place, capacity, owner_name in theatres:
@@ -168,6 +181,7 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
                 revenue_cents=int(money_row.revenue or 0) if money_row else 0,
                 recent_bookings=int(money_row.recent_bookings or 0) if money_row else 0,
                 recent_tickets=int(money_row.recent_tickets or 0) if money_row else 0,
+                checked_in=int(door.get(theatre_id, 0)),
                 best_sellers=best.get(theatre_id, []),
             )
         )
@@ -184,10 +198,21 @@ def revenue_per_show() -> Select[int, int]:
     )
 
 
+def _checked_in_per_show(show_ids: Select[Any]) -> Subquery:
+    """Each of these shows' tickets checked in at the door (show_id, checked_in); shows with none are left out."""
+    return (
+        select(Ticket.show_id, func.count(Ticket.id).label('checked_in'))
+        .where(Ticket.status == TicketStatus.CHECKED_IN, Ticket.show_id.in_(show_ids))
+        .group_by(Ticket.show_id)
+        .subquery()
+    )
+
+
 def _best_sellers(session: Session, scope: ColumnElement[int]) -> dict[int, list[ShowSales]]:
     """Each theatre's shows with the most tickets sold (at most BEST_SELLERS, none that sold nothing)."""
     revenue = revenue_per_show().where(Booking.show_id.in_(select(Show.id).where(Show.theatre_id.in_(scope))))
     revenue_sq = revenue.subquery()
+    door_sq = _checked_in_per_show(select(Show.id).where(Show.theatre_id.in_(scope)))
     rank = (
         func.row_number()
         .over(partition_by=Show.theatre_id, order_by=(Show.tickets_sold.desc(), Show.starts_at, Show.id))
@@ -202,9 +227,11 @@ def _best_sellers(session: Session, scope: ColumnElement[int]) -> dict[int, list
             Show.num_tickets,
             Show.tickets_sold,
             func.coalesce(revenue_sq.c.revenue, 0).label('revenue'),
+            func.coalesce(door_sq.c.checked_in, 0).label('checked_in'),
             rank,
         )
         .outerjoin(revenue_sq, revenue_sq.c.show_id == Show.id)
+        .outerjoin(door_sq, door_sq.c.show_id == Show.id)
         .where(Show.theatre_id.in_(scope), Show.tickets_sold > 0)
         .subquery()
     )
@@ -213,7 +240,15 @@ def _best_sellers(session: Session, scope: ColumnElement[int]) -> dict[int, list
         select(ranked).where(ranked.c.rank <= BEST_SELLERS).order_by(ranked.c.theatre_id, ranked.c.rank)
     ):
         best.setdefault(row.theatre_id, []).append(
-            ShowSales(row.id, row.name, row.starts_at, row.num_tickets, row.tickets_sold, int(row.revenue))
+            ShowSales(
+                row.id,
+                row.name,
+                row.starts_at,
+                row.num_tickets,
+                row.tickets_sold,
+                int(row.revenue),
+                int(row.checked_in),
+            )
         )
     return best
 
@@ -226,9 +261,12 @@ def theatre_detail(
     theatre = managed_theatre(session, actor, theatre_id)
     now = now or utcnow()
     revenue_sq = revenue_per_show().subquery()
+    door_sq = _checked_in_per_show(select(Show.id).where(Show.theatre_id == theatre.id))
     show_count = session.scalar(select(func.count(Show.id)).where(Show.theatre_id == theatre.id)) or 0
     top_shows = [
-        ShowSales(row.id, row.name, row.starts_at, row.num_tickets, row.tickets_sold, int(row.revenue))
+        ShowSales(
+            row.id, row.name, row.starts_at, row.num_tickets, row.tickets_sold, int(row.revenue), int(row.checked_in)
+        )
         for row in session.execute(
             select(
                 Show.id,
@@ -237,8 +275,10 @@ def theatre_detail(
                 Show.num_tickets,
                 Show.tickets_sold,
                 func.coalesce(revenue_sq.c.revenue, 0).label('revenue'),
+                func.coalesce(door_sq.c.checked_in, 0).label('checked_in'),
             )
             .outerjoin(revenue_sq, revenue_sq.c.show_id == Show.id)
+            .outerjoin(door_sq, door_sq.c.show_id == Show.id)
             .where(Show.theatre_id == theatre.id)
             .order_by(Show.tickets_sold.desc(), Show.starts_at, Show.id)
             .limit(top)

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Role, Show, Theatre, User
+from models import AuditAction, Booking, BookingStatus, Role, Show, Theatre, Ticket, TicketStatus, User
 from services import audit
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
 from services.cache import cached, invalidate_after_commit
+from services.checkin import CHECKINS
 from services.errors import Conflict
 from services.shows import ShowView
 from services.validation import Checker, FormNumber, FormText
@@ -45,6 +46,11 @@ class TheatreView:
 class DashboardEntry:
     theatre: TheatreView
     shows: list[ShowView]
+    checked_in: dict[int, int] = field(default_factory=dict)  # show id → tickets checked in; none: left out
+
+    def checked_in_for(self, show_id: int) -> int:
+        """Tickets of the show checked in at the door (0 for a show with none)."""
+        return self.checked_in.get(show_id, 0)
 
 
 def _check_fields(name: FormText, place: FormText, capacity: FormNumber) -> tuple[str, str, int]:
@@ -136,14 +142,18 @@ def get_theatre(session: Session, *, actor_id: int, theatre_id: int) -> TheatreV
 
 
 def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
-    """Each theatre the actor manages, with all its shows (past ones too), soonest first.
+    """Each theatre the actor manages, with all its shows (past ones too), soonest first, and how many tickets of
+    each show were checked in at the door.
 
     Checked for role first, then cached under a key that names the person: never shared between people.
     """
     actor = load_actor(session, actor_id)
     require_role(actor, Role.MANAGER, Role.ADMIN, action='see the dashboard')
     return cached(
-        f'dashboard:{actor.id}:{actor.role}', ['listing', 'theatres'], lambda: _dashboard(session, actor), _DASHBOARD
+        f'dashboard:{actor.id}:{actor.role}',
+        ['listing', 'theatres', CHECKINS],
+        lambda: _dashboard(session, actor),
+        _DASHBOARD,
     )
 
 
@@ -155,8 +165,21 @@ def _dashboard(session: Session, actor: User) -> list[DashboardEntry]:
     )
     if actor.role != Role.ADMIN:
         query = query.where(Theatre.owner_id == actor.id)
+    counts = (
+        select(Show.theatre_id, Ticket.show_id, func.count(Ticket.id))
+        .join(Show, Show.id == Ticket.show_id)
+        .where(Ticket.status == TicketStatus.CHECKED_IN)
+        .group_by(Show.theatre_id, Ticket.show_id)
+    )
+    if actor.role != Role.ADMIN:
+        counts = counts.where(Show.theatre_id.in_(select(Theatre.id).where(Theatre.owner_id == actor.id)))
+    checked_in: dict[int, dict[int, int]] = {}
+    for theatre_id, show_id, count in session.execute(counts):
+        checked_in.setdefault(theatre_id, {})[show_id] = int(count)
+    theatres = session.scalars(query)
     return [
-        DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows]) for t in session.scalars(query)
+        DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows], checked_in.get(t.id, {}))
+        for t in theatres
     ]
 
 

@@ -2,7 +2,8 @@
 
 Each checks again that the job's owner may see what it is of, and returns a `Table`: one header
 record (the theatre or the show) and its detail rows, streamed out of the database `CHUNK_ROWS` at a
-time with times in the app's time zone and money in units, not cents.
+time with times in the app's time zone and money in units, not cents. A show's bookings say how many of
+their tickets were checked in at the door.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, ExportKind, Show, ShowTag, Theatre, User
+from models import Booking, ExportKind, Show, ShowTag, Theatre, Ticket, TicketStatus, User
 from services.access import managed_show, managed_theatre
 from services.summary import revenue_per_show
 
@@ -118,6 +119,12 @@ def _tags_by_show(session: Session, show_ids: Select[Any]) -> dict[int, list[str
 
 def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
     show = managed_show(session, owner, target_id)
+    door = (
+        select(Ticket.booking_id, func.count(Ticket.id).label('checked_in'))
+        .where(Ticket.show_id == show.id, Ticket.status == TicketStatus.CHECKED_IN)
+        .group_by(Ticket.booking_id)
+        .subquery()
+    )
     query = (
         select(
             Booking.id,
@@ -129,16 +136,27 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             Booking.total_cents,
             Booking.created_at,
             Booking.status,
+            func.coalesce(door.c.checked_in, 0),
         )
         .join(User, User.id == Booking.user_id)
+        .outerjoin(door, door.c.booking_id == Booking.id)
         .where(Booking.show_id == show.id)
         .order_by(Booking.created_at, Booking.id)
     )
 
     def rows() -> Iterator[Sequence[Any]]:
-        for booking_id, reference, name, username, tickets, price, total, created, status in session.execute(
-            query
-        ).yield_per(CHUNK_ROWS):
+        for (
+            booking_id,
+            reference,
+            name,
+            username,
+            tickets,
+            price,
+            total,
+            created,
+            status,
+            checked_in,
+        ) in session.execute(query).yield_per(CHUNK_ROWS):
             yield (
                 booking_id,
                 reference,
@@ -149,6 +167,7 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
                 _money(total),
                 _local(created, tz),
                 status,
+                int(checked_in),
             )
 
     count = session.scalar(select(func.count(Booking.id)).where(Booking.show_id == show.id)) or 0
@@ -175,6 +194,7 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             'total',
             'booked_at',
             'status',
+            'checked_in',  # of the booking's tickets, how many were let in at the door
         ],
         count=count,
         rows=rows,

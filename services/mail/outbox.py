@@ -6,6 +6,16 @@ setting of the moment — to the caller's session, and registers a wake-up for a
 committed delivers at once if it leads, and the leader's short poll (`TICKETSHOW_OUTBOX_POLL_SECONDS`) picks the
 row up otherwise. A rolled-back transaction leaves no row, so nothing is ever sent for a change that did not happen.
 
+`enqueue_composed_later` is the same for an email too slow to compose inside its change's transaction (a booking's
+confirmation: QR codes, a PDF): the row holds the recipient, the subject and the booking (`booking_id`) but no
+message, and the deliverer composes it when it sends it, with the composer registered for its kind
+(`register_composer`; `services.mail.booking_mail` registers the booking emails). A composer reads what it needs in
+a short read transaction of its own and returns a build step that renders outside any transaction (or raises
+`NoLongerWanted`: the row is `expired`, with the reason). It runs after the claim and before the start, so every
+guarantee below holds for these rows too; one that cannot be composed (its booking is gone, or composing raised)
+is `failed` at once with the reason, costs no try, and the batch goes on. A composed message is not stored: if the
+server is down it is composed again, from what is true then, on the next try.
+
 `deliver_due` is one batch over one SMTP connection, and each message goes through these states:
 
     pending ──claim (batch)──▶ claimed ──start (this one)──▶ sending ──▶ sent
@@ -61,6 +71,9 @@ log = logging.getLogger(__name__)
 
 Transaction = Callable[[], AbstractContextManager[Session]]
 Clock = Callable[[], dt.datetime]
+# Reads what an email needs in the session it is given (a short read transaction) and returns the step that
+# renders it outside that transaction.
+Composer = Callable[[Session, OutboxMessage, Settings], Callable[[], EmailMessage]]
 
 BATCH_SIZE = 50
 RETRY_AFTER = dt.timedelta(minutes=1)  # after a refusal; doubled with each further one
@@ -127,6 +140,58 @@ def enqueue(
     return row
 
 
+def enqueue_composed_later(
+    session: Session,
+    *,
+    kind: OutboxKind,
+    user_id: int,
+    booking_id: int,
+    to_address: str,
+    subject: str,
+    send_before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> OutboxMessage:
+    """Queue an email about a booking that the composer registered for `kind` composes when it is sent: the caller's
+    transaction only writes this row (no rendering), and it is delivered after the commit, or never."""
+    if not to_address:
+        raise ValueError('an outbox message needs a recipient')
+    now = now or utcnow()
+    row = OutboxMessage(
+        kind=kind,
+        user_id=user_id,
+        booking_id=booking_id,
+        to_address=to_address[:254],
+        subject=subject[:200],
+        message=None,
+        status=OutboxStatus.PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        send_before=send_before,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()
+    on_commit(session, _wake)
+    return row
+
+
+_composers: dict[OutboxKind, Composer] = {}
+
+
+def register_composer(kind: OutboxKind, composer: Composer) -> None:
+    """Compose every `kind` row queued without a message with `composer` when it is delivered."""
+    _composers[kind] = composer
+
+
+class Uncomposable(Exception):
+    """This email cannot be composed (its booking is gone, say): it fails at once, with this reason."""
+
+
+class NoLongerWanted(Exception):
+    """This email has stopped being of use before it went (its booking was cancelled first, say): it expires unsent,
+    with this reason."""
+
+
 # --- delivering ------------------------------------------------------------------------------------------
 
 
@@ -137,7 +202,7 @@ class BatchResult:
     claimed: int = 0
     sent: int = 0
     retrying: int = 0  # refused, with tries left
-    failed: int = 0  # refused on its last try
+    failed: int = 0  # refused on its last try, or could not be composed
     expired: int = 0
     deferred: int = 0  # put back unsent: the server was down
     server_down: str | None = None
@@ -151,7 +216,7 @@ class BatchResult:
 @dataclass(frozen=True)
 class _Claimed:
     id: int
-    raw: bytes
+    raw: bytes | None  # None: composed when sent
     attempts: int
 
 
@@ -185,10 +250,16 @@ def deliver_due(
     mailer = mailer or mailer_for(settings)
     try:
         for position, item in enumerate(batch):
+            if item.raw is None:
+                outgoing = _compose(transaction, item, token, settings, result)
+                if outgoing is None:
+                    continue  # settled (failed or expired) without a word to the server
+            else:
+                outgoing = email.message_from_bytes(item.raw, _class=EmailMessage, policy=policy.default)
             if not _start(transaction, item.id, token, clock()):
                 continue  # taken back meanwhile (this batch was slow): another batch has it now
             try:
-                mailer.send(email.message_from_bytes(item.raw, _class=EmailMessage, policy=policy.default))
+                mailer.send(outgoing)
             except ServerDown as error:
                 result.server_down = str(error)[:ERROR_LENGTH]
                 result.deferred = _defer(transaction, [c.id for c in batch[position:]], token, clock(), error)
@@ -240,7 +311,51 @@ def _claim(session: Session, *, now: dt.datetime, token: str, limit: int) -> lis
         .where(OutboxMessage.id.in_(ids))
         .order_by(*order)
     ).all()
-    return [_Claimed(row.id, row.message or b'', row.attempts) for row in rows]
+    return [_Claimed(row.id, row.message, row.attempts) for row in rows]
+
+
+def _compose(
+    transaction: Transaction, item: _Claimed, token: str, settings: Settings, result: BatchResult
+) -> EmailMessage | None:
+    """A claimed row's message, composed now; None when it was settled instead (failed or expired)."""
+    try:
+        with transaction() as session:
+            row = session.get(OutboxMessage, item.id)
+            if row is None:
+                return None  # deleted meanwhile: nothing to send, nothing to settle
+            composer = _composers.get(row.kind)
+            if composer is None:
+                raise Uncomposable(f'no composer for {row.kind} emails in this process')
+            if row.booking_id is None:
+                raise Uncomposable('its booking no longer exists')
+            build = composer(session, row, settings)
+        return build()
+    except NoLongerWanted as unwanted:
+        log.info('Outbox: email %s expired unsent: %s', item.id, unwanted)
+        result.expired += _update(
+            transaction,
+            _ours(item.id, token, OutboxStatus.CLAIMED),
+            {'status': OutboxStatus.EXPIRED, 'claimed_by': None, 'error': f'not sent: {unwanted}'[:ERROR_LENGTH]},
+        )
+        return None
+    except Exception as error:  # composing is this row's own problem: settle it and let the batch go on
+        reason = str(error) if isinstance(error, Uncomposable) else f'{type(error).__name__}: {error}'
+        log.error(
+            'Outbox: email %s could not be composed, given up: %s',
+            item.id,
+            reason,
+            exc_info=not isinstance(error, Uncomposable),
+        )
+        result.failed += _update(
+            transaction,
+            _ours(item.id, token, OutboxStatus.CLAIMED),
+            {
+                'status': OutboxStatus.FAILED,
+                'claimed_by': None,
+                'error': f'could not be composed: {reason}'[:ERROR_LENGTH],
+            },
+        )
+        return None
 
 
 def _update(transaction: Transaction, where: list[ColumnElement[bool]], values: dict[str, Any]) -> int:

@@ -414,3 +414,7 @@ def test_the_trail_outlives_what_it_describes(stage):
         (theatre.id, None),
         (theatre.id, show.id),
     ]
+
+
+def test_every_kind_of_event_has_a_label_people_read():
+    assert set(audit.ACTION_LABELS) == set(AuditAction)

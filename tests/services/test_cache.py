@@ -127,8 +127,8 @@ def test_dashboard_is_cached_per_person(stage, store):
     make_theatre(other, name='Elsewhere')
     assert board(manager.id) == [('Prithvi', ['Hamlet'])]
     assert board(other.id) == [('Elsewhere', [])]  # not the first manager's cached board
-    key_a = store.key_for(f'dashboard:{manager.id}:manager', ['listing', 'theatres'])
-    key_b = store.key_for(f'dashboard:{other.id}:manager', ['listing', 'theatres'])
+    key_a = store.key_for(f'dashboard:{manager.id}:manager', ['listing', 'theatres', 'checkins'])
+    key_b = store.key_for(f'dashboard:{other.id}:manager', ['listing', 'theatres', 'checkins'])
     assert key_a != key_b and store.kv.get(key_a) != store.kv.get(key_b)
 
 

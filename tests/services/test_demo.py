@@ -2,7 +2,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from models import Role, Show, Theatre, User
+from models import OutboxMessage, Role, Show, Theatre, User
 from models.db import session_scope, utcnow
 from services import auth, checkin, demo, search
 from services.config import get_settings
@@ -24,6 +24,7 @@ def test_demo_data_fills_an_empty_database_once(database):
         assert {show.theatre_name for show in door_shows} == {demo.THEATRES[0][0]}  # their theatre's, nothing else
         assert door_shows[0].starts_at < utcnow() + dt.timedelta(hours=3)  # tonight's show leads
         assert door_shows[0].tickets_sold > 0 and door_shows[0].checked_in == 0
+        assert s.scalar(select(func.count(OutboxMessage.id))) == 0  # no email to made-up people
     with session_scope() as s:
         assert demo.load_demo_data(s, now=utcnow(), tz=get_settings().tz) is None
         assert s.scalar(select(func.count(User.id))) == 9

@@ -1,0 +1,38 @@
+"""A booking as a calendar event (.ics): the show's time, the theatre, the reference, for the buyer's calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from icalendar import Calendar, Event
+
+from models.db import utcnow
+from services.etickets.document import TicketDocument
+
+# A show has no length of its own yet: the event blocks an evening's three hours.
+DEFAULT_DURATION = dt.timedelta(hours=3)
+
+
+def event(document: TicketDocument, *, now: dt.datetime | None = None) -> bytes:
+    """A one-event calendar (METHOD:PUBLISH) whose UID is the booking reference's, so a re-import updates it."""
+    tickets = len(document.tickets)
+    calendar = Calendar()
+    calendar.add('prodid', '-//TicketShow//E-tickets//EN')
+    calendar.add('version', '2.0')
+    calendar.add('method', 'PUBLISH')
+    item = Event()
+    item.add('uid', f'booking-{document.reference}@ticketshow')
+    item.add('dtstamp', now or utcnow())
+    item.add('dtstart', document.starts_at)
+    item.add('dtend', document.starts_at + DEFAULT_DURATION)
+    item.add('summary', document.show_name)
+    item.add('location', f'{document.theatre_name}, {document.place}')
+    item.add(
+        'description',
+        f'TicketShow booking {document.reference}: {tickets} ticket{"" if tickets == 1 else "s"}. '
+        "Show each ticket's QR code at the door.",
+    )
+    item.add('status', 'CANCELLED' if document.cancelled else 'CONFIRMED')
+    item.add('transp', 'OPAQUE')
+    calendar.add_component(item)
+    return calendar.to_ical()
