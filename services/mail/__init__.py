@@ -1,4 +1,5 @@
-"""Email: the daily reminder, the monthly reports and single messages such as password-reset links.
+"""Email: the daily reminder, the monthly reports and single messages such as password-reset links and booking
+confirmations.
 
 One module per part; callers import the part they use (`from services.mail import jobs as mail_jobs`):
 
@@ -10,9 +11,12 @@ One module per part; callers import the part they use (`from services.mail impor
 - `runner`     a run: claiming and settling each delivery once, retries, the JobRun record
 - `jobs`       send_reminders and send_monthly_reports, for the scheduler, the CLI and the admin
 - `outbox`     single emails a change asks for in its transaction (password resets, ...), delivered after the
-               commit by the elected scheduler, once
+               commit by the elected scheduler, once; a row may be composed only when it is sent
+- `booking_mail` the booking confirmation (QR codes inline, tickets PDF and .ics attached) and cancellation:
+               queued by services.booking, composed by the outbox from the booking when sent
 - `admin`      the admin's view: recent runs, run now, the email queue, the outbox folder
 
 Imports point one way: admin → jobs → content, render, runner, links, transport; admin → outbox → transport;
+booking_mail → outbox, services.etickets;
 render → content; runner → transport; any part may use months.
 """
