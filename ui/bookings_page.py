@@ -117,6 +117,9 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                 ui.badge('Cancelled' if cancelled else 'Confirmed', color='grey-8' if cancelled else 'positive').mark(
                     'status'
                 )
+                ui.button('Tickets', icon='qr_code_2', on_click=lambda: ui.navigate.to(f'/bookings/{item.id}')).props(
+                    'unelevated no-caps' if not cancelled else 'flat no-caps'
+                ).mark('open-tickets')
                 if on_cancel is not None and item.can_cancel():
                     ui.button('Cancel', on_click=lambda: on_cancel(item)).props('outline no-caps color=negative').mark(
                         'cancel'

@@ -12,8 +12,10 @@ from urllib.parse import quote, unquote, urlsplit
 from fastapi import Request
 from fastapi.responses import RedirectResponse
 from nicegui import app, ui
+from sqlalchemy.orm import Session
 
-from services import passwords, sessions, workers
+from services import access, passwords, sessions, workers
+from services.auth import load_actor
 from services.errors import DomainError, Invalid, Unauthenticated
 from services.sessions import Principal, describe_device
 from services.workers import transaction
@@ -63,15 +65,29 @@ def browser_id() -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _at_the_door(session: Session, *, browser_id: str | None) -> tuple[Principal | None, bool]:
+    """The browser's person and whether they may check tickets in anywhere. The user row is already in the
+    session, and managers and admins need no query: only a plain user costs one indexed look-up."""
+    who = sessions.for_browser(session, browser_id=browser_id)
+    return who, who is not None and access.works_a_door(session, load_actor(session, who.user_id))
+
+
 async def principal() -> Principal | None:
     """The logged-in person, looked up (off the event loop) on every page; remembered for this page's clicks,
-    each of which checks that the session still stands."""
-    who = await workers.run_read(workers.in_transaction, sessions.for_browser, {'browser_id': browser_id()})
+    each of which checks that the session still stands. `door_worker()` then says whether the check-in page
+    is theirs (the menu offers it)."""
+    who, door = await workers.run_read(workers.in_transaction, _at_the_door, {'browser_id': browser_id()})
+    app.storage.client['door'] = door
     if who is None:
         app.storage.client.pop('session_id', None)
     else:
         app.storage.client['session_id'] = who.session_id
     return who
+
+
+def door_worker() -> bool:
+    """Whether the person this page was built for may check tickets in somewhere (looked up with `principal`)."""
+    return bool(app.storage.client.get('door'))
 
 
 async def log_out() -> None:

@@ -9,12 +9,12 @@ from nicegui import app, ui
 
 from models import Role
 from services.sessions import Principal
-from ui.common import log_out
+from ui.common import door_worker, log_out
 
 PRIMARY = '#4c1d95'
 
 
-def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
+def _nav_items(who: Principal | None, *, door: bool = False) -> list[tuple[str, str, str]]:
     items = [('Shows', '/', 'theater_comedy')]
     if who is not None:
         items.append(('My bookings', '/bookings', 'confirmation_number'))
@@ -22,6 +22,8 @@ def _nav_items(who: Principal | None) -> list[tuple[str, str, str]]:
             items.append(('Dashboard', '/manage', 'dashboard'))
             items.append(('Summary', '/summary', 'insights'))
             items.append(('Audit', '/audit', 'history'))
+        if door:  # managers, admins, and anyone on a theatre's door staff
+            items.append(('Check-in', '/checkin', 'qr_code_scanner'))
         if who.role == Role.ADMIN:
             items.append(('Users', '/admin/users', 'group'))
             items.append(('Mail', '/admin/mail', 'mail'))
@@ -48,16 +50,24 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         # Dark mode: the greys meant for white would be too dim on a dark card (links have their own colour above).
         '.body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
         ' { color: #d1d5db !important; }'
+        '.body--dark .q-btn--outline.text-primary, .body--dark .q-btn--flat.text-primary { color: #c4b5fd !important; }'
+        # On paper: no header, navigation, footer or buttons; black on white whatever the screen's mode.
+        '@media print { .q-header, .print-hide, .q-notifications { display: none !important; }'
+        ' .q-page-container { padding-top: 0 !important; }'
+        ' body, .body--dark, .body--dark .q-card { background: #fff !important; color: #000 !important; }'
+        ' .body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
+        ' { color: #374151 !important; } }'
     )
     dark = ui.dark_mode(app.storage.user.get('dark', False))
+    nav = _nav_items(who, door=door_worker())
     with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):
         with ui.link(target='/').classes('text-white no-underline flex items-center gap-2'):
             ui.icon('local_activity', size='28px')
             ui.label('TicketShow').classes('text-xl font-bold tracking-tight')
         with ui.row().classes('items-center gap-0 gt-sm no-wrap'):
-            for label, target, icon in _nav_items(who):
+            for label, target, icon in nav:
                 ui.button(label, icon=icon, on_click=lambda t=target: ui.navigate.to(t)).props(
-                    'flat no-caps color=white padding="sm md"'
+                    'flat no-caps color=white padding="sm"'
                 )
         with ui.row().classes('items-center gap-1 no-wrap'):
 
@@ -83,10 +93,10 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
                             ui.label('Log out')
             with ui.button(icon='menu').props('flat round color=white aria-label="Menu"').classes('lt-md'):
                 with ui.menu():
-                    _menu_items(_nav_items(who) + ([('Log in', '/login', 'login')] if who is None else []))
+                    _menu_items(nav + ([('Log in', '/login', 'login')] if who is None else []))
     with ui.column().classes('w-full max-w-6xl mx-auto px-3 sm:px-6 py-4 gap-4') as content:
         yield content
-    with ui.row().classes('w-full justify-center py-6 text-gray-500'):
+    with ui.row().classes('w-full justify-center py-6 text-gray-500 print-hide'):
         ui.label('TicketShow · book shows, run theatres').classes('text-xs')
 
 

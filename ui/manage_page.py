@@ -18,6 +18,7 @@ from ui.common import call, notify_error, show_errors
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
+from ui.staff_dialog import staff_dialog
 
 Fields = dict[str, Any]
 
@@ -184,7 +185,8 @@ async def manage_page(who: Principal) -> None:
             ui.notify('Show deleted.', type='positive')
             board.refresh()
 
-        actions = {
+        actions: dict[str, Callable[..., Any]] = {
+            'door_staff': lambda theatre: staff_dialog(theatre, who),
             'edit_theatre': edit_theatre,
             'delete_theatre': delete_theatre,
             'add_show': add_show,
@@ -221,6 +223,9 @@ def _theatre_card(
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             with ui.row().classes('gap-1 items-center'):
                 export_buttons(who, ExportKind.THEATRE, theatre.id)
+                ui.button('Door staff', icon='badge', on_click=lambda: actions['door_staff'](theatre)).props(
+                    'outline no-caps dense'
+                ).mark('door-staff')
                 ui.button('Add show', icon='add', on_click=lambda: actions['add_show'](theatre)).props(
                     'unelevated no-caps dense'
                 ).mark('add-show')
@@ -247,6 +252,10 @@ def _theatre_card(
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
                             + (f' · {", ".join(show.tags)}' if show.tags else '')
                         ).classes('text-sm text-gray-600')
+                        if show.tickets_sold:
+                            ui.label(
+                                f'Checked in {entry.checked_in_for(show.id):,} of {show.tickets_sold:,} sold'
+                            ).classes('text-sm text-gray-600').mark('manage-show-checked-in')
                     with ui.row().classes('gap-1 items-center'):
                         export_buttons(who, ExportKind.SHOW, show.id, label='')
                         ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)).props(

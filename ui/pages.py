@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from nicegui import app, ui
 
 from services.config import get_settings
@@ -10,6 +13,7 @@ from ui.admin_page import users_page
 from ui.audit_page import audit_page
 from ui.auth_pages import complete_login, login_page, logout_page, renew_browser, signup_page
 from ui.bookings_page import bookings_page
+from ui.checkin_page import checkin_page
 from ui.exports_page import exports_page
 from ui.home import home_page
 from ui.mail_pages import mail_admin_page, unsubscribe_page
@@ -17,14 +21,17 @@ from ui.manage_page import manage_page
 from ui.password_pages import forgot_password_page, reset_password_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
+from ui.ticket_page import ticket_page
 
-ROUTES = {
+ROUTES: dict[str, Callable[..., Any]] = {
     '/': home_page,
     '/login': login_page,
     '/signup': signup_page,
     '/logout': logout_page,
     '/shows/{show_id}': show_page,
     '/bookings': bookings_page,
+    '/bookings/{booking_id}': ticket_page,
+    '/checkin': checkin_page,
     '/manage': manage_page,
     '/summary': summary_page,
     '/audit': audit_page,

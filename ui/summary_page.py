@@ -98,7 +98,7 @@ def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) ->
             _figure(
                 'Tickets sold',
                 f'{theatre.tickets_sold:,}',
-                f'of {theatre.tickets_offered:,} offered',
+                f'of {theatre.tickets_offered:,} offered · {theatre.checked_in:,} checked in',
                 mark='sold',
             )
             _figure('Occupancy', f'{theatre.occupancy:.0%}', mark='occupancy')
@@ -116,8 +116,9 @@ def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) ->
                     with ui.row().classes('w-full justify-between gap-2 text-sm border-b border-gray-200 py-1'):
                         ui.label(f'{rank}. {show.name} · {when(show.starts_at)}')
                         ui.label(
-                            f'{show.tickets_sold:,}/{show.num_tickets:,} sold · {money(show.revenue_cents)}'
-                        ).classes('text-gray-600')
+                            f'{show.tickets_sold:,}/{show.num_tickets:,} sold · {money(show.revenue_cents)} · '
+                            f'checked in {show.checked_in:,} of {show.tickets_sold:,}'
+                        ).classes('text-gray-600').mark('best-seller-figures')
         elif theatre.shows:
             ui.label('No tickets sold yet.').classes('text-sm text-gray-500')
         with ui.grid().classes('w-full gap-3 grid-cols-1 md:grid-cols-2'):

@@ -24,6 +24,8 @@ TURNED_AWAY = [(path, role) for path, guard in GUARDED.items() for role in ROLES
 def test_the_pages_that_need_a_login_are_guarded() -> None:
     assert GUARDED.keys() == {
         '/bookings',
+        '/bookings/{booking_id}',
+        '/checkin',
         '/manage',
         '/summary',
         '/audit',
