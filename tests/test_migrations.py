@@ -299,3 +299,27 @@ def test_job_runs_keep_their_kinds_under_a_check_on_sqlite(tmp_path):
 
 def test_job_runs_keep_their_kinds_under_a_check_on_postgres(fresh_postgres_url):
     _job_runs_keep_their_kinds_under_a_check(fresh_postgres_url)
+
+
+def _upgrade_twice_at_once(url: str) -> None:
+    """Two instances starting together on a new database: one migrates, the other waits and finds it done."""
+    from concurrent.futures import ThreadPoolExecutor
+    from threading import Barrier
+
+    start = Barrier(2)
+
+    def migrate(_: int) -> None:
+        start.wait()
+        upgrade(url)
+
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(migrate, range(2)))  # re-raises a failed upgrade
+    _assert_matches_models(url)
+
+
+def test_two_upgrades_at_once_take_turns_on_sqlite(tmp_path):
+    _upgrade_twice_at_once(f'sqlite:///{tmp_path / "together.sqlite3"}')
+
+
+def test_two_upgrades_at_once_take_turns_on_postgres(fresh_postgres_url):
+    _upgrade_twice_at_once(fresh_postgres_url)
