@@ -122,18 +122,27 @@ def enqueue(
     if not message['To']:
         raise ValueError('an outbox message needs a recipient')
     now = now or utcnow()
-    row = OutboxMessage(
-        kind=kind,
-        user_id=user_id,
-        to_address=str(message['To'])[:254],
-        subject=str(message['Subject'] or '')[:200],
-        message=message.as_bytes(),
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
+    return _queue(
+        session,
+        OutboxMessage(
+            kind=kind,
+            user_id=user_id,
+            to_address=str(message['To'])[:254],
+            subject=str(message['Subject'] or '')[:200],
+            message=message.as_bytes(),
+        ),
+        now=now,
         send_before=send_before,
-        created_at=now,
     )
+
+
+def _queue(session: Session, row: OutboxMessage, *, now: dt.datetime, send_before: dt.datetime | None) -> OutboxMessage:
+    """Add a pending row, due now, to the caller's transaction and wake the deliverer after its commit."""
+    row.status = OutboxStatus.PENDING
+    row.attempts = 0
+    row.next_attempt_at = now
+    row.send_before = send_before
+    row.created_at = now
     session.add(row)
     session.flush()
     on_commit(session, _wake)
@@ -156,23 +165,19 @@ def enqueue_composed_later(
     if not to_address:
         raise ValueError('an outbox message needs a recipient')
     now = now or utcnow()
-    row = OutboxMessage(
-        kind=kind,
-        user_id=user_id,
-        booking_id=booking_id,
-        to_address=to_address[:254],
-        subject=subject[:200],
-        message=None,
-        status=OutboxStatus.PENDING,
-        attempts=0,
-        next_attempt_at=now,
+    return _queue(
+        session,
+        OutboxMessage(
+            kind=kind,
+            user_id=user_id,
+            booking_id=booking_id,
+            to_address=to_address[:254],
+            subject=subject[:200],
+            message=None,
+        ),
+        now=now,
         send_before=send_before,
-        created_at=now,
     )
-    session.add(row)
-    session.flush()
-    on_commit(session, _wake)
-    return row
 
 
 _composers: dict[OutboxKind, Composer] = {}
