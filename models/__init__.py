@@ -7,6 +7,7 @@ from models.enums import (
     AuditAction,
     AuditObject,
     BookingStatus,
+    ClaimKind,
     DeliveryStatus,
     ExportFormat,
     ExportKind,
@@ -16,12 +17,15 @@ from models.enums import (
     OutboxStatus,
     Role,
     RunStatus,
+    SeatKind,
     SessionKind,
     TicketStatus,
 )
 from models.export_job import ExportJob
+from models.hold import SeatClaim, SeatHold, SectionPrice, ShowSeating
 from models.mail import JobRun, MailDelivery, OutboxMessage
 from models.rating import ShowRating
+from models.seat import Seat, SeatMap
 from models.session import LoginSession, PasswordReset
 from models.show import Show, ShowTag
 from models.staff import TheatreStaff
@@ -36,6 +40,7 @@ __all__ = [
     'Base',
     'Booking',
     'BookingStatus',
+    'ClaimKind',
     'DeliveryStatus',
     'ExportFormat',
     'ExportJob',
@@ -51,9 +56,16 @@ __all__ = [
     'PasswordReset',
     'Role',
     'RunStatus',
+    'Seat',
+    'SeatClaim',
+    'SeatHold',
+    'SeatKind',
+    'SeatMap',
+    'SectionPrice',
     'SessionKind',
     'Show',
     'ShowRating',
+    'ShowSeating',
     'ShowTag',
     'Theatre',
     'TheatreStaff',

@@ -21,7 +21,8 @@ class Booking(Base):
     __tablename__ = 'bookings'
     __table_args__ = (
         CheckConstraint('booked_tickets >= 1', name='ck_bookings_tickets'),
-        CheckConstraint('price_cents >= 0 AND total_cents = price_cents * booked_tickets', name='ck_bookings_total'),
+        # Seats in sections at different prices: each ticket has its own price, `price_cents` is the lowest of them.
+        CheckConstraint('price_cents >= 0 AND total_cents >= price_cents * booked_tickets', name='ck_bookings_total'),
         Index('ix_bookings_show_status', 'show_id', 'status'),
     )
 

@@ -23,6 +23,20 @@ class TicketStatus(StrEnum):
     CANCELLED = 'cancelled'
 
 
+class SeatKind(StrEnum):
+    STANDARD = 'standard'
+    WHEELCHAIR = 'wheelchair'  # a wheelchair space: sold like any seat, marked on the map
+    BLOCKED = 'blocked'  # on the map but never sold (a pillar, the sound desk)
+
+
+class ClaimKind(StrEnum):
+    """Why a seat of one show is not free: one row per show and seat, so the database sells it once."""
+
+    HELD = 'held'  # in someone's basket until its hold expires
+    SOLD = 'sold'
+    BLOCKED = 'blocked'  # kept back for this show only (house seats)
+
+
 class SessionKind(StrEnum):
     API = 'api'  # a bearer token held by an API client
     BROWSER = 'browser'  # bound to one browser's signed cookie; useless as a bearer token
@@ -81,6 +95,8 @@ class AuditAction(StrEnum):
     STAFF_ADDED = 'staff_added'  # a person may now check tickets in at a theatre
     STAFF_REMOVED = 'staff_removed'
     CHECKIN_UNDONE = 'checkin_undone'  # a scan taken back at the door: the ticket is valid again
+    SEATMAP_CHANGED = 'seatmap_changed'  # a theatre's seats drawn anew: counts before and after
+    HOUSE_SEATS_CHANGED = 'house_seats_changed'  # seats kept back from sale for one show
 
 
 class AuditObject(StrEnum):

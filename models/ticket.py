@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Index, Integer, String
+from sqlalchemy import CheckConstraint, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db import Base, Cents, IntPK, UTCDateTime, enum_column, fk
@@ -26,7 +26,7 @@ class Ticket(Base):
     booking_id: Mapped[int] = fk('bookings.id', ondelete='CASCADE')
     show_id: Mapped[int] = fk('shows.id', ondelete='CASCADE')  # the booking's show, for the door's lookups
     code: Mapped[str] = mapped_column(String(32), unique=True)  # 128 random bits: what the QR code encodes
-    seat_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # reserved seating, when a show has it
+    seat_id: Mapped[int | None] = fk('seats.id', ondelete='SET NULL', nullable=True)  # reserved seating only
     price_cents: Mapped[Cents]
     status: Mapped[TicketStatus] = enum_column(
         TicketStatus, length=12, constraint='ck_tickets_status', default=TicketStatus.VALID

@@ -53,6 +53,8 @@ ACTION_LABELS = {
     AuditAction.STAFF_ADDED: 'Added door staff',
     AuditAction.STAFF_REMOVED: 'Removed door staff',
     AuditAction.CHECKIN_UNDONE: 'Undid a check-in',
+    AuditAction.SEATMAP_CHANGED: 'Changed a seat map',
+    AuditAction.HOUSE_SEATS_CHANGED: 'Kept seats back',
 }
 FIELD_LABELS = {
     'price_cents': 'price',
