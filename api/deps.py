@@ -102,4 +102,4 @@ def domain_error_response(_request: Request, error: Exception) -> JSONResponse:
     headers = {'Retry-After': str(error.retry_after)} if isinstance(error, TooManyAttempts | Busy) else None
     if isinstance(error, Unauthenticated):
         headers = {'WWW-Authenticate': 'Bearer'}
-    return JSONResponse({'detail': error.message}, status_code=status, headers=headers)
+    return JSONResponse({'detail': error.message, **error.extra}, status_code=status, headers=headers)

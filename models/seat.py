@@ -15,6 +15,13 @@ ROW_LENGTH = 10
 LABEL_LENGTH = 10
 
 
+def seat_name(section: str, row: str, label: str) -> str:
+    """How a seat is read out: 'Stalls C7', or 'Stalls row 10, seat 5' when row and seat would run together."""
+    if row[-1:].isalpha() and label[:1].isdigit():
+        return f'{section} {row}{label}'
+    return f'{section} row {row}, seat {label}'
+
+
 class Seat(Base):
     """One seat, found by section, row and label. A seat taken off the map is only marked `removed`, never
     deleted: the tickets of past shows keep pointing at it, and drawing it again brings the same id back."""
@@ -40,8 +47,12 @@ class Seat(Base):
     seat_no: Mapped[int] = mapped_column(Integer)
     removed: Mapped[bool] = mapped_column(Boolean, default=False)
 
+    @property
+    def name(self) -> str:
+        return seat_name(self.section, self.row, self.label)
+
     def __repr__(self) -> str:
-        return f'Seat(id={self.id}, {self.section!r} {self.row}{self.label})'
+        return f'Seat(id={self.id}, {self.name!r})'
 
 
 class SeatMap(Base):
@@ -57,4 +68,4 @@ class SeatMap(Base):
     updated_by_id: Mapped[int | None] = fk('users.id', ondelete='SET NULL', nullable=True)
 
 
-__all__ = ['Seat', 'SeatMap']
+__all__ = ['Seat', 'SeatMap', 'seat_name']

@@ -10,6 +10,7 @@ from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, fk
 
 if TYPE_CHECKING:
     from models.booking import Booking
+    from models.hold import SectionPrice, ShowSeating
     from models.theatre import Theatre
 
 
@@ -37,6 +38,15 @@ class Show(Base):
         back_populates='show', cascade='all, delete-orphan', lazy='selectin', order_by='ShowTag.tag'
     )
     bookings: Mapped[list[Booking]] = relationship(back_populates='show', passive_deletes='all')
+    # Reserved seating: a row when the show is sold by seat, and its sections' prices.
+    seating_row: Mapped[ShowSeating | None] = relationship(lazy='selectin', viewonly=True)
+    price_rows: Mapped[list[SectionPrice]] = relationship(
+        lazy='selectin', viewonly=True, order_by='SectionPrice.section'
+    )
+
+    @property
+    def reserved(self) -> bool:
+        return self.seating_row is not None
 
     @property
     def tags(self) -> list[str]:

@@ -13,6 +13,7 @@ from models.enums import TicketStatus
 
 if TYPE_CHECKING:
     from models.booking import Booking
+    from models.seat import Seat
 
 
 class Ticket(Base):
@@ -35,3 +36,9 @@ class Ticket(Base):
     checked_in_by_id: Mapped[int | None] = fk('users.id', ondelete='SET NULL', nullable=True)  # who scanned it
 
     booking: Mapped[Booking] = relationship(back_populates='tickets')
+    seat: Mapped[Seat | None] = relationship(lazy='joined')  # a join, not a query per ticket
+
+    @property
+    def seat_name(self) -> str | None:
+        """'Stalls C7' for a reserved seat; None for general admission."""
+        return None if self.seat is None else self.seat.name

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AuditAction, Booking, BookingStatus, Show, TicketStatus
 from models.db import get_by_id, utcnow
-from services import audit
+from services import audit, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
@@ -30,6 +30,7 @@ class TicketView:
     price_cents: int
     status: TicketStatus
     checked_in_at: dt.datetime | None
+    seat: str | None = None  # 'Stalls C7'; None for general admission
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ class BookingView:
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
     tickets: tuple[TicketView, ...] = ()
+
+    @property
+    def seats(self) -> list[str]:
+        """The seats' names in ticket order; empty for general admission."""
+        return [t.seat for t in self.tickets if t.seat is not None]
 
     def can_cancel(self, now: dt.datetime | None = None) -> bool:
         return self.status == BookingStatus.CONFIRMED and self.starts_at > (now or utcnow())
@@ -77,6 +83,7 @@ class BookingView:
                     price_cents=t.price_cents,
                     status=t.status,
                     checked_in_at=t.checked_in_at,
+                    seat=t.seat_name,
                 )
                 for t in booking.tickets
             ),
@@ -94,20 +101,30 @@ def book(
     *,
     show_id: int,
     user_id: int,
-    tickets: FormNumber,
+    tickets: FormNumber = None,
+    seats: object = None,
     now: dt.datetime | None = None,
     send_email: bool = True,
 ) -> BookingView:
-    """Sell `tickets` seats of a show to a user, or refuse; never more than the show has. The buyer's
-    confirmation email is queued in the same transaction unless `send_email` is false (demo data)."""
+    """Sell `tickets` seats of a show to a user, or refuse; never more than the show has. A reserved show sells
+    the `seats` asked for (all or none), or the best `tickets` seats together. The buyer's confirmation email is
+    queued in the same transaction unless `send_email` is false (demo data)."""
     now = now or utcnow()
     load_actor(session, user_id)
-    check = Checker()
-    count = check.integer('tickets', tickets, label='Number of tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
-    check.done()
     show = get_by_id(session, Show, show_id)
     if show is None:
         raise NotFound('No such show.')
+    reserved = seating.is_reserved(session, show.id)
+    chosen: seating.Chosen | None = None
+    if reserved and seats is not None:
+        chosen = seating.check_choice(session, show, seats, high=MAX_TICKETS_PER_BOOKING)
+        count = len(chosen.seat_ids)
+    elif seats is not None:
+        raise Invalid({'seats': 'This show has no reserved seats: ask for a number of tickets instead.'})
+    else:
+        check = Checker()
+        count = check.integer('tickets', tickets, label='Number of tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
+        check.done()
     if show.starts_at <= now:
         raise Conflict('This show has already started; it can no longer be booked.')
     # The seat check and the write are one statement: concurrent buyers are serialised by the database.
@@ -139,7 +156,13 @@ def book(
     )
     session.add(booking)
     session.flush()
-    tickets_service.issue(session, booking, count=count, price_cents=price_cents)
+    seat_prices = None
+    if reserved:
+        chosen = seating.sell(session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now)
+        seat_prices = chosen.prices
+        booking.price_cents = min(seat_prices.values())
+        booking.total_cents = sum(seat_prices.values())
+    tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
     audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
     if send_email:
         booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
@@ -171,6 +194,8 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
     if cancelled is None:  # a concurrent cancel won: release the seats only once
         raise Conflict('This booking is already cancelled.')
     tickets_service.void(session, booking_id=booking.id)
+    if seating.is_reserved(session, booking.show_id):
+        seating.release_sold(session, booking_id=booking.id, show_id=booking.show_id)
     session.execute(
         update(Show)
         .where(Show.id == booking.show_id)

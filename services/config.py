@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     mail_retry_minutes: float = Field(15, gt=0, le=24 * 60)
     # How often the elected instance looks for queued email it was not woken for (another instance's commits).
     outbox_poll_seconds: float = Field(2, gt=0, le=3600)
+    hold_minutes: float = Field(10, gt=0, le=24 * 60)  # how long chosen seats stay held for their buyer
     export_workers: int = Field(1, ge=1, le=8)
     export_retention_hours: int = Field(24, ge=1)
     # The export queue: how often an instance looks for jobs recorded elsewhere, how long a running job may go

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of the errors the services raise; `field` names the input at fault, when there is one."""
+    """Base of the errors the services raise; `field` names the input at fault, when there is one, and `extra`
+    holds plain data a program may act on (the ids of the seats that were taken), sent beside the message."""
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, extra: dict[str, object] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        self.extra = extra or {}
 
 
 class NotFound(DomainError):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, update
@@ -16,6 +16,7 @@ from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
+from services.seating.show_config import GENERAL, RESERVED, SeatingChoice, apply_seating, check_seating, check_switch
 from services.validation import Checker, FormMoment, FormNumber, FormTags, FormText
 
 STARTED = 'This show has started: its time, tickets and price can no longer change.'
@@ -34,6 +35,12 @@ class ShowView:
     num_tickets: int
     tickets_sold: int
     starts_at: dt.datetime
+    seating: str = 'general'  # or 'reserved': sold by seat from the theatre's seat map
+    section_prices: dict[str, int] = field(default_factory=dict)  # section → cents, where not the ticket price
+
+    @property
+    def reserved(self) -> bool:
+        return self.seating == RESERVED
 
     @property
     def tickets_left(self) -> int:
@@ -61,6 +68,8 @@ class ShowView:
             num_tickets=show.num_tickets,
             tickets_sold=show.tickets_sold,
             starts_at=show.starts_at,
+            seating=RESERVED if show.reserved else GENERAL,
+            section_prices={row.section: row.price_cents for row in show.price_rows},
         )
 
 
@@ -72,9 +81,11 @@ class ShowFields:
     price_cents: int
     num_tickets: int
     starts_at: dt.datetime
+    seating: SeatingChoice
 
 
 def _check_fields(
+    session: Session,
     theatre: Theatre,
     *,
     name: FormText,
@@ -83,21 +94,29 @@ def _check_fields(
     ticket_price: FormNumber,
     num_tickets: FormNumber,
     starts_at: FormMoment,
+    seating: FormText,
+    section_prices: object,
     now: dt.datetime,
-    current_start: dt.datetime | None = None,
+    show: Show | None = None,
 ) -> ShowFields:
     check = Checker()
     clean_name = check.text('name', name, label='Show name')
     clean_rating = check.rating('rating', rating)
     clean_tags = check.tags('tags', tags)
     price = check.money_cents('ticket_price', ticket_price, label='Ticket price')
-    tickets = check.integer('num_tickets', num_tickets, label='Number of tickets', low=1, high=theatre.capacity)
-    if current_start is not None and starts_at == current_start:
-        start = current_start  # an unchanged start may lie in the past: the rest of a past show can still be edited
+    choice = check_seating(
+        session, check, theatre, seating=seating, section_prices=section_prices, num_tickets=num_tickets, show=show
+    )
+    if choice.reserved:
+        tickets = choice.num_tickets or 0
+    else:
+        tickets = check.integer('num_tickets', num_tickets, label='Number of tickets', low=1, high=theatre.capacity)
+    if show is not None and starts_at == show.starts_at:
+        start = show.starts_at  # an unchanged start may lie in the past: the rest of a past show can still be edited
     else:
         start = check.future_datetime('starts_at', starts_at, now=now)
     check.done()
-    return ShowFields(clean_name, clean_rating, clean_tags, price, tickets, start)
+    return ShowFields(clean_name, clean_rating, clean_tags, price, tickets, start, choice)
 
 
 def public_show(session: Session, *, show_id: int) -> ShowView:
@@ -124,10 +143,15 @@ def create_show(
     ticket_price: FormNumber,
     num_tickets: FormNumber,
     starts_at: FormMoment,
+    seating: FormText = None,
+    section_prices: object = None,
     now: dt.datetime | None = None,
 ) -> ShowView:
+    """A new show of a theatre the actor manages: general admission unless `seating` is 'reserved' (then its
+    tickets are the theatre's seat map, `num_tickets` may be left out, and sections may have their own prices)."""
     theatre = managed_theatre(session, load_actor(session, actor_id), theatre_id)
     fields = _check_fields(
+        session,
         theatre,
         name=name,
         rating=rating,
@@ -135,6 +159,8 @@ def create_show(
         ticket_price=ticket_price,
         num_tickets=num_tickets,
         starts_at=starts_at,
+        seating=seating,
+        section_prices=section_prices,
         now=now or utcnow(),
     )
     show = Show(
@@ -149,6 +175,7 @@ def create_show(
     )
     session.add(show)
     session.flush()
+    apply_seating(session, show, fields.seating)
     audit.record(session, actor_id=actor_id, action=AuditAction.SHOW_CREATED, target=show)
     invalidate_after_commit(session, 'listing', f'theatre:{theatre.id!r}')
     return ShowView.of(show, theatre)
@@ -165,9 +192,12 @@ def update_show(
     ticket_price: FormNumber,
     num_tickets: FormNumber,
     starts_at: FormMoment,
+    seating: FormText = None,
+    section_prices: object = None,
     now: dt.datetime | None = None,
 ) -> ShowView:
-    """Change a show. Existing bookings keep the price they were made at.
+    """Change a show. Existing bookings keep the price they were made at; `seating` and `section_prices` left
+    out (None) stay as they are, and the seating can change only while nothing is sold or held.
 
     Once a show has started its time, tickets and price are frozen (a new time would put it back on sale);
     its name, tags and rating may still change.
@@ -176,10 +206,12 @@ def update_show(
     before = audit.fields_of(show, audit.SHOW_FIELDS)  # price and tickets included: a price change is a change
     moment = now or utcnow()
     if show.starts_at <= moment:
-        frozen = _changed_frozen_field(show, starts_at=starts_at, num_tickets=num_tickets, ticket_price=ticket_price)
+        kept = show.num_tickets if show.reserved and num_tickets is None else num_tickets
+        frozen = _changed_frozen_field(show, starts_at=starts_at, num_tickets=kept, ticket_price=ticket_price)
         if frozen is not None:
             raise Conflict(STARTED, field=frozen)
     fields = _check_fields(
+        session,
         show.theatre,
         name=name,
         rating=rating,
@@ -187,9 +219,12 @@ def update_show(
         ticket_price=ticket_price,
         num_tickets=num_tickets,
         starts_at=starts_at,
+        seating=seating,
+        section_prices=section_prices,
         now=moment,
-        current_start=show.starts_at,
+        show=show,
     )
+    check_switch(session, show, fields.seating, moment)
     # Conditional on the sold count at write time, so a booking racing this edit cannot be stranded.
     changed = session.execute(
         update(Show)
@@ -209,6 +244,7 @@ def update_show(
         raise Conflict(f'{sold} tickets are already sold; the number of tickets cannot be lower.', field='num_tickets')
     session.execute(delete(ShowTag).where(ShowTag.show_id == show.id))
     session.add_all(ShowTag(show_id=show.id, tag=tag) for tag in fields.tags)
+    apply_seating(session, show, fields.seating)
     session.flush()
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
     session.expire(show)

@@ -27,12 +27,21 @@ def new_code() -> str:
     return secrets.token_urlsafe(16)
 
 
-def issue(session: Session, booking: Booking, *, count: int, price_cents: int) -> list[Ticket]:
-    """`count` valid tickets for a booking just made (flushed, so it has its id)."""
-    tickets = [
-        Ticket(booking_id=booking.id, show_id=booking.show_id, code=new_code(), price_cents=price_cents)
-        for _ in range(count)
-    ]
+def issue(
+    session: Session, booking: Booking, *, count: int, price_cents: int, seats: dict[int, int] | None = None
+) -> list[Ticket]:
+    """Valid tickets for a booking just made (flushed, so it has its id): `count` of them at `price_cents`, or
+    one per seat of `seats` (seat id → its price) for a reserved show."""
+    if seats:
+        tickets = [
+            Ticket(booking_id=booking.id, show_id=booking.show_id, code=new_code(), price_cents=price, seat_id=seat_id)
+            for seat_id, price in seats.items()
+        ]
+    else:
+        tickets = [
+            Ticket(booking_id=booking.id, show_id=booking.show_id, code=new_code(), price_cents=price_cents)
+            for _ in range(count)
+        ]
     session.add_all(tickets)
     return tickets
 

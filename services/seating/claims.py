@@ -1,0 +1,140 @@
+"""Claiming seats of one show: the database's (show, seat) key decides who gets a seat, never a read before.
+
+Every claim is an `INSERT … ON CONFLICT DO NOTHING RETURNING seat_id` of the seats asked for, in seat order (so
+two claimers cannot deadlock on PostgreSQL): a seat whose row another transaction holds is not returned, and
+the claim is refused naming it. Refusing raises, and the caller's transaction rolls back whatever it had
+claimed: all or nothing. A hold past its expiry is deleted in the claiming transaction, so an expired hold frees
+its seats without anyone acting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from models import ClaimKind, Seat, SeatClaim, ShowSeating
+from models.seat import seat_name
+from services.errors import Conflict
+
+
+def names_of(session: Session, seat_ids: Iterable[int]) -> list[str]:
+    rows = session.execute(
+        select(Seat.section, Seat.row, Seat.label)
+        .where(Seat.id.in_(list(seat_ids)))
+        .order_by(Seat.section_no, Seat.row_no, Seat.seat_no)
+    ).all()
+    return [seat_name(*row) for row in rows]
+
+
+class SeatsTaken(Conflict):
+    """Some of the seats asked for are held by someone else, sold or kept back."""
+
+    def __init__(self, names: list[str], seat_ids: list[int]) -> None:
+        shown = ', '.join(names[:10]) + (f' and {len(names) - 10} more' if len(names) > 10 else '')
+        one = len(names) == 1
+        super().__init__(
+            f'{"This seat is" if one else "These seats are"} no longer free: {shown}. '
+            'Nothing was booked or held; please choose again.',
+            field='seats',
+            extra={'seats': seat_ids},
+        )
+
+
+def live(now: dt.datetime) -> Any:
+    """The claims that make a seat unavailable at `now`: sold, kept back, or held and not yet expired."""
+    return or_(SeatClaim.kind != ClaimKind.HELD, and_(SeatClaim.kind == ClaimKind.HELD, SeatClaim.expires_at > now))
+
+
+def bump(session: Session, show_id: int) -> None:
+    """Tell the show's seat pickers (on any instance) that its seats changed."""
+    session.execute(
+        update(ShowSeating)
+        .where(ShowSeating.show_id == show_id)
+        .values(version=ShowSeating.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def claim(
+    session: Session,
+    *,
+    show_id: int,
+    seat_ids: list[int],
+    kind: ClaimKind,
+    now: dt.datetime,
+    user_id: int | None = None,
+    hold_id: int | None = None,
+    booking_id: int | None = None,
+    expires_at: dt.datetime | None = None,
+) -> None:
+    """Claim every seat of `seat_ids` for the show, or raise `SeatsTaken` naming those that are not free. A sale
+    takes over the buyer's own held seats."""
+    ids = sorted(set(seat_ids))
+    session.execute(
+        delete(SeatClaim)
+        .where(
+            SeatClaim.show_id == show_id,
+            SeatClaim.seat_id.in_(ids),
+            SeatClaim.kind == ClaimKind.HELD,
+            SeatClaim.expires_at <= now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    got: set[int] = set()
+    if kind == ClaimKind.SOLD and user_id is not None:
+        got.update(
+            session.scalars(
+                update(SeatClaim)
+                .where(
+                    SeatClaim.show_id == show_id,
+                    SeatClaim.seat_id.in_(ids),
+                    SeatClaim.kind == ClaimKind.HELD,
+                    SeatClaim.user_id == user_id,
+                )
+                .values(kind=ClaimKind.SOLD, booking_id=booking_id, hold_id=None, expires_at=None)
+                .returning(SeatClaim.seat_id)
+                .execution_options(synchronize_session=False)
+            )
+        )
+    rest = [seat_id for seat_id in ids if seat_id not in got]
+    if rest:
+        values = [
+            {
+                'show_id': show_id,
+                'seat_id': seat_id,
+                'kind': kind,
+                'user_id': user_id,
+                'hold_id': hold_id,
+                'booking_id': booking_id,
+                'expires_at': expires_at,
+            }
+            for seat_id in rest
+        ]
+        dialect = postgresql if session.get_bind().dialect.name == 'postgresql' else sqlite
+        statement = dialect.insert(SeatClaim).values(values).on_conflict_do_nothing().returning(SeatClaim.seat_id)
+        got.update(session.scalars(statement))
+    taken = [seat_id for seat_id in ids if seat_id not in got]
+    if taken:
+        raise SeatsTaken(names_of(session, taken), taken)
+    bump(session, show_id)
+
+
+def unavailable(session: Session, show_id: int, now: dt.datetime) -> dict[int, SeatClaim]:
+    """The show's live claims by seat id."""
+    claims = session.scalars(select(SeatClaim).where(SeatClaim.show_id == show_id, live(now)))
+    return {c.seat_id: c for c in claims}
+
+
+def release_sold(session: Session, *, booking_id: int, show_id: int) -> None:
+    """A cancelled booking's seats are free again."""
+    session.execute(
+        delete(SeatClaim)
+        .where(SeatClaim.booking_id == booking_id, SeatClaim.kind == ClaimKind.SOLD)
+        .execution_options(synchronize_session=False)
+    )
+    bump(session, show_id)
