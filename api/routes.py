@@ -2,22 +2,33 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from nicegui import app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import files, v1
+from api import files, seating, v1
 from api.deps import domain_error_response
 from services.errors import DomainError
 
 MAX_BODY_BYTES = 64 * 1024
-TOO_LARGE = f'The request body is larger than {MAX_BODY_BYTES // 1024} KiB.'
+SEATMAP_MAX_BYTES = 16 * 1024 * 1024  # a 100,000-seat map with every seat's position
+SEATMAP_PATH = re.compile(r'/api/v1/theatres/[^/]+/seatmap')
+
+
+def _too_large_text(limit: int) -> str:
+    return f'The request body is larger than {limit // 1024:,} KiB.'
+
+
+TOO_LARGE = _too_large_text(MAX_BODY_BYTES)
 
 
 class BodyLimit:
-    """Requests to /api and /unsubscribe carry at most 64 KiB; a larger one is answered 413 unread."""
+    """Requests to /api and /unsubscribe carry at most 64 KiB (a seat map 16 MiB); a larger one is answered 413
+    unread."""
 
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
@@ -26,9 +37,10 @@ class BodyLimit:
         if scope['type'] != 'http' or not scope['path'].startswith(('/api/', '/unsubscribe')):
             await self.inner(scope, receive, send)
             return
+        limit = SEATMAP_MAX_BYTES if SEATMAP_PATH.fullmatch(scope['path']) else MAX_BODY_BYTES
         length = dict(scope['headers']).get(b'content-length')
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            await _too_large(send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await _too_large(send, limit)
             return
         seen = 0
 
@@ -37,16 +49,16 @@ class BodyLimit:
             message = await receive()
             if message['type'] == 'http.request':
                 seen += len(message.get('body', b''))
-                if seen > MAX_BODY_BYTES:
+                if seen > limit:
                     # An HTTPException is the one error FastAPI's body reading passes through as it is.
-                    raise HTTPException(413, TOO_LARGE)
+                    raise HTTPException(413, _too_large_text(limit))
             return message
 
         await self.inner(scope, limited, send)
 
 
-async def _too_large(send: Send) -> None:
-    response = JSONResponse({'detail': TOO_LARGE}, 413)
+async def _too_large(send: Send, limit: int) -> None:
+    response = JSONResponse({'detail': _too_large_text(limit)}, 413)
     await send({'type': 'http.response.start', 'status': 413, 'headers': response.raw_headers})
     await send({'type': 'http.response.body', 'body': response.body})
 
@@ -70,6 +82,7 @@ async def unparsable_body(request: Request, error: Exception) -> JSONResponse:
 
 def register_api() -> None:
     app.include_router(v1.router)
+    app.include_router(seating.router)
     app.include_router(files.router)
     app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
 from models import AuditAction, AuditObject, BookingStatus, ExportStatus, Role, TicketStatus
 from services.audit import AuditEntry, AuditPage
-from services.booking import BookingView, TicketView
+from services.booking import BookingView, SeatRef, TicketView
 from services.checkin import Admission, DoorCount, DoorShow
 from services.exports import ExportView
 from services.shows import ShowView
@@ -61,17 +61,42 @@ class TheatreIn(Body):
     capacity: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
 
 
+Price = Annotated[Number, Field(ge=-1e12, le=1e12)]
+SeatId = Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+
+
 class ShowIn(Body):
     name: Text
     rating: Annotated[Number, Field(ge=-1e9, le=1e9)]
     tags: Annotated[list[Annotated[StrictStr, Field(max_length=100)]], Field(max_length=50)] = []
-    ticket_price: Annotated[Number, Field(ge=-1e12, le=1e12)]
-    num_tickets: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+    ticket_price: Price
+    num_tickets: Annotated[StrictInt | None, Field(ge=-MAX_INT, le=MAX_INT)] = Field(
+        None, description='required for general admission; a reserved show sells its seat map (may be left out)'
+    )
     starts_at: dt.datetime = Field(description='ISO 8601; without an offset it is read in the app time zone')
+    seating: Literal['general', 'reserved'] | None = Field(
+        None,
+        description='"general" (a number of tickets) or "reserved" (the seat map); left out: unchanged on '
+        'an update, "general" for a new show',
+    )
+    section_prices: Annotated[dict[Annotated[str, Field(max_length=100)], Price], Field(max_length=50)] | None = Field(
+        None, description='{"section name": price} for a reserved show; other sections cost ticket_price'
+    )
 
 
 class BookingIn(Body):
-    tickets: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+    tickets: Annotated[StrictInt | None, Field(ge=-MAX_INT, le=MAX_INT)] = Field(
+        None, description='how many tickets (for a reserved show: the best seats together)'
+    )
+    seats: Annotated[list[SeatId], Field(min_length=1, max_length=10)] | None = Field(
+        None, description='a reserved show: the seat ids to book, all or none'
+    )
+
+    @model_validator(mode='after')
+    def one_of(self) -> BookingIn:
+        if (self.tickets is None) == (self.seats is None):
+            raise ValueError('Give either "tickets" (a number) or "seats" (seat ids), not both.')
+        return self
 
 
 class RatingIn(Body):
@@ -137,6 +162,8 @@ class ShowOut(BaseModel):
     tickets_sold: int
     tickets_left: int
     starts_at: dt.datetime
+    seating: Literal['general', 'reserved'] = 'general'
+    section_prices: dict[str, float] = Field(default_factory=dict)
 
     @classmethod
     def of(cls, show: ShowView) -> ShowOut:
@@ -153,6 +180,8 @@ class ShowOut(BaseModel):
             tickets_sold=show.tickets_sold,
             tickets_left=show.tickets_left,
             starts_at=show.starts_at,
+            seating='reserved' if show.reserved else 'general',
+            section_prices={name: cents / 100 for name, cents in show.section_prices.items()},
         )
 
 
@@ -182,10 +211,21 @@ class DashboardOut(BaseModel):
         )
 
 
+class SeatRefOut(BaseModel):
+    id: int
+    section: str
+    row: str
+    label: str
+
+    @classmethod
+    def of(cls, seat: SeatRef | None) -> SeatRefOut | None:
+        return None if seat is None else cls(id=seat.id, section=seat.section, row=seat.row, label=seat.label)
+
+
 class TicketOut(BaseModel):
     id: int
     code: str = Field(description="what the ticket's QR code encodes: unique, 128 random bits")
-    seat: None = Field(None, description='null for general admission')
+    seat: SeatRefOut | None = Field(None, description='null for general admission')
     price: float
     status: Literal[TicketStatus.VALID, TicketStatus.CHECKED_IN, TicketStatus.CANCELLED]
     checked_in_at: dt.datetime | None
@@ -195,6 +235,7 @@ class TicketOut(BaseModel):
         return cls(
             id=ticket.id,
             code=ticket.code,
+            seat=SeatRefOut.of(ticket.seat_ref),
             price=ticket.price_cents / 100,
             status=ticket.status,
             checked_in_at=ticket.checked_in_at,
@@ -209,7 +250,7 @@ class BookingOut(BaseModel):
     theatre_name: str
     starts_at: dt.datetime
     booked_tickets: int
-    price: float
+    price: float | None = Field(description="each ticket's price when they all cost the same, else null")
     total: float
     status: Literal[BookingStatus.CONFIRMED, BookingStatus.CANCELLED]
     created_at: dt.datetime
@@ -225,7 +266,7 @@ class BookingOut(BaseModel):
             theatre_name=booking.theatre_name,
             starts_at=booking.starts_at,
             booked_tickets=booking.booked_tickets,
-            price=booking.price_cents / 100,
+            price=None if booking.unit_price_cents is None else booking.unit_price_cents / 100,
             total=booking.total_cents / 100,
             status=booking.status,
             created_at=booking.created_at,
@@ -308,7 +349,7 @@ class AdmissionOut(BaseModel):
     booking_id: int
     booking_reference: str
     show_id: int
-    seat: None = Field(None, description='null for general admission')
+    seat: SeatRefOut | None = Field(None, description='null for general admission')
     holder_name: str = Field(description='the name on the booking: the only personal data the door sees')
     tickets_in_booking: int
     count: DoorCountOut = Field(description="the show's tickets sold and checked in, this one included")
@@ -320,6 +361,7 @@ class AdmissionOut(BaseModel):
             booking_id=admission.booking_id,
             booking_reference=admission.booking_reference,
             show_id=admission.show_id,
+            seat=SeatRefOut.of(admission.ticket.seat_ref),
             holder_name=admission.holder_name,
             tickets_in_booking=admission.tickets_in_booking,
             count=DoorCountOut.of(admission.count),

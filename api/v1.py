@@ -288,7 +288,9 @@ async def delete_show(show_id: int, who: Caller) -> Response:
     '/shows/{show_id}/bookings', status_code=201, response_model=BookingOut, responses=ERRORS, tags=['bookings']
 )
 async def book(show_id: int, body: BookingIn, who: Caller) -> BookingOut:
-    return BookingOut.of(await call(booking.book, show_id=show_id, user_id=who.user_id, tickets=body.tickets))
+    return BookingOut.of(
+        await call(booking.book, show_id=show_id, user_id=who.user_id, tickets=body.tickets, seats=body.seats)
+    )
 
 
 @router.get('/bookings', response_model=list[BookingOut], responses=ERRORS, tags=['bookings'])

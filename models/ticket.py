@@ -37,8 +37,3 @@ class Ticket(Base):
 
     booking: Mapped[Booking] = relationship(back_populates='tickets')
     seat: Mapped[Seat | None] = relationship(lazy='joined')  # a join, not a query per ticket
-
-    @property
-    def seat_name(self) -> str | None:
-        """'Stalls C7' for a reserved seat; None for general admission."""
-        return None if self.seat is None else self.seat.name

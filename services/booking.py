@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Show, TicketStatus
+from models import AuditAction, Booking, BookingStatus, Show, Ticket, TicketStatus
 from models.db import get_by_id, utcnow
+from models.seat import seat_name
 from services import audit, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
@@ -23,6 +24,18 @@ MAX_TICKETS_PER_BOOKING = 10
 
 
 @dataclass(frozen=True)
+class SeatRef:
+    id: int
+    section: str
+    row: str
+    label: str
+
+    @property
+    def name(self) -> str:
+        return seat_name(self.section, self.row, self.label)
+
+
+@dataclass(frozen=True)
 class TicketView:
     id: int
     code: str
@@ -30,7 +43,25 @@ class TicketView:
     price_cents: int
     status: TicketStatus
     checked_in_at: dt.datetime | None
-    seat: str | None = None  # 'Stalls C7'; None for general admission
+    seat_ref: SeatRef | None = None  # None for general admission
+
+    @property
+    def seat(self) -> str | None:
+        """'Stalls C7'; None for general admission."""
+        return None if self.seat_ref is None else self.seat_ref.name
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketView:
+        seat = ticket.seat
+        return cls(
+            id=ticket.id,
+            code=ticket.code,
+            seat_id=ticket.seat_id,
+            price_cents=ticket.price_cents,
+            status=ticket.status,
+            checked_in_at=ticket.checked_in_at,
+            seat_ref=None if seat is None else SeatRef(seat.id, seat.section, seat.row, seat.label),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,6 +80,12 @@ class BookingView:
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
     tickets: tuple[TicketView, ...] = ()
+
+    @property
+    def unit_price_cents(self) -> int | None:
+        """The price of each ticket when they all cost the same, else None (seats in differently priced sections)."""
+        prices = {t.price_cents for t in self.tickets} or {self.price_cents}
+        return self.price_cents if len(prices) == 1 else None
 
     @property
     def seats(self) -> list[str]:
@@ -75,18 +112,7 @@ class BookingView:
             status=booking.status,
             created_at=booking.created_at,
             cancelled_at=booking.cancelled_at,
-            tickets=tuple(
-                TicketView(
-                    id=t.id,
-                    code=t.code,
-                    seat_id=t.seat_id,
-                    price_cents=t.price_cents,
-                    status=t.status,
-                    checked_in_at=t.checked_in_at,
-                    seat=t.seat_name,
-                )
-                for t in booking.tickets
-            ),
+            tickets=tuple(TicketView.of(t) for t in booking.tickets),
         )
 
 

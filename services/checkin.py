@@ -44,7 +44,7 @@ class Admission:
     booking_id: int
     booking_reference: str
     show_id: int
-    seat: str | None  # the seat's label; None for general admission
+    seat: str | None  # the seat's name ('Stalls C7'); None for general admission
     holder_name: str  # the name on the booking: the only personal data the door sees
     tickets_in_booking: int
     count: DoorCount
@@ -62,14 +62,7 @@ class DoorShow:
 
 
 def _ticket_view(ticket: Ticket) -> TicketView:
-    return TicketView(
-        id=ticket.id,
-        code=ticket.code,
-        seat_id=ticket.seat_id,
-        price_cents=ticket.price_cents,
-        status=ticket.status,
-        checked_in_at=ticket.checked_in_at,
-    )
+    return TicketView.of(ticket)
 
 
 def _clean_code(code: FormText) -> str:
@@ -148,7 +141,7 @@ def check_in(
         booking_id=booking.id,
         booking_reference=booking.reference,
         show_id=show.id,
-        seat=None,
+        seat=ticket.seat.name if ticket.seat is not None else None,
         holder_name=booking.user.name,
         tickets_in_booking=booking.booked_tickets,
         count=count(session, show.id),

@@ -160,6 +160,8 @@ def show_json(show_id: int) -> dict[str, Any]:
             'tickets_sold': show.tickets_sold,
             'tickets_left': show.num_tickets - show.tickets_sold,
             'starts_at': show.starts_at,
+            'seating': 'reserved' if show.reserved else 'general',
+            'section_prices': {row.section: row.price_cents / 100 for row in show.price_rows},
         }
 
 
