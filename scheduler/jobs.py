@@ -7,9 +7,10 @@ catches up a run that is due but missing (the app was down at the time, the hold
 the SMTP server was down, or refused emails have tries left: retried every 15 minutes by default). If the
 election fails (no Redis), every instance thinks it leads; the deliveries' claims still send each email at most once.
 
-The leader also delivers the outbox (`services.mail.outbox`) on a thread of its own: woken by every commit in
-this process that queued an email, and otherwise every `outbox_poll_seconds` (2 s) for what other instances
-queued. One pass delivers batch after batch until nothing is due; passes never overlap.
+The leader also deletes expired seat holds every few seconds, and delivers the outbox (`services.mail.outbox`)
+on a thread of its own: woken by every commit in this process that queued an email, and otherwise every
+`outbox_poll_seconds` (2 s) for what other instances queued. One pass delivers batch after batch until nothing
+is due; passes never overlap.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ from services.kv import KV
 from services.mail import jobs as mail_jobs
 from services.mail import months, outbox
 from services.mail.runner import RunResult, completed, last_finished
+from services.seating import holds
 
 log = logging.getLogger(__name__)
 LEADER_KEY = 'scheduler:leader'
+HOLD_SWEEP_SECONDS = 5
 
 
 def _clock(text: str) -> tuple[int, int]:
@@ -80,6 +83,7 @@ class MailScheduler:
             id='tick',
             next_run_time=dt.datetime.now(self.settings.tz),
         )
+        self.scheduler.add_job(self.sweep_holds, IntervalTrigger(seconds=HOLD_SWEEP_SECONDS), id='holds')
         self.scheduler.start()
         self._start_outbox()
         log.info(
@@ -158,6 +162,14 @@ class MailScheduler:
             return mail_jobs.send_monthly_reports(now=now, trigger=trigger, settings=self.settings)
         finally:
             lock.release()
+
+    def sweep_holds(self) -> int | None:
+        """The leader deletes expired seat holds, so open seat pickers redraw their seats as free. (Expired holds
+        count as free seats anyway: this is tidying and telling, not what frees them.) None when not leading."""
+        if not self.leading:
+            return None
+        with session_scope() as session:
+            return holds.expire_holds(session, now=self.clock())
 
     # --- the outbox ----------------------------------------------------------------------------------------
 

@@ -9,13 +9,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import insert, select
 
-from models import JobRun, OutboxKind, OutboxMessage, OutboxStatus
+from models import JobRun, OutboxKind, OutboxMessage, OutboxStatus, Role, SeatHold
 from models.db import engine, session_scope, utcnow
 from scheduler.jobs import LEADER_KEY, MailScheduler
 from services.config import Settings, get_settings
 from services.kv import KV
 from services.mail import outbox
 from services.mail.transport import compose
+from services.seating import holds, layout, maps, seats
+from services.shows import create_show
 from tests.factories import make_show, make_theatre, make_user
 
 IST = ZoneInfo('Asia/Kolkata')
@@ -412,3 +414,46 @@ async def test_the_leaders_poll_delivers_what_another_instance_queued(database, 
     finally:
         await stop(scheduler)
     assert smtp_server.recipients == ['bob@example.com']
+
+
+# --- seat holds ------------------------------------------------------------------------------------------
+
+
+def test_only_the_leader_sweeps_expired_holds_and_the_pickers_are_told(database, redis_url):
+    manager = make_user(username='meera', role=Role.MANAGER)
+    buyer = make_user(username='asha')
+    theatre = make_theatre(manager, capacity=10)
+    start = utcnow() + dt.timedelta(days=3)
+    with session_scope() as s:
+        maps.put_seatmap(s, actor_id=manager.id, theatre_id=theatre.id, body=layout.generate([('Stalls', 2, 5)]))
+        show = create_show(
+            s,
+            actor_id=manager.id,
+            theatre_id=theatre.id,
+            name='Hamlet',
+            rating=4,
+            tags=[],
+            ticket_price=300,
+            num_tickets=None,
+            starts_at=start,
+            seating='reserved',
+        )
+    with session_scope() as s:
+        view = seats.show_seats(s, show_id=show.id)
+        first_two = [seat.id for seat in view.sections[0].rows[0].seats[:2]]
+        long_ago = utcnow() - dt.timedelta(hours=1)  # held an hour ago: expired by now
+        holds.hold_seats(s, show_id=show.id, user_id=buyer.id, seats=first_two, now=long_ago)
+    with session_scope() as s:
+        version = seats.version(s, show_id=show.id)
+    settings = get_settings()
+    leader, follower = MailScheduler(settings, KV(redis_url)), MailScheduler(settings, KV(redis_url))
+    leader.elect()
+    follower.elect()
+
+    assert follower.sweep_holds() is None
+    assert leader.sweep_holds() == 1
+    assert leader.sweep_holds() == 0
+    with session_scope() as s:
+        assert s.scalars(select(SeatHold)).all() == []
+        assert seats.version(s, show_id=show.id) > version
+        assert seats.show_seats(s, show_id=show.id).count('free') == 10
