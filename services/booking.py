@@ -153,7 +153,42 @@ def book(
         check.done()
     if show.starts_at <= now:
         raise Conflict('This show has already started; it can no longer be booked.')
-    # The seat check and the write are one statement: concurrent buyers are serialised by the database.
+    booking = Booking(
+        reference=tickets_service.new_reference(session),
+        user_id=user_id,
+        show_id=show.id,
+        booked_tickets=count,
+        price_cents=show.price_cents,
+        total_cents=show.price_cents * count,
+        status=BookingStatus.CONFIRMED,
+        created_at=now,
+    )
+    seat_prices = None
+    if reserved:  # the seats first, so that a refusal names the seats that were taken
+        session.add(booking)
+        session.flush()
+        chosen = seating.sell(session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now)
+        seat_prices = chosen.prices
+    price_cents = _take_from_count(session, show, count, now)
+    booking.price_cents, booking.total_cents = price_cents, price_cents * count
+    if seat_prices:
+        booking.price_cents, booking.total_cents = min(seat_prices.values()), sum(seat_prices.values())
+    session.add(booking)
+    session.flush()
+    tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
+    audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
+    if send_email:
+        booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
+    session.flush()
+    session.refresh(show)
+    session.refresh(booking)
+    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
+    return BookingView.of(booking)
+
+
+def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime) -> int:
+    """Take `count` from the show's tickets left, or refuse; the show's ticket price. The check and the write are
+    one statement, so concurrent buyers are serialised by the database."""
     price_cents = session.execute(
         update(Show)
         .where(Show.id == show.id, Show.tickets_sold + count <= Show.num_tickets, Show.starts_at > now)
@@ -170,33 +205,7 @@ def book(
             'Housefull: no tickets left.' if left <= 0 else f'Not enough tickets left: only {left} left.',
             field='tickets',
         )
-    booking = Booking(
-        reference=tickets_service.new_reference(session),
-        user_id=user_id,
-        show_id=show.id,
-        booked_tickets=count,
-        price_cents=price_cents,
-        total_cents=price_cents * count,
-        status=BookingStatus.CONFIRMED,
-        created_at=now,
-    )
-    session.add(booking)
-    session.flush()
-    seat_prices = None
-    if reserved:
-        chosen = seating.sell(session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now)
-        seat_prices = chosen.prices
-        booking.price_cents = min(seat_prices.values())
-        booking.total_cents = sum(seat_prices.values())
-    tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
-    audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
-    if send_email:
-        booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
-    session.flush()
-    session.refresh(show)
-    session.refresh(booking)
-    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
-    return BookingView.of(booking)
+    return int(price_cents)
 
 
 def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.datetime | None = None) -> BookingView:

@@ -2,7 +2,8 @@
 PostgreSQL database, one Redis (a key prefix of the test's own), the same storage and mail secrets.
 
 A session made on one instance works on the other and a logout on one ends it on both; a booking on one shows at once
-on the other although its cache was warm; the HTTP booking race run across both sells exactly the capacity; the mail
+on the other although its cache was warm; the HTTP booking race run across both sells exactly the capacity, and the
+seat race sells every seat once; the mail
 jobs run on exactly one instance, and when that one is killed the other takes over and nothing is sent twice.
 PostgreSQL or Redis out of reach: skipped (a failure with CI=true), as everywhere in the suite.
 """
@@ -27,6 +28,7 @@ from sqlalchemy.engine import Engine
 from models import JobRun, MailDelivery
 from tests.api.conftest import LiveApp, start_live_app
 from tests.api.test_race import _token, race
+from tests.api.test_seat_race import seat_race
 
 STARTS_AT = '2030-01-01T19:30:00+05:30'
 
@@ -206,6 +208,15 @@ def test_a_booking_on_one_instance_shows_at_once_on_the_other_whose_cache_was_wa
 def test_the_http_race_across_two_instances_sells_exactly_the_capacity(instances):
     """tests/api/test_race.py's race, each of the 50 people on a connection to instance A or B in turn."""
     race([instances.start('a').base_url, instances.start('b').base_url])
+
+
+def test_the_seat_race_across_two_instances_sells_every_seat_once(instances):
+    """tests/api/test_seat_race.py's race (seats booked straight away) across instance A and B."""
+    seat_race([instances.start('a').base_url, instances.start('b').base_url], through_holds=False)
+
+
+def test_the_seat_race_through_holds_across_two_instances_sells_every_seat_once(instances):
+    seat_race([instances.start('a').base_url, instances.start('b').base_url], through_holds=True)
 
 
 # --- the mail jobs ---------------------------------------------------------------------------------------

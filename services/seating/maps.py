@@ -254,18 +254,18 @@ def _resize_reserved_shows(session: Session, theatre_id: int, on_sale: int, now:
         .correlate(Show)
         .scalar_subquery()
     )
+    shows = select(Show.id).where(Show.theatre_id == theatre_id, Show.starts_at > now)
+    session.execute(  # the versions first: a booking, too, bumps the version before it touches the show
+        update(ShowSeating)
+        .where(ShowSeating.show_id.in_(shows))
+        .values(version=ShowSeating.version + 1)
+        .execution_options(synchronize_session=False)
+    )
     reserved = select(ShowSeating.show_id)
     session.execute(
         update(Show)
         .where(Show.theatre_id == theatre_id, Show.starts_at > now, Show.id.in_(reserved))
         .values(num_tickets=on_sale - house)
-        .execution_options(synchronize_session=False)
-    )
-    shows = select(Show.id).where(Show.theatre_id == theatre_id, Show.starts_at > now)
-    session.execute(
-        update(ShowSeating)
-        .where(ShowSeating.show_id.in_(shows))
-        .values(version=ShowSeating.version + 1)
         .execution_options(synchronize_session=False)
     )
 

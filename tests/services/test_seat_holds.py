@@ -409,15 +409,3 @@ def test_racing_buyers_of_the_best_seats_never_share_a_seat(any_db):
     assert set(claims) == set(seats) and {kind for kind, _ in claims.values()} <= {ClaimKind.SOLD}
     assert tickets == dict.fromkeys(seats, 1)
     assert sold == len(seats) == sum(made.booked_tickets for made in bought)
-
-
-def test_zz_probe_empty_hold(stage):
-    held = hold(stage, stage.alice, ['Stalls A1', 'Stalls A2'], stage.t0)
-    book(stage, stage.alice, ['Stalls A1', 'Stalls A2'], stage.t0 + MINUTE)
-    with session_scope() as s:
-        view = holds.current_hold(s, show_id=stage.show.id, user_id=stage.alice.id, now=stage.t0 + MINUTE)
-    print('\nCURRENT', view)
-    try:
-        book_hold(stage.alice, held.id, stage.t0 + MINUTE)
-    except Conflict as e:
-        print('BOOK_HOLD', e.message)
