@@ -41,7 +41,10 @@ class SeatHold(Base):
     """Seats put aside for one person while they pay, until `expires_at`."""
 
     __tablename__ = 'seat_holds'
-    __table_args__ = (CheckConstraint('seat_count BETWEEN 1 AND 10', name='ck_seat_holds_count'),)
+    __table_args__ = (
+        CheckConstraint('seat_count BETWEEN 1 AND 10', name='ck_seat_holds_count'),
+        {'sqlite_autoincrement': True},  # never an id again: a stale client must not reach someone's next hold
+    )
 
     id: Mapped[IntPK]
     show_id: Mapped[int] = fk('shows.id')

@@ -136,6 +136,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['show_id'], ['shows.id'], ondelete='CASCADE'),
         sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('id'),
+        sqlite_autoincrement=True,
     )
     with op.batch_alter_table('seat_holds', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_seat_holds_expires_at'), ['expires_at'], unique=False)

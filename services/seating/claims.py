@@ -1,10 +1,12 @@
 """Claiming seats of one show: the database's (show, seat) key decides who gets a seat, never a read before.
 
-Every claim is an `INSERT … ON CONFLICT DO NOTHING RETURNING seat_id` of the seats asked for, in seat order (so
-two claimers cannot deadlock on PostgreSQL): a seat whose row another transaction holds is not returned, and
-the claim is refused naming it. Refusing raises, and the caller's transaction rolls back whatever it had
-claimed: all or nothing. A hold past its expiry is deleted in the claiming transaction, so an expired hold frees
-its seats without anyone acting.
+Every claim is an `INSERT … ON CONFLICT DO NOTHING RETURNING seat_id` of the seats asked for: a seat whose row
+another transaction holds is not returned, and the claim is refused naming it. Whatever changes a show's claims
+first locks the show's `show_seating` row (`lock`), so on PostgreSQL the changes of one show queue up in one order
+and never deadlock (SQLite has one writer at a time anyway); the seats are then checked again, under the lock,
+against the seat map, which a manager may have changed meanwhile. Refusing raises, and the caller's transaction
+rolls back whatever it had claimed: all or nothing. A hold past its expiry is deleted in the claiming transaction,
+so an expired hold frees its seats without anyone acting.
 """
 
 from __future__ import annotations
@@ -13,11 +15,11 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models import ClaimKind, Seat, SeatClaim, ShowSeating
+from models import ClaimKind, Seat, SeatClaim, SeatHold, SeatKind, ShowSeating
 from models.seat import seat_name
 from services.errors import Conflict
 
@@ -50,6 +52,11 @@ def live(now: dt.datetime) -> Any:
     return or_(SeatClaim.kind != ClaimKind.HELD, and_(SeatClaim.kind == ClaimKind.HELD, SeatClaim.expires_at > now))
 
 
+def lock(session: Session, show_id: int) -> None:
+    """Queue behind any other change to the show's seats (PostgreSQL; nothing to do on SQLite)."""
+    session.execute(select(ShowSeating.version).where(ShowSeating.show_id == show_id).with_for_update())
+
+
 def bump(session: Session, show_id: int) -> None:
     """Tell the show's seat pickers (on any instance) that its seats changed."""
     session.execute(
@@ -75,6 +82,7 @@ def claim(
     """Claim every seat of `seat_ids` for the show, or raise `SeatsTaken` naming those that are not free. A sale
     takes over the buyer's own held seats."""
     ids = sorted(set(seat_ids))
+    lock(session, show_id)
     session.execute(
         delete(SeatClaim)
         .where(
@@ -85,6 +93,7 @@ def claim(
         )
         .execution_options(synchronize_session=False)
     )
+    _still_on_the_map(session, ids)
     got: set[int] = set()
     if kind == ClaimKind.SOLD and user_id is not None:
         got.update(
@@ -101,6 +110,7 @@ def claim(
                 .execution_options(synchronize_session=False)
             )
         )
+        _forget_emptied_holds(session, show_id, user_id)
     rest = [seat_id for seat_id in ids if seat_id not in got]
     if rest:
         values = [
@@ -124,6 +134,33 @@ def claim(
     bump(session, show_id)
 
 
+def _still_on_the_map(session: Session, ids: list[int]) -> None:
+    """Under the lock: the seats are still on the map and for sale (the map may have changed since they were read)."""
+    on_sale = session.scalar(
+        select(func.count(Seat.id)).where(Seat.id.in_(ids), Seat.removed.is_(False), Seat.kind != SeatKind.BLOCKED)
+    )
+    if on_sale != len(ids):
+        raise Conflict('The seat map has just changed: please choose your seats again.', field='seats')
+
+
+def _forget_emptied_holds(session: Session, show_id: int, user_id: int) -> None:
+    """A person who books seats they were holding: their hold keeps only the seats still held (none: it goes)."""
+    held = (
+        select(func.count())
+        .where(SeatClaim.hold_id == SeatHold.id, SeatClaim.kind == ClaimKind.HELD)
+        .correlate(SeatHold)
+        .scalar_subquery()
+    )
+    mine = (SeatHold.show_id == show_id, SeatHold.user_id == user_id)
+    session.execute(delete(SeatHold).where(*mine, held == 0).execution_options(synchronize_session=False))
+    session.execute(
+        update(SeatHold)
+        .where(*mine, held != SeatHold.seat_count)
+        .values(seat_count=held)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def unavailable(session: Session, show_id: int, now: dt.datetime) -> dict[int, SeatClaim]:
     """The show's live claims by seat id."""
     claims = session.scalars(select(SeatClaim).where(SeatClaim.show_id == show_id, live(now)))
@@ -132,6 +169,7 @@ def unavailable(session: Session, show_id: int, now: dt.datetime) -> dict[int, S
 
 def release_sold(session: Session, *, booking_id: int, show_id: int) -> None:
     """A cancelled booking's seats are free again."""
+    lock(session, show_id)
     session.execute(
         delete(SeatClaim)
         .where(SeatClaim.booking_id == booking_id, SeatClaim.kind == ClaimKind.SOLD)

@@ -3,7 +3,8 @@
 A person has at most one hold per show: choosing again replaces it (in one transaction, so the old seats stay
 held if the new ones cannot be had), and the basket's clock keeps running rather than starting over. Booking a
 hold sells exactly its seats. A hold past its expiry frees its seats at once for everyone (claims count it as
-free); the elected scheduler instance deletes expired holds and tells the pickers.
+free); the elected scheduler instance deletes the claims of expired holds and tells the pickers, and keeps the
+hold itself for a day, so that booking it still answers "expired" rather than "no such hold".
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from models import ClaimKind, Seat, SeatClaim, SeatHold, Show
@@ -25,6 +26,7 @@ from services.seating import claims
 from services.seating.seats import check_choice, prices, reserved_show
 
 EXPIRED = 'Your hold has expired and its seats were released; please choose your seats again.'
+KEPT_AFTER_EXPIRY = dt.timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -79,13 +81,15 @@ def _own_hold(session: Session, hold_id: object, user_id: int) -> SeatHold:
 
 
 def _drop(session: Session, holds: list[SeatHold]) -> None:
+    """Delete holds and their claims (the caller holds the show's lock)."""
     if not holds:
         return
     ids = [hold.id for hold in holds]
     session.execute(delete(SeatClaim).where(SeatClaim.hold_id.in_(ids)).execution_options(synchronize_session=False))
     session.execute(delete(SeatHold).where(SeatHold.id.in_(ids)).execution_options(synchronize_session=False))
     for hold in holds:
-        session.expunge(hold)
+        if hold in session:
+            session.expunge(hold)
 
 
 def hold_seats(
@@ -98,6 +102,7 @@ def hold_seats(
     if show.starts_at <= now:
         raise Conflict('This show has already started; it can no longer be booked.')
     chosen = check_choice(session, show, seats)
+    claims.lock(session, show.id)
     previous = list(session.scalars(select(SeatHold).where(SeatHold.show_id == show.id, SeatHold.user_id == user_id)))
     live = [hold.expires_at for hold in previous if hold.expires_at > now]
     fresh = now + dt.timedelta(minutes=get_settings().hold_minutes)
@@ -140,6 +145,7 @@ def release_hold(session: Session, *, hold_id: int, user_id: int) -> None:
     load_actor(session, user_id)
     hold = _own_hold(session, hold_id, user_id)
     show_id = hold.show_id
+    claims.lock(session, show_id)
     _drop(session, [hold])
     claims.bump(session, show_id)
 
@@ -166,11 +172,26 @@ def book_hold(
 
 
 def expire_holds(session: Session, *, now: dt.datetime | None = None) -> int:
-    """Delete the holds past their expiry and tell their shows' pickers; the number deleted."""
+    """Free the seats of holds past their expiry and tell their shows' pickers; holds expired over a day ago go
+    too. The number of holds whose seats were freed."""
     now = now or utcnow()
-    expired = list(session.scalars(select(SeatHold).where(SeatHold.expires_at <= now).limit(1000)))
-    shows = {hold.show_id for hold in expired}
-    _drop(session, expired)
-    for show_id in sorted(shows):
+    expired = session.execute(
+        select(SeatClaim.show_id, func.count(func.distinct(SeatClaim.hold_id)))
+        .where(SeatClaim.kind == ClaimKind.HELD, SeatClaim.expires_at <= now)
+        .group_by(SeatClaim.show_id)
+        .order_by(SeatClaim.show_id)
+    ).all()
+    for show_id, _count in expired:  # one show at a time, in id order, each under its lock
+        claims.lock(session, show_id)
+        session.execute(
+            delete(SeatClaim)
+            .where(SeatClaim.show_id == show_id, SeatClaim.kind == ClaimKind.HELD, SeatClaim.expires_at <= now)
+            .execution_options(synchronize_session=False)
+        )
         claims.bump(session, show_id)
-    return len(expired)
+    session.execute(
+        delete(SeatHold)
+        .where(SeatHold.expires_at <= now - KEPT_AFTER_EXPIRY)
+        .execution_options(synchronize_session=False)
+    )
+    return sum(int(count) for _, count in expired)

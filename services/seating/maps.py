@@ -128,6 +128,7 @@ def put_seatmap(
     now = now or utcnow()
     theatre = managed_theatre(session, load_actor(session, actor_id), theatre_id)
     plan = layout.parse(body)
+    _lock_future_shows(session, theatre.id, now)
     existing = {
         (s.section, s.row, s.label): s for s in session.scalars(select(Seat).where(Seat.theatre_id == theatre.id))
     }
@@ -164,6 +165,18 @@ def put_seatmap(
     view = load_map(session, theatre.id)
     assert view is not None
     return view
+
+
+def _lock_future_shows(session: Session, theatre_id: int, now: dt.datetime) -> None:
+    """Queue behind (and then hold off) every change to the seats of the theatre's shows yet to start, so none sells
+    a seat this save removes (each claim checks its seats against the map again once it has the lock)."""
+    shows = select(Show.id).where(Show.theatre_id == theatre_id, Show.starts_at > now)
+    session.execute(
+        select(ShowSeating.version)
+        .where(ShowSeating.show_id.in_(shows))
+        .order_by(ShowSeating.show_id)
+        .with_for_update()
+    )
 
 
 def _refuse_if_in_use(session: Session, theatre: Theatre, seat_ids: list[int], now: dt.datetime) -> None:

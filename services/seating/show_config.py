@@ -139,6 +139,7 @@ def set_house_seats(
     wanted: list[int] = []
     if seats != []:
         wanted = check_choice(session, show, seats, high=10_000).seat_ids
+    claims.lock(session, show.id)
     old = set(
         session.scalars(
             select(SeatClaim.seat_id).where(SeatClaim.show_id == show.id, SeatClaim.kind == ClaimKind.BLOCKED)

@@ -237,9 +237,22 @@ def test_ones_own_hold_does_not_stop_ones_own_booking(stage):
     assert [seen[f'Stalls A{n}'] for n in (1, 2, 3)] == ['held+mine', 'sold', 'sold']
     with pytest.raises(SeatsTaken, match='Stalls A1'):
         book(stage, stage.bob, ['Stalls A1'], stage.t0 + MINUTE)
+    # The hold keeps the seat still held, and booking it books just that one.
+    assert current(stage, stage.alice, stage.t0 + MINUTE) == ['Stalls A1']
+    with session_scope() as s:
+        left = holds.current_hold(s, show_id=stage.show.id, user_id=stage.alice.id, now=stage.t0 + MINUTE)
+    assert left is not None
+    assert book_hold(stage.alice, left.id, stage.t0 + 2 * MINUTE).seats == ['Stalls A1']
 
 
-def test_expire_holds_deletes_only_expired_holds_and_tells_pickers(stage):
+def test_booking_every_seat_one_holds_ends_the_hold(stage):
+    hold(stage, stage.alice, ['Stalls A1', 'Stalls A2'], stage.t0)
+    book(stage, stage.alice, ['Stalls A1', 'Stalls A2'], stage.t0 + MINUTE)
+    assert current(stage, stage.alice, stage.t0 + MINUTE) is None
+    assert hold_count() == 0
+
+
+def test_expire_holds_frees_only_expired_holds_tells_pickers_and_keeps_the_hold_a_day(stage):
     alices = hold(stage, stage.alice, ['Stalls A1'], stage.t0)
     bobs = hold(stage, stage.bob, ['Stalls A2'], stage.t0 + 5 * MINUTE)
     seen = version(stage.show.id)
@@ -247,14 +260,20 @@ def test_expire_holds_deletes_only_expired_holds_and_tells_pickers(stage):
         assert holds.expire_holds(s, now=stage.t0 + 10 * MINUTE) == 1
     assert version(stage.show.id) > seen
     with session_scope() as s:
-        assert s.scalars(select(SeatHold.id)).all() == [bobs.id]
+        assert sorted(s.scalars(select(SeatHold.id))) == sorted([alices.id, bobs.id])
         assert s.scalars(select(SeatClaim.seat_id)).all() == [stage.ids['Stalls A2']]
-        with pytest.raises(NotFound):
-            holds.get_hold(s, hold_id=alices.id, user_id=stage.alice.id)
+        assert holds.get_hold(s, hold_id=alices.id, user_id=stage.alice.id).seats == ()
+    with pytest.raises(Conflict) as error:  # "expired", not "no such hold"
+        book_hold(stage.alice, alices.id, stage.t0 + 11 * MINUTE)
+    assert error.value.message == EXPIRED
     seen = version(stage.show.id)
     with session_scope() as s:
         assert holds.expire_holds(s, now=stage.t0 + 10 * MINUTE) == 0
     assert version(stage.show.id) == seen  # nothing changed, nothing to redraw
+    with session_scope() as s:  # a day later the expired hold itself goes
+        holds.expire_holds(s, now=stage.t0 + dt.timedelta(days=1, minutes=11))
+    with pytest.raises(NotFound), session_scope() as s:
+        holds.get_hold(s, hold_id=alices.id, user_id=stage.alice.id)
 
 
 def test_a_hold_needs_a_reserved_show_yet_to_start_and_one_to_ten_seats(stage):
