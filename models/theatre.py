@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.db import Base, IntPK, Name, Timestamp, fk
 
 if TYPE_CHECKING:
+    from models.seat import SeatMap
     from models.show import Show
     from models.user import User
 
@@ -25,6 +26,7 @@ class Theatre(Base):
 
     owner: Mapped[User] = relationship(back_populates='theatres')
     shows: Mapped[list[Show]] = relationship(back_populates='theatre', order_by='Show.starts_at')
+    seat_map: Mapped[SeatMap | None] = relationship(lazy='selectin', viewonly=True)  # None: no reserved seating
 
     def __repr__(self) -> str:
         return f'Theatre(id={self.id}, name={self.name!r})'

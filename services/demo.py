@@ -7,12 +7,14 @@ import datetime as dt
 import random
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Role, User
+from models import Role, SeatKind, User
 from services import auth, booking, shows, staff, theatres
+from services.seating import layout, maps
 
 THEATRES = [
     ('Prithvi Theatre', 'Mumbai', 220),
@@ -99,6 +101,10 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     for index, (name, place, capacity) in enumerate(THEATRES):
         owner = manager if index % 2 == 0 else other
         theatre = theatres.create_theatre(session, actor_id=owner.id, name=name, place=place, capacity=capacity)
+        seated = index == 2  # one theatre sells reserved seats from its seat map
+        if seated:
+            seatmap = maps.put_seatmap(session, actor_id=owner.id, theatre_id=theatre.id, body=demo_map(), now=now)
+            capacity = seatmap.seats
         if index == 0:  # a show in a few hours, with its door staff, so the check-in page has something to do
             staff.add_staff(session, actor_id=owner.id, theatre_id=theatre.id, username=door.username, now=now)
             tonight = (now + dt.timedelta(hours=3)).astimezone(tz).replace(minute=0, second=0, microsecond=0)
@@ -125,8 +131,10 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
                 rating=rng.choice([3.5, 3.8, 4.0, 4.2, 4.5, 4.8]),
                 tags=rng.sample(TAGS, 2),
                 ticket_price=rng.choice(['199', '250.50', '350', '499', '750']),
-                num_tickets=rng.choice([capacity, capacity // 2, 40]),
+                num_tickets=None if seated else rng.choice([capacity, capacity // 2, 40]),
                 starts_at=starts,
+                seating='reserved' if seated else 'general',
+                section_prices={'Balcony': '299'} if seated else None,
                 now=now,
             )
             show_ids.append(show.id)
@@ -145,6 +153,18 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     if sold_out.tickets_left:
         _fill(session, show_id=sold_out.id, buyers=fans, left=sold_out.tickets_left, now=now)
     return DemoLogins(manager=('manager', manager_pw), audience=('audience', audience_pw), door=('door', door_pw))
+
+
+def demo_map() -> dict[str, Any]:
+    """Stalls of 10 rows by 16 with a centre aisle, wheelchair spaces at the ends of the last row, and a balcony
+    of 4 rows by 14 with the sound desk's two seats blocked."""
+    body = layout.generate([('Stalls', 10, 16), ('Balcony', 4, 14)], aisle_every=8)
+    stalls, balcony = body['sections']
+    for seat in (stalls['rows'][-1]['seats'][0], stalls['rows'][-1]['seats'][-1]):
+        seat['kind'] = SeatKind.WHEELCHAIR.value
+    for seat in balcony['rows'][-1]['seats'][6:8]:
+        seat['kind'] = SeatKind.BLOCKED.value
+    return body
 
 
 def _fill(session: Session, *, show_id: int, buyers: list[User], left: int, now: dt.datetime) -> None:

@@ -29,6 +29,7 @@ class TheatreView:
     capacity: int
     owner_id: int
     owner_name: str
+    has_seatmap: bool = False  # its seats are drawn: its shows may sell reserved seats
 
     @classmethod
     def of(cls, theatre: Theatre) -> TheatreView:
@@ -39,6 +40,7 @@ class TheatreView:
             capacity=theatre.capacity,
             owner_id=theatre.owner_id,
             owner_name=theatre.owner.name,
+            has_seatmap=theatre.seat_map is not None,
         )
 
 
@@ -88,6 +90,12 @@ def update_theatre(
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
     clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
+    if theatre.seat_map is not None and clean_capacity != theatre.capacity:
+        raise Conflict(
+            f'This theatre has a seat map: its capacity is its {theatre.capacity:,} seats for sale. '
+            'Change the seat map to change it.',
+            field='capacity',
+        )
     largest_show = session.scalar(select(func.max(Show.num_tickets)).where(Show.theatre_id == theatre.id)) or 0
     if clean_capacity < largest_show:
         raise Conflict(

@@ -11,6 +11,7 @@ from models import ExportKind, Role
 from services import shows, theatres
 from services.errors import DomainError
 from services.formats import local, money, when
+from services.seating.show_config import prices_text
 from services.sessions import Principal
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
@@ -18,6 +19,7 @@ from ui.common import call, notify_error, show_errors
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
+from ui.show_seats_dialog import show_seats_dialog
 from ui.staff_dialog import staff_dialog
 
 Fields = dict[str, Any]
@@ -68,9 +70,9 @@ def _start_text(show: ShowView) -> tuple[str, str]:
     return start.strftime('%Y-%m-%d'), start.strftime('%H:%M')
 
 
-def _show_fields(current: ShowView | None, capacity: int) -> Fields:
+def _show_fields(current: ShowView | None, theatre: TheatreView) -> Fields:
     day, clock = _start_text(current) if current else ('', '19:30')
-    return {
+    fields: Fields = {
         'name': ui.input('Show name', value=current.name if current else '').props('outlined'),
         'rating': ui.input('Rating (0–5)', value=f'{current.rating:g}' if current else '').props(
             'outlined inputmode=decimal'
@@ -81,12 +83,31 @@ def _show_fields(current: ShowView | None, capacity: int) -> Fields:
         'ticket_price': ui.input(
             'Ticket price', value=money(current.price_cents)[1:].replace(',', '') if current else ''
         ).props('outlined inputmode=decimal'),
-        'num_tickets': ui.input(
-            f'Number of tickets (at most {capacity:,})', value=str(current.num_tickets) if current else ''
-        ).props('outlined inputmode=numeric'),
         'starts_at': ui.input('Date', value=day).props('outlined type=date stack-label'),
         'time': ui.input('Time', value=clock).props('outlined type=time stack-label'),
     }
+    reserved = current.reserved if current is not None else theatre.has_seatmap
+    if theatre.has_seatmap or reserved:
+        fields['seating'] = ui.select(
+            {'general': 'General admission: a number of tickets', 'reserved': 'Reserved seats from the seat map'},
+            value='reserved' if reserved else 'general',
+            label='Seating',
+        ).props('outlined')
+        fields['section_prices'] = (
+            ui.input(
+                'Section prices',
+                value=prices_text(current.section_prices) if current else '',
+                placeholder='e.g. Balcony: 299; Stalls: 450',
+            )
+            .props('outlined hint="Other sections cost the ticket price"')
+            .bind_visibility_from(fields['seating'], 'value', value='reserved')
+        )
+    fields['num_tickets'] = ui.input(
+        f'Number of tickets (at most {theatre.capacity:,})', value=str(current.num_tickets) if current else ''
+    ).props('outlined inputmode=numeric')
+    if 'seating' in fields:
+        fields['num_tickets'].bind_visibility_from(fields['seating'], 'value', value='general')
+    return fields
 
 
 def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dict[str, Any]:
@@ -94,6 +115,8 @@ def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dic
     start = (values['starts_at'], values.pop('time'))
     # An untouched start goes back as it was, so a show that has begun can still be edited (services/shows.py).
     values['starts_at'] = current.starts_at if current is not None and start == _start_text(current) else start
+    if values.get('seating') == 'reserved':
+        values['num_tickets'] = None  # the seat map's seats for sale
     return values
 
 
@@ -157,17 +180,17 @@ async def manage_page(who: Principal) -> None:
         async def add_show(theatre: TheatreView) -> None:
             if await _form_dialog(
                 f'Add a show at {theatre.name}',
-                lambda: _show_fields(None, theatre.capacity),
+                lambda: _show_fields(None, theatre),
                 lambda v: call(shows.create_show, actor_id=who.user_id, theatre_id=theatre.id, **_show_values(v)),
                 mark='show-dialog',
             ):
                 ui.notify('Show added.', type='positive')
                 board.refresh()
 
-        async def edit_show(show: ShowView, capacity: int) -> None:
+        async def edit_show(show: ShowView, theatre: TheatreView) -> None:
             if await _form_dialog(
                 f'Edit {show.name}',
-                lambda: _show_fields(show, capacity),
+                lambda: _show_fields(show, theatre),
                 lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **_show_values(v, show)),
                 mark='show-dialog',
             ):
@@ -223,6 +246,9 @@ def _theatre_card(
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             with ui.row().classes('gap-1 items-center'):
                 export_buttons(who, ExportKind.THEATRE, theatre.id)
+                ui.button(
+                    'Seat map', icon='event_seat', on_click=lambda: ui.navigate.to(f'/theatres/{theatre.id}/seatmap')
+                ).props('outline no-caps dense').mark('seat-map-button')
                 ui.button('Door staff', icon='badge', on_click=lambda: actions['door_staff'](theatre)).props(
                     'outline no-caps dense'
                 ).mark('door-staff')
@@ -258,7 +284,11 @@ def _theatre_card(
                             ).classes('text-sm text-gray-600').mark('manage-show-checked-in')
                     with ui.row().classes('gap-1 items-center'):
                         export_buttons(who, ExportKind.SHOW, show.id, label='')
-                        ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre.capacity)).props(
+                        if show.reserved:
+                            ui.button(icon='event_seat', on_click=lambda s=show: show_seats_dialog(s, who)).props(
+                                'flat round dense aria-label="Seats"'
+                            ).mark('show-seats').tooltip('Seats: sold, held, free; house seats')
+                        ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre)).props(
                             'flat round dense aria-label="Edit show"'
                         ).mark('edit-show')
                         ui.button(icon='delete', on_click=lambda s=show: actions['delete_show'](s)).props(

@@ -19,6 +19,7 @@ from ui.home import home_page
 from ui.mail_pages import mail_admin_page, unsubscribe_page
 from ui.manage_page import manage_page
 from ui.password_pages import forgot_password_page, reset_password_page
+from ui.seatmap_editor import seatmap_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
 from ui.ticket_page import ticket_page
@@ -33,6 +34,7 @@ ROUTES: dict[str, Callable[..., Any]] = {
     '/bookings/{booking_id}': ticket_page,
     '/checkin': checkin_page,
     '/manage': manage_page,
+    '/theatres/{theatre_id}/seatmap': seatmap_page,
     '/summary': summary_page,
     '/audit': audit_page,
     '/exports': exports_page,

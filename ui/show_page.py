@@ -14,6 +14,7 @@ from services.formats import money, when
 from ui.common import call, notify_error, principal
 from ui.components import availability, rating_badge
 from ui.layout import empty_state, frame
+from ui.seat_picker import seat_picker
 
 
 async def show_page(show_id: int) -> None:
@@ -47,8 +48,15 @@ async def show_page(show_id: int) -> None:
                         with ui.row().classes('gap-1'):
                             for tag in show.tags:
                                 ui.badge(tag, color='secondary').props('outline')
-                    ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
+                    if show.reserved and show.section_prices:
+                        low = min([show.price_cents, *show.section_prices.values()])
+                        ui.label(f'From {money(low)} per seat').classes('text-xl font-bold')
+                    else:
+                        ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
                     availability(show)
+                if show.reserved and not show.has_started() and not show.housefull:
+                    reserved.append(show)
+                    return
                 with ui.card().classes('grow basis-72 p-6 gap-3').mark('booking-card'):
                     ui.label('Book tickets').classes('text-xl font-bold')
                     refusal = stale.pop('error', None)
@@ -74,7 +82,10 @@ async def show_page(show_id: int) -> None:
             stale['error'] = message
             detail.refresh()
 
+        reserved: list[shows.ShowView] = []  # a reserved show's picker goes below the details, drawn once
         await detail()
+        if reserved:
+            await seat_picker(reserved[0], who)
 
 
 def _booking_form(

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from models import AuditAction, ClaimKind, Seat, SeatClaim, SeatKind, SeatMap, Show, ShowSeating, Theatre
 from models.db import utcnow
+from models.seat import seat_name
 from services import audit
 from services.access import managed_theatre
 from services.auth import load_actor
@@ -194,7 +195,7 @@ def _refuse_if_in_use(session: Session, theatre: Theatre, seat_ids: list[int], n
     ).all()
     if in_use:
         named = ', '.join(
-            f'{section} {row}{label} ({"booked" if kind == ClaimKind.SOLD else "held"} for {show})'
+            f'{seat_name(section, row, label)} ({"booked" if kind == ClaimKind.SOLD else "held"} for {show})'
             for section, row, label, show, kind in in_use[:10]
         )
         more = ' and more' if len(in_use) > 10 else ''

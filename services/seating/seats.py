@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import ClaimKind, Seat, SeatKind, SeatMap, SectionPrice, Show, ShowSeating
 from models.db import get_by_id, utcnow
-from services.errors import Invalid, NotFound
+from services.errors import Conflict, Invalid, NotFound
 from services.seating import claims
 from services.seating.layout import Stage
 from services.seating.maps import seat_rows
@@ -162,15 +162,26 @@ def check_choice(session: Session, show: Show, seat_ids: object, *, high: int = 
 
 
 def best_block(
-    session: Session, show: Show, count: int, *, section: str | None = None, now: dt.datetime | None = None
+    session: Session,
+    show: Show,
+    count: int,
+    *,
+    section: str | None = None,
+    now: dt.datetime | None = None,
+    holder_id: int | None = None,
 ) -> list[int] | None:
     """The ids of `count` free seats next to each other in one row (consecutive on the map, no aisle, gap or blocked
-    seat between), the block whose middle is nearest the stage's centre; None when no row has such a block."""
+    seat between), the block whose middle is nearest the stage's centre; None when no row has such a block. Seats
+    that `holder_id` holds count as free (they are theirs to choose again)."""
     now = now or utcnow()
     stage_row = session.get(SeatMap, show.theatre_id)
     if stage_row is None:
         return None
-    taken = claims.unavailable(session, show.id, now)
+    taken = {
+        seat_id: claim
+        for seat_id, claim in claims.unavailable(session, show.id, now).items()
+        if not (holder_id is not None and claim.kind == ClaimKind.HELD and claim.user_id == holder_id)
+    }
     best: tuple[float, list[int]] | None = None
     row_seats: list[Seat] = []
 
@@ -201,3 +212,25 @@ def best_block(
     if row_seats:
         consider(row_seats)
     return None if best is None else best[1]
+
+
+def best_available(
+    session: Session,
+    *,
+    show_id: int,
+    count: object,
+    section: str | None = None,
+    holder_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> list[int]:
+    """The ids of the best `count` free seats together (in `section`, or anywhere; `holder_id`'s own held seats
+    count as free), for a picker to hold; Conflict when no row has them. A suggestion: holding them is what makes
+    them the buyer's."""
+    show = reserved_show(session, show_id)
+    if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= 10:
+        raise Invalid({'count': 'Choose 1 to 10 seats.'})
+    block = best_block(session, show, count, section=section or None, now=now, holder_id=holder_id)
+    if block is None:
+        where = f' in {section}' if section else ''
+        raise Conflict(f'No row{where} has {count} free seats next to each other.', field='count')
+    return block

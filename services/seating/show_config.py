@@ -85,9 +85,33 @@ def check_seating(
     return SeatingChoice(True, _prices(session, check, theatre, section_prices), available)
 
 
+def prices_text(prices: Mapping[str, int]) -> str:
+    """Section prices as a form shows them: 'Balcony: 299; Stalls: 450.50'."""
+    return '; '.join(f'{name}: {cents / 100:.2f}'.removesuffix('.00') for name, cents in prices.items())
+
+
+def _read_prices_text(check: Checker, text: str) -> dict[str, object] | None:
+    """'Balcony: 299; Stalls: 450' (semicolons or new lines between sections) as {name: price text}."""
+    result: dict[str, object] = {}
+    for part in text.replace('\n', ';').split(';'):
+        if not part.strip():
+            continue
+        name, colon, price = part.rpartition(':')
+        if not colon or not name.strip():
+            check.fail('section_prices', 'Write each section as "name: price", separated by semicolons.')
+            return None
+        result[name.strip()] = price.strip()
+    return result
+
+
 def _prices(session: Session, check: Checker, theatre: Theatre, value: object) -> dict[str, int]:
     if value is None:
         return {}
+    if isinstance(value, str):
+        read = _read_prices_text(check, value)
+        if read is None:
+            return {}
+        value = read
     if not isinstance(value, Mapping):
         check.fail('section_prices', 'Section prices are {"section name": price}.')
         return {}
