@@ -206,6 +206,9 @@ def main(argv: list[str]) -> int:
     # exports, the outbox — is readable by its owner only, whatever umask it was started with.
     os.umask(0o077)
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    # APScheduler logs two lines for every run of every job (the hold sweep runs every 5 s); the jobs log what
+    # they do themselves, and APScheduler's warnings and errors still show.
+    logging.getLogger('apscheduler.executors.default').setLevel(logging.WARNING)
     get_settings.cache_clear()
     settings = get_settings()
     if argv and argv[0] in COMMANDS and 'NICEGUI_USER_SIMULATION' not in os.environ:
