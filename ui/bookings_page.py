@@ -10,6 +10,7 @@ from models import BookingStatus, ExportKind
 from services import booking, ratings
 from services.booking import BookingView
 from services.errors import DomainError
+from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
 from ui.common import call, notify_error
@@ -76,10 +77,11 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
         async def cancel(item: BookingView) -> None:
             with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('cancel-dialog'):
                 ui.label('Cancel this booking?').classes('text-xl font-bold')
+                seats = _seats(item)
                 ui.label(
                     f'{item.booked_tickets} ticket(s) for {item.show_name}, {when(item.starts_at)}. '
-                    'The seats go back on sale.'
-                )
+                    + (f'The seats ({seats}) go back on sale.' if seats else 'The seats go back on sale.')
+                ).classes('break-words')
                 with ui.row().classes('w-full justify-end'):
                     ui.button('Keep it', on_click=lambda: dialog.submit(False)).props('flat no-caps')
                     ui.button('Cancel booking', on_click=lambda: dialog.submit(True)).props(
@@ -99,17 +101,35 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
     return None
 
 
+def _seats(item: BookingView) -> str:
+    """A reserved booking's seats, 'Stalls A1, A2'; '' for general admission."""
+    return seat_list(t.seat_ref for t in item.tickets if t.seat_ref is not None)
+
+
+def price_text(item: BookingView) -> str:
+    """'3 × ₹250 = ₹750'; '3 tickets = ₹1,100' when the seats cost different prices."""
+    unit = item.unit_price_cents
+    if unit is None:
+        return f'{item.booked_tickets} tickets = {money(item.total_cents)}'
+    return f'{item.booked_tickets} × {money(unit)} = {money(item.total_cents)}'
+
+
 def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None) -> None:
     cancelled = item.status == BookingStatus.CANCELLED
+    seats = _seats(item)
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3'):
-            with ui.column().classes('gap-1'):
+            with ui.column().classes('gap-1 min-w-0 flex-1'):
                 ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline')
                 ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
                     'text-sm text-gray-600'
                 )
+                if seats:
+                    with ui.row().classes('items-start gap-1 no-wrap text-sm w-full'):
+                        ui.icon('event_seat', size='18px').classes('text-gray-600 shrink-0')
+                        ui.label(seats).classes('font-medium min-w-0 break-words').mark('booking-seats')
                 with ui.row().classes('items-center gap-3 text-sm'):
-                    ui.label(f'{item.booked_tickets} × {money(item.price_cents)} = {money(item.total_cents)}')
+                    ui.label(price_text(item)).mark('booking-price')
                     ui.label(f'Ref. {item.reference}').classes('font-mono tracking-wider text-gray-600').mark(
                         'reference'
                     )

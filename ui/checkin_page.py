@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services import checkin, shows
 from services.checkin import Admission, DoorCount, DoorShow
 from services.errors import DomainError, Invalid, NotFound, Unauthenticated
+from services.etickets.document import seat_line
 from services.formats import local, when
 from services.sessions import Principal
 from services.shows import ShowView
@@ -243,7 +244,7 @@ async def _door(who: Principal, show_id: int | None) -> None:
             show_answer(Answer(False, message, 'Do not admit.', dt.datetime.now(dt.UTC)))
             await refresh_count()
             return
-        place = f'seat {admission.seat}' if admission.seat else 'General admission'
+        place = seat_line(admission.ticket.seat_ref)  # 'Stalls · Row C · Seat 7', or 'General admission'
         show_answer(
             Answer(
                 True,

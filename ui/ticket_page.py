@@ -132,11 +132,14 @@ def _header(document: TicketDocument) -> None:
             for icon, text, mark in (
                 ('event', when(document.starts_at), 'ticket-when'),
                 ('place', f'{document.theatre_name} · {document.place}', 'ticket-place'),
+                ('event_seat', document.seats, 'ticket-seats'),  # 'Stalls C7, C8'; None for general admission
                 ('person', document.holder_name, 'ticket-holder'),
             ):
+                if text is None:
+                    continue
                 with ui.row().classes('items-center gap-2 no-wrap'):
                     ui.icon(icon)
-                    ui.label(text).classes('font-medium').mark(mark)
+                    ui.label(text).classes('font-medium min-w-0 break-words').mark(mark)
         with ui.row().classes('w-full items-end justify-between gap-4'):
             with ui.column().classes('gap-0'):
                 ui.label('Booking reference').classes('text-xs uppercase tracking-wide text-gray-600')
@@ -180,8 +183,7 @@ def _ticket_card(document: TicketDocument, line: TicketLine, image: str, number:
                     'ticket-stamp absolute text-3xl font-black text-negative border-4 border-negative rounded'
                     ' bg-white px-3 py-1'
                 )
-        seat = 'General admission' if line.seat is None else f'Seat {line.seat}'
-        ui.label(seat).classes('text-xl font-bold').mark('ticket-seat')
+        ui.label(line.seat_line).classes('text-xl font-bold').mark('ticket-seat')  # 'Stalls · Row C · Seat 7'
         text, color = _status(document, line)
         ui.badge(text, color=color).classes('text-sm px-3 py-1').mark('ticket-status')
         with ui.row().classes('items-center justify-center gap-2 text-sm text-gray-600'):

@@ -29,8 +29,9 @@ def event(document: TicketDocument, *, now: dt.datetime | None = None) -> bytes:
     item.add('location', f'{document.theatre_name}, {document.place}')
     item.add(
         'description',
-        f'TicketShow booking {document.reference}: {tickets} ticket{"" if tickets == 1 else "s"}. '
-        "Show each ticket's QR code at the door.",
+        f'TicketShow booking {document.reference}: {tickets} ticket{"" if tickets == 1 else "s"}'
+        + (f' (seats {document.seats})' if document.seats else '')
+        + ". Show each ticket's QR code at the door.",
     )
     item.add('status', 'CANCELLED' if document.cancelled else 'CONFIRMED')
     item.add('transp', 'OPAQUE')

@@ -216,8 +216,7 @@ def _ticket(pdf: FPDF, document: TicketDocument, ticket: TicketLine, number: int
     y = _line(pdf, x, y, width, document.show_name, size=18, bold=True) + 1
     y = _line(pdf, x, y, width, when(document.starts_at), size=12)
     y = _line(pdf, x, y, width, f'{document.theatre_name}, {document.place}', size=12) + 2
-    seat = 'General admission' if ticket.seat is None else f'Seat {ticket.seat}'
-    y = _line(pdf, x, y, width, seat, size=14, bold=True)
+    y = _line(pdf, x, y, width, ticket.seat_line, size=14, bold=True)  # 'Stalls · Row C · Seat 7'
     y = _line(pdf, x, y, width, f'{money(ticket.price_cents)} · {document.holder_name}', size=11, colour=MUTED)
     y = _line(pdf, x, y, width, f'Reference {document.reference}', size=11, colour=MUTED)
     if cancelled:

@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, ExportKind, Show, ShowTag, Theatre, Ticket, TicketStatus, User
+from models import Booking, ExportKind, Seat, Show, ShowTag, Theatre, Ticket, TicketStatus, User
 from services.access import managed_show, managed_theatre
+from services.etickets.document import SeatPlace, seat_list
 from services.summary import revenue_per_show
 
 CHUNK_ROWS = 2000
@@ -42,6 +43,46 @@ def _money(cents: Any) -> float | None:
 
 def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return None if moment is None else moment.astimezone(tz)
+
+
+def _unit_price(price: Any, tickets: Any, total: Any) -> float | None:
+    """A booking's price per ticket, or None when its seats cost different prices (its price is then the lowest
+    one, and the total is more than the lowest times the count)."""
+    if price is None or (tickets is not None and total is not None and int(price) * int(tickets) != int(total)):
+        return None
+    return _money(price)
+
+
+def _seats_of(session: Session, booking_ids: Sequence[int]) -> dict[int, str]:
+    """The seats of these bookings, 'Stalls C7, C8', in map order; general admission bookings are left out."""
+    places: dict[int, list[SeatPlace]] = {}
+    for booking_id, section, row, label in session.execute(
+        select(Ticket.booking_id, Seat.section, Seat.row, Seat.label)
+        .join(Seat, Seat.id == Ticket.seat_id)
+        .where(Ticket.booking_id.in_(booking_ids))
+        .order_by(Ticket.booking_id, Seat.section_no, Seat.row_no, Seat.seat_no, Ticket.id)
+    ):
+        places.setdefault(booking_id, []).append(SeatPlace(section, row, label))
+    return {booking_id: seat_list(found) for booking_id, found in places.items()}
+
+
+def _with_seats(session: Session, rows: Iterator[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], str]]:
+    """Each booking row (its id first) with its seats ('' for general admission), read a chunk of rows at a time."""
+    chunk: list[Sequence[Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == CHUNK_ROWS:
+            yield from _chunk_with_seats(session, chunk)
+            chunk = []
+    yield from _chunk_with_seats(session, chunk)
+
+
+def _chunk_with_seats(session: Session, chunk: list[Sequence[Any]]) -> Iterator[tuple[Sequence[Any], str]]:
+    if not chunk:
+        return
+    seats = _seats_of(session, [row[0] for row in chunk])
+    for row in chunk:
+        yield row, seats.get(row[0], '')
 
 
 def _theatre_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
@@ -156,14 +197,15 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             created,
             status,
             checked_in,
-        ) in session.execute(query).yield_per(CHUNK_ROWS):
+        ), seats in _with_seats(session, session.execute(query).yield_per(CHUNK_ROWS)):
             yield (
                 booking_id,
                 reference,
                 name,
                 username,
                 tickets,
-                _money(price),
+                seats,
+                _unit_price(price, tickets, total),
                 _money(total),
                 _local(created, tz),
                 status,
@@ -190,7 +232,8 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             'customer_name',
             'customer_username',
             'tickets',
-            'unit_price',
+            'seats',  # 'Stalls C7, C8'; '' for general admission
+            'unit_price',  # empty when the booking's seats cost different prices
             'total',
             'booked_at',
             'status',
@@ -235,7 +278,7 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
             total,
             created,
             status,
-        ) in session.execute(query).yield_per(CHUNK_ROWS):
+        ), seats in _with_seats(session, session.execute(query).yield_per(CHUNK_ROWS)):
             yield (
                 booking_id,
                 reference,
@@ -244,7 +287,8 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
                 place,
                 _local(starts, tz),
                 tickets,
-                _money(price),
+                seats,
+                _unit_price(price, tickets, total),
                 _money(total),
                 _local(created, tz),
                 status,
@@ -263,7 +307,8 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
             'place',
             'starts_at',
             'tickets',
-            'unit_price',
+            'seats',  # 'Stalls C7, C8'; '' for general admission
+            'unit_price',  # empty when the booking's seats cost different prices
             'total',
             'booked_at',
             'status',

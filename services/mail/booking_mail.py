@@ -93,11 +93,8 @@ def compose_cancellation(session: Session, row: OutboxMessage, settings: Setting
 
 
 def seats(document: TicketDocument) -> str:
-    """'2 tickets, general admission', or the seats' numbers when the show has reserved seating."""
-    numbered = [t.seat for t in document.tickets if t.seat is not None]
-    if numbered:
-        return ('Seat ' if len(numbered) == 1 else 'Seats ') + ', '.join(numbered)
-    return f'{_tickets(len(document.tickets))}, general admission'
+    """'2 tickets, general admission', or the seats when the show has reserved seating: 'Stalls C7, C8'."""
+    return document.seats or f'{_tickets(len(document.tickets))}, general admission'
 
 
 def _tickets(count: int) -> str:
@@ -168,13 +165,23 @@ def cancellation(document: TicketDocument, *, to: str, subject: str, settings: S
     """The cancellation: which booking, and that its tickets admit no one now; no attachments."""
     count = len(document.tickets)
     ending = 'its ticket no longer admits anyone' if count == 1 else f'the {count} tickets no longer admit anyone'
+    freed = f'Your seats ({document.seats}) are back on sale.' if document.seats else ''
     bookings_url = f'{settings.base_url}/bookings'
-    text = (
-        f'Hello {_first_name(document.holder_name)},\n\n'
+    cancelled = (
         f'Your booking {document.reference} for {document.show_name} on {when(document.starts_at)} at '
-        f'{document.theatre_name}, {document.place} is cancelled; {ending}.\n\n'
-        'If you did not cancel it yourself, choose a new password: someone else may know yours.\n\n'
-        f'Your bookings: {bookings_url}\n'
+        f'{document.theatre_name}, {document.place} is cancelled; {ending}.'
+    )
+    text = '\n'.join(
+        [
+            f'Hello {_first_name(document.holder_name)},',
+            '',
+            *([cancelled, freed] if freed else [cancelled]),
+            '',
+            'If you did not cancel it yourself, choose a new password: someone else may know yours.',
+            '',
+            f'Your bookings: {bookings_url}',
+            '',
+        ]
     )
     html = render_html(
         'booking_cancelled.html',
@@ -182,6 +189,7 @@ def cancellation(document: TicketDocument, *, to: str, subject: str, settings: S
         name=_first_name(document.holder_name),
         doc=document,
         ending=ending,
+        freed=freed,
         bookings_url=bookings_url,
     )
     return compose(sender=settings.sender, to=to, subject=subject, text=text, html=html)

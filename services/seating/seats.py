@@ -147,7 +147,9 @@ def check_choice(session: Session, show: Show, seat_ids: object, *, high: int = 
     if len(set(seat_ids)) != len(seat_ids):
         raise Invalid({'seats': 'A seat is listed twice.'})
     seats = session.scalars(
-        select(Seat).where(Seat.id.in_(seat_ids), Seat.theatre_id == show.theatre_id, Seat.removed.is_(False))
+        select(Seat)
+        .where(Seat.id.in_(seat_ids), Seat.theatre_id == show.theatre_id, Seat.removed.is_(False))
+        .order_by(Seat.section_no, Seat.row_no, Seat.seat_no)  # tickets are issued in the map's order
     ).all()
     found = {seat.id: seat for seat in seats}
     missing = [i for i in seat_ids if i not in found]
@@ -158,7 +160,8 @@ def check_choice(session: Session, show: Show, seat_ids: object, *, high: int = 
         names = ', '.join(s.name for s in blocked)
         raise Invalid({'seats': f'Not for sale: {names}.'})
     section_prices = prices(session, show)
-    return Chosen(list(seat_ids), {seat.id: section_prices.get(seat.section, show.price_cents) for seat in seats})
+    seat_prices = {seat.id: section_prices.get(seat.section, show.price_cents) for seat in seats}
+    return Chosen([seat.id for seat in seats], seat_prices)
 
 
 def best_block(

@@ -29,6 +29,7 @@ from tests.factories import make_show, make_theatre, make_user
 from tests.services.test_email_look import EMAILS, PHONE, phone  # noqa: F401 - the fixture, Chromium at 390 px
 from tests.services.test_etickets import decoded, pdf_codes, pdf_pages
 from tests.services.test_outbox import race
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 
 
 class Clock:
@@ -201,6 +202,39 @@ def test_user_text_is_escaped_and_any_script_s_name_goes_through(mail):
     assert 'Ōkami ? & "Tom" <Jerry>' in pdf_pages(pdf)[0][1]
 
 
+def test_a_reserved_booking_s_emails_list_its_seats(mail):
+    manager = make_user(role=Role.MANAGER)
+    theatre = make_theatre(manager, name='Prithvi Theatre', place='Juhu, Mumbai', capacity=10)
+    put_map(manager, theatre, HOUSE)
+    show = create_reserved(manager, theatre, prices={'Circle': '150'})
+    ids = seat_ids(theatre)
+    ann = make_user(name='Ann Rao', email='ann@example.com')
+    with session_scope() as s:
+        booked = booking_service.book(
+            s, show_id=show.id, user_id=ann.id, seats=[ids['Circle A2'], ids['Stalls B4'], ids['Stalls B3']]
+        )
+    assert deliver().sent == 1
+    cancel(booked, ann)
+    assert deliver().sent == 1
+
+    confirmation, cancellation = (r.message for r in mail.received)
+    text = confirmation.get_body(('plain',)).get_content()
+    html = confirmation.get_body(('html',)).get_content()
+    assert 'Seats:     Stalls B3, B4; Circle A2' in text
+    assert 'Total:     ₹350' in text
+    assert 'Stalls B3, B4; Circle A2' in html
+    for line in ('Stalls · Row B · Seat 3', 'Stalls · Row B · Seat 4', 'Circle · Row A · Seat 2'):
+        assert line in html, line  # each ticket under its QR code
+    assert 'general admission' not in text.lower() and 'general admission' not in html.lower()
+    (pdf,) = [content for kind, content in attachments(confirmation).values() if kind == 'application/pdf']
+    printed = '\n'.join(page for _, page, _ in pdf_pages(pdf))
+    assert 'Stalls · Row B · Seat 3' in printed and 'Circle · Row A · Seat 2' in printed
+
+    freed = 'Your seats (Stalls B3, B4; Circle A2) are back on sale.'
+    assert freed in cancellation.get_body(('plain',)).get_content()
+    assert freed in cancellation.get_body(('html',)).get_content()
+
+
 # --- the cancellation ----------------------------------------------------------------------------------------------
 
 
@@ -224,6 +258,7 @@ def test_a_cancellation_sends_its_own_email_without_attachments(mail):
     ) in text
     html = cancellation.get_body(('html',)).get_content()
     assert 'is cancelled; the 2 tickets no longer admit anyone.' in html
+    assert 'seats' not in text and 'seats' not in html  # general admission: no seats to name
     assert list(cancellation.iter_attachments()) == [] and inline_images(cancellation) == {}
     assert [(r.kind, r.status) for r in rows()] == [('booking_confirmed', 'sent'), ('booking_cancelled', 'sent')]
 

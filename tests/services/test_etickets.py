@@ -21,7 +21,9 @@ from models.db import session_scope, utcnow
 from services import booking as booking_service
 from services.errors import NotFound
 from services.etickets import TicketDocument, TicketLine, ics, pdf, qr, ticket_document
+from services.etickets.document import SeatPlace, seat_line, seat_list
 from tests.factories import make_booking, make_show, make_theatre, make_user
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / 'test-artifacts'
@@ -67,13 +69,14 @@ def document(
     status: BookingStatus = BookingStatus.CONFIRMED,
     show_name: str = 'Hamlet',
     holder: str = 'Ann Rao',
+    places: list[SeatPlace] | None = None,
 ) -> TicketDocument:
     ticket_status = 'cancelled' if status == BookingStatus.CANCELLED else 'valid'
     lines = tuple(
         TicketLine(
             id=100 + n,
             code=f'tk{n}-{"x" * 18}{n:02d}',
-            seat=None,
+            place=None if places is None else places[n],
             price_cents=30050,
             status=ticket_status,  # type: ignore[arg-type]
             checked_in_at=None,
@@ -209,6 +212,43 @@ def test_a_long_show_name_is_shrunk_or_cut_to_its_block(india):
     assert 'Reference 7K3M9QX2AB' in text
 
 
+def test_a_reserved_ticket_prints_its_section_row_and_seat(india):
+    places = [SeatPlace('Stalls', 'C', '7'), SeatPlace('Stalls', 'C', '8'), SeatPlace('Dress Circle', '10', '5')]
+    doc = document(tickets=3, places=places)
+
+    text = '\n'.join(t for _, t, _ in pdf_pages(pdf.render(doc)))
+
+    assert 'Stalls · Row C · Seat 7' in text and 'Stalls · Row C · Seat 8' in text
+    assert 'Dress Circle · Row 10 · Seat 5' in text
+    assert 'General admission' not in text and 'Seat Stalls' not in text
+    assert doc.seats == 'Stalls C7, C8; Dress Circle row 10, seat 5'
+
+
+def test_a_list_of_seats_reads_by_section_and_row():
+    def places(*names: tuple[str, str, str]) -> list[SeatPlace]:
+        return [SeatPlace(*name) for name in names]
+
+    assert seat_list([]) == ''
+    assert seat_list(places(('Stalls', 'C', '7'))) == 'Stalls C7'
+    assert seat_list(places(('Stalls', 'A', '1'), ('Stalls', 'A', '2'))) == 'Stalls A1, A2'
+    assert seat_list(places(('Stalls', 'A', '1'), ('Stalls', 'B', '1'), ('Circle', 'A', '3'))) == (
+        'Stalls A1, B1; Circle A3'
+    )
+    # a row and seat that would run together ('105') are spelt out, as the seat's own name does
+    assert seat_list(places(('Stalls', '10', '5'))) == 'Stalls row 10, seat 5'
+    assert seat_list(places(('Stalls', '10', '5'), ('Stalls', '10', '6'), ('Stalls', '11', '1'))) == (
+        'Stalls row 10, seats 5, 6; row 11, seat 1'
+    )
+    assert seat_list(places(('Box', 'A', 'L'))) == 'Box row A, seat L'
+    # the order given is kept; a section's seats come together
+    assert seat_list(places(('Stalls', 'B', '2'), ('Circle', 'A', '1'), ('Stalls', 'A', '9'))) == (
+        'Stalls B2, A9; Circle A1'
+    )
+    assert seat_line(SeatPlace('Stalls', 'C', '7')) == 'Stalls · Row C · Seat 7'
+    assert seat_line(None) == 'General admission'
+    assert SeatPlace('Stalls', 'C', '7').name == 'Stalls C7'
+
+
 # --- the .ics --------------------------------------------------------------------------------------------------
 
 
@@ -293,3 +333,36 @@ def test_the_first_page_of_a_real_booking_s_pdf_is_saved_for_people_to_look_at(d
     image.save(ARTIFACTS / 'tickets-pdf-page1.png')
     assert [read.text for read in zxingcpp.read_barcodes(image)] == [t.code for t in doc.tickets]
     assert f'Reference {booked.reference}' in text and 'Prithvi Theatre, Juhu, Mumbai' in text
+
+
+def test_a_reserved_booking_s_document_names_each_ticket_s_seat(any_db, india):
+    manager = make_user(role=Role.MANAGER)
+    theatre = make_theatre(manager, name='Globe', place='Pune', capacity=10)
+    put_map(manager, theatre, HOUSE)
+    show = create_reserved(manager, theatre, prices={'Circle': '150'})
+    ids = seat_ids(theatre)
+    ann = make_user(name='Ann Rao')
+    with session_scope() as s:
+        booked = booking_service.book(
+            s, show_id=show.id, user_id=ann.id, seats=[ids['Stalls B3'], ids['Stalls B4'], ids['Circle A2']]
+        )
+
+    with session_scope() as s:
+        doc = ticket_document(s, booking_id=booked.id, actor_id=ann.id)
+
+    assert [(t.seat, t.seat_line, t.price_cents) for t in doc.tickets] == [
+        ('Stalls B3', 'Stalls · Row B · Seat 3', 10000),
+        ('Stalls B4', 'Stalls · Row B · Seat 4', 10000),
+        ('Circle A2', 'Circle · Row A · Seat 2', 15000),
+    ]
+    assert doc.seats == 'Stalls B3, B4; Circle A2'
+    text = '\n'.join(t for _, t, _ in pdf_pages(pdf.render(doc)))
+    for line in ('Stalls · Row B · Seat 3', 'Stalls · Row B · Seat 4', 'Circle · Row A · Seat 2', '₹150 · Ann Rao'):
+        assert line in text, line
+    assert 'General admission' not in text
+    (event,) = Calendar.from_ical(ics.event(doc)).walk('VEVENT')
+    assert '(seats Stalls B3, B4; Circle A2)' in str(event['description'])
+
+    with session_scope() as s:  # a general-admission booking's document has no seats
+        ga = booking_service.book(s, show_id=make_show(theatre).id, user_id=ann.id, tickets=1)
+        assert ticket_document(s, booking_id=ga.id, actor_id=ann.id).seats is None

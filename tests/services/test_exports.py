@@ -20,10 +20,12 @@ from sqlalchemy import func, select, update
 
 from models import Booking, ExportJob, ExportStatus, Show, Theatre, User
 from models.db import session_scope, utcnow
+from services import booking as booking_service
 from services import exports
 from services.errors import Conflict, Invalid, NotAllowed, NotFound
 from services.exports import pool
 from tests.factories import make_booking, make_show, make_theatre, make_user
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 
 NOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 SERVER_ERROR = 'The export failed because of an error on our side. Please try again.'
@@ -508,7 +510,7 @@ def test_nothing_to_export_is_a_header_only(exporter):
     assert exporter.run(job) == 'done'
     text = (exporter.folder / f'{job}.csv').read_text(encoding='utf-8-sig')
     assert text.splitlines() == [
-        'booking_id,reference,show,theatre,place,starts_at,tickets,unit_price,total,booked_at,status'
+        'booking_id,reference,show,theatre,place,starts_at,tickets,seats,unit_price,total,booked_at,status'
     ]
 
 
@@ -528,6 +530,65 @@ def test_an_export_of_many_chunks_has_every_row_once(exporter, monkeypatch, fmt)
     with session_scope() as s:
         view = exports.get_export(s, actor_id=manager.id, job_id=job)
     assert (view.status, view.progress, view.rows) == ('done', 100, 7)
+
+
+def test_the_show_and_bookings_exports_name_a_reserved_booking_s_seats(any_db, tmp_path, monkeypatch):
+    exporter = _exporter(any_db, tmp_path, monkeypatch)
+    monkeypatch.setattr(exports.tables, 'CHUNK_ROWS', 2)  # 3 bookings: the seats are read for chunks of 2 and 1
+    manager = make_user(role='manager')
+    theatre = make_theatre(manager, name='Globe', place='Pune', capacity=10)
+    put_map(manager, theatre, HOUSE)
+    show = create_reserved(manager, theatre, prices={'Circle': '150'})
+    ids = seat_ids(theatre)
+    anand, zoe = make_user(username='anand', name='Anand Rao'), make_user(username='zoe', name='Zoë')
+    general = make_show(theatre, name='Open Mic', price_cents=5000)
+
+    def book(person: User, show_id: int, names: list[str] | None = None, tickets: int | None = None) -> int:
+        with session_scope() as s:
+            seats = None if names is None else [ids[name] for name in names]
+            return booking_service.book(s, show_id=show_id, user_id=person.id, seats=seats, tickets=tickets).id
+
+    first = book(anand, show.id, ['Stalls A2', 'Stalls A1'])  # asked for out of order
+    second = book(zoe, show.id, ['Circle B1', 'Stalls C6'])  # two sections, two prices
+    with session_scope() as s:
+        booking_service.cancel_booking(s, booking_id=second, user_id=zoe.id)
+    third = book(zoe, show.id, ['Stalls C6'])
+    book(anand, general.id, tickets=2)
+
+    show_csv = add_job(manager, kind='show', target_id=show.id)
+    show_xlsx = add_job(manager, kind='show', target_id=show.id, fmt='xlsx')
+    mine = add_job(anand, kind='bookings', title='My bookings')
+    assert {exporter.run(job) for job in (show_csv, show_xlsx, mine)} == {'done'}
+
+    expected = [  # oldest first; a cancelled booking keeps the seats it had
+        (first, 'anand', 2, 'Stalls A1, A2', 100.0, 200.0, 'confirmed'),
+        (second, 'zoe', 2, 'Stalls C6; Circle B1', '', 250.0, 'cancelled'),  # no one price for both seats
+        (third, 'zoe', 1, 'Stalls C6', 100.0, 100.0, 'confirmed'),
+    ]
+    columns = ('booking_id', 'customer_username', 'tickets', 'seats', 'unit_price', 'total', 'status')
+    rows = read_csv(exporter.folder / f'{show_csv}.csv')
+    assert [tuple(r[c] for c in columns) for r in rows] == [
+        (first, 'anand', 2, 'Stalls A1, A2', '100.00', 200.0, 'confirmed'),  # an empty price: the column is text
+        (second, 'zoe', 2, 'Stalls C6; Circle B1', '', 250.0, 'cancelled'),
+        (third, 'zoe', 1, 'Stalls C6', '100.00', 100.0, 'confirmed'),
+    ]
+    sheet = read_xlsx(exporter.folder / f'{show_xlsx}.xlsx')['Bookings']
+    assert [tuple(r[c] for c in columns) for r in sheet] == expected
+    assert list(sheet[0])[:7] == [
+        'booking_id',
+        'reference',
+        'customer_name',
+        'customer_username',
+        'tickets',
+        'seats',
+        'unit_price',
+    ]
+
+    history = read_csv(exporter.folder / f'{mine}.csv')  # newest first; general admission has no seats
+    assert [(r['show'], r['tickets'], r['seats'], r['unit_price']) for r in history] == [
+        ('Open Mic', 2, '', 50.0),
+        ('Hamlet', 2, 'Stalls A1, A2', 100.0),
+    ]
 
 
 # --- who may export what ------------------------------------------------------------------------

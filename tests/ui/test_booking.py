@@ -10,7 +10,9 @@ from sqlalchemy import update
 
 from models import Booking, BookingStatus, Role, Show
 from models.db import session_scope, utcnow
+from services import booking as booking_service
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import count, current_path, elements, eventually, landed_on, open_as, open_dialog, texts
 
 
@@ -212,3 +214,42 @@ async def test_my_bookings_shows_each_bookings_reference(user: User) -> None:
     await open_as(user, 'asha', '/bookings')
     await user.should_see(f'Ref. {reference}')
     assert texts(user, 'reference') == [f'Ref. {reference}']
+
+
+async def test_my_bookings_shows_a_reserved_booking_s_seats(user: User) -> None:
+    meera = make_user(role=Role.MANAGER)
+    theatre = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=10)
+    put_map(meera, theatre, HOUSE)
+    reserved = create_reserved(meera, theatre, prices={'Circle': '150'})
+    general = make_show(theatre, name='Open Mic', price_cents=25000, starts_at=utcnow() + dt.timedelta(days=5))
+    ids = seat_ids(theatre)
+    asha = make_user(username='asha')
+    with session_scope() as session:
+        seated = booking_service.book(
+            session, show_id=reserved.id, user_id=asha.id, seats=[ids['Circle A2'], ids['Stalls B4'], ids['Stalls B3']]
+        )
+        whole_row = booking_service.book(
+            session, show_id=reserved.id, user_id=asha.id, seats=[ids[f'Stalls A{n}'] for n in range(1, 7)]
+        )
+    open_mic = make_booking(asha, general, tickets=2)
+    await open_as(user, 'asha', '/bookings')
+    await user.should_see(marker='upcoming')
+
+    with user.scope(marker=f'booking-{seated.id}'):
+        await user.should_see('3 tickets = ₹350')  # the seats cost different prices: no one unit price
+    with user.scope(marker=f'booking-{whole_row.id}'):
+        await user.should_see('Stalls A1, A2, A3, A4, A5, A6')
+        await user.should_see('6 × ₹100 = ₹600')
+    with user.scope(marker=f'booking-{open_mic.id}'):
+        await user.should_see('2 × ₹250 = ₹500')
+    mixed, row = texts(user, 'booking-seats')  # and none for general admission
+    # a row's seats in number order; the sections in the order of the tickets, which is not yet the map's on
+    # PostgreSQL (seating.check_choice reads the seats without an ORDER BY)
+    assert sorted(mixed.split('; ')) == ['Circle A2', 'Stalls B3, B4']
+    assert row == 'Stalls A1, A2, A3, A4, A5, A6'
+    assert all('break-words' in label.classes for label in elements(user, marker='booking-seats'))  # long lists wrap
+
+    with user.scope(marker=f'booking-{seated.id}'):
+        user.find(marker='cancel').click()
+    await open_dialog(user, 'cancel-dialog')
+    await user.should_see(f'The seats ({mixed}) go back on sale.')

@@ -13,10 +13,12 @@ from sqlalchemy import select
 
 from models import AuditAction, AuditEvent, Booking, BookingStatus, Role, Show, Ticket, TicketStatus
 from models import User as Account
-from models.db import session_scope
+from models.db import session_scope, utcnow
+from services import booking as booking_service
 from services import checkin, staff
 from services.formats import local
 from tests.factories import make_booking, make_show, make_theatre, make_user
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import count, elements, eventually, landed_on, open_as, texts
 from ui.ticket_page import spaced
 
@@ -239,6 +241,24 @@ async def test_a_scan_admits_once_and_says_so_in_green_then_red(user: User) -> N
     )
     assert texts(user, 'door-count') == ['1 of 2 in']
     assert ticket(first).checked_in_at == admitted.checked_in_at  # the first admission stands
+
+
+async def test_a_reserved_ticket_s_admit_names_its_seat(user: User) -> None:
+    meera = make_user(username='meera', role=Role.MANAGER, name='Meera Nair')
+    theatre = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=10)
+    put_map(meera, theatre, HOUSE)
+    show = create_reserved(meera, theatre, starts_at=utcnow() + dt.timedelta(hours=2))
+    ids = seat_ids(theatre)
+    asha = make_user(username='asha', name='Asha Rao')
+    with session_scope() as session:
+        booked = booking_service.book(session, show_id=show.id, user_id=asha.id, seats=[ids['Stalls C5']])
+    await open_as(user, 'meera', f'/checkin?show={show.id}')
+    await user.should_see(marker='code')
+
+    kind, title, detail = await scanned(user, booked.tickets[0].code)
+
+    assert (kind, title) == ('admit', 'Admit 1 — Stalls · Row C · Seat 5')
+    assert detail == f'Asha Rao · Ref. {spaced(booked.reference)}'
 
 
 async def test_the_check_in_button_does_what_enter_does(user: User) -> None:

@@ -18,6 +18,7 @@ from services import booking as booking_service
 from services import checkin
 from services.formats import local, when
 from tests.factories import make_booking, make_show, make_theatre, make_user
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import elements, eventually, landed_on, open_as, texts
 from ui.ticket_page import booking_id_of, checked_in_text, spaced
 
@@ -56,6 +57,7 @@ async def test_the_owner_sees_every_ticket_with_a_code_that_scans(user: User) ->
     assert texts(user, 'ticket-total') == ['₹751.50']
     assert texts(user, 'ticket-number') == ['Ticket 1 of 3', 'Ticket 2 of 3', 'Ticket 3 of 3']
     assert texts(user, 'ticket-seat') == ['General admission'] * 3
+    assert texts(user, 'ticket-seats') == []  # no seats line in the header for general admission
     assert texts(user, 'ticket-status') == ['Valid: lets one person in, once'] * 3
     codes = codes_of(booking)
     assert texts(user, 'ticket-code') == codes
@@ -64,6 +66,29 @@ async def test_the_owner_sees_every_ticket_with_a_code_that_scans(user: User) ->
     assert not elements(user, marker='cancelled-banner')
     await user.should_see('Download PDF')
     await user.should_see('Print')
+
+
+async def test_a_reserved_booking_s_tickets_name_their_seats(user: User) -> None:
+    meera = make_user(username='meera', role=Role.MANAGER, name='Meera Nair')
+    theatre = make_theatre(meera, name='Prithvi', place='Mumbai', capacity=10)
+    put_map(meera, theatre, HOUSE)
+    show = create_reserved(meera, theatre, prices={'Circle': '150'})
+    ids = seat_ids(theatre)
+    asha = make_user(username='asha', name='Asha Rao')
+    with session_scope() as session:
+        booked = booking_service.book(
+            session, show_id=show.id, user_id=asha.id, seats=[ids['Circle A2'], ids['Stalls B4'], ids['Stalls B3']]
+        )
+    await open_as(user, 'asha', f'/bookings/{booked.id}')
+    await user.should_see(marker='ticket-header')
+    assert texts(user, 'ticket-seats') == ['Stalls B3, B4; Circle A2']
+    assert texts(user, 'ticket-seat') == [  # in the order of the map, whatever order they were asked for in
+        'Stalls · Row B · Seat 3',
+        'Stalls · Row B · Seat 4',
+        'Circle · Row A · Seat 2',
+    ]
+    assert texts(user, 'ticket-total') == ['₹350']
+    await user.should_not_see('General admission')
 
 
 async def test_my_bookings_leads_to_the_tickets(user: User) -> None:
