@@ -10,6 +10,7 @@ import base64
 import datetime as dt
 import io
 import textwrap
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -47,10 +48,13 @@ STYLE: dict[Any, Any] = {
     'figure.facecolor': 'white',
 }
 _PNG = TypeAdapter(str)
+# `rc_context` sets and restores matplotlib's global rcParams: two charts drawn at once on worker threads would
+# undo each other's style (the one finishing first restores the defaults under the other), so they take turns.
+_DRAWING = threading.Lock()
 
 
 def _png(draw: Callable[[Figure], None], *, width: float = 8.0, height: float = 4.2) -> bytes:
-    with matplotlib.rc_context(STYLE):
+    with _DRAWING, matplotlib.rc_context(STYLE):
         figure = Figure(figsize=(width, height), dpi=110, layout='constrained')
         FigureCanvasAgg(figure)
         draw(figure)

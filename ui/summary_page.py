@@ -1,14 +1,19 @@
-"""The managers' summary: totals, a chart comparing theatres, and per theatre its figures, best sellers and charts."""
+"""The managers' summary: totals, a chart comparing theatres, and per theatre its figures, best sellers and charts
+(and, for a theatre with a seat map, which of its seats sell first)."""
 
 from __future__ import annotations
 
+import base64
 import time
+from collections.abc import Awaitable, Callable
 
 from nicegui import ui
 
 from models import ExportKind, Role
 from services import summary
+from services.errors import DomainError
 from services.formats import money, when
+from services.seating import heat, heat_chart
 from services.sessions import Principal
 from services.summary import TheatreSummary
 from ui.common import call
@@ -80,12 +85,30 @@ async def summary_page(who: Principal) -> None:
                 _chart(
                     '/api/v1/summary/theatres.png', 'Revenue by theatre', mark='chart-comparison', classes='max-w-3xl'
                 )
+        ids = [theatre.theatre_id for theatre in figures.theatres]
+        mapped = set(await call(heat.mapped_theatres, actor_id=who.user_id, theatre_ids=ids, read=True))
+        pictures: list[Callable[[], Awaitable[None]]] = []
         for theatre in figures.theatres:
-            _theatre_section(theatre, who, admin=who.role == Role.ADMIN)
+            _theatre_section(theatre, who, admin=who.role == Role.ADMIN, pictures=pictures, mapped=mapped)
+        if pictures:
+            ui.timer(0, lambda: _draw_all(pictures), once=True)  # once the page is shown: a picture takes a while
     return None
 
 
-def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) -> None:
+async def _draw_all(pictures: list[Callable[[], Awaitable[None]]]) -> None:
+    """One after another, top first: the drawing takes turns anyway (services.charts)."""
+    for draw in pictures:
+        await draw()
+
+
+def _theatre_section(
+    theatre: TheatreSummary,
+    who: Principal,
+    *,
+    admin: bool,
+    pictures: list[Callable[[], Awaitable[None]]],
+    mapped: set[int],
+) -> None:
     with ui.card().classes('w-full p-4 gap-3').mark(f'summary-{theatre.theatre_id}'):
         with ui.row().classes('w-full items-start justify-between gap-2'):
             with ui.column().classes('gap-0'):
@@ -130,3 +153,72 @@ def _theatre_section(theatre: TheatreSummary, who: Principal, *, admin: bool) ->
                     mark=f'chart-{kind}',
                     classes='border border-gray-200',
                 )
+        if theatre.theatre_id in mapped:
+            pictures.append(_seat_heat_card(theatre, who))
+
+
+def _seat_heat_card(theatre: TheatreSummary, who: Principal) -> Callable[[], Awaitable[None]]:
+    """The card for the seat heat map, drawing until the returned coroutine function fills it in (on a worker
+    thread, off the event loop; cached until the theatre's bookings, shows or map change)."""
+    with ui.card().classes('w-full p-3 gap-2 shadow-none border border-gray-200').mark('seat-heat'):
+        ui.label('Which seats sell first').classes('font-bold')
+        ui.label(
+            'Warm seats sell first, cool ones last, grey ones never: each seat by its place in the order of sale of '
+            "the theatre's reserved shows (a show it did not sell in counts as last)."
+        ).classes('text-sm text-gray-600')
+        body = ui.column().classes('w-full items-center gap-1')
+        with body:
+            with ui.row().classes('items-center gap-2 py-6 text-gray-500').mark('seat-heat-drawing'):
+                ui.spinner(size='md')
+                ui.label('Drawing the seat map…')
+
+    async def draw() -> None:
+        try:
+            png = await call(heat_chart.seat_heat_chart, actor_id=who.user_id, theatre_id=theatre.theatre_id, read=True)
+        except DomainError as error:  # the theatre went away, or is no longer theirs, since the page was built
+            if body.is_deleted:
+                return
+            body.clear()
+            with body:
+                ui.label(str(error)).classes('text-sm text-gray-500 py-4').mark('seat-heat-error')
+            return
+        if body.is_deleted:  # the page was left while the picture was drawn
+            return
+        body.clear()
+        with body:
+            if png is None:
+                with (
+                    ui.column()
+                    .classes('w-full items-center text-center gap-1 py-6 text-gray-500')
+                    .mark('seat-heat-empty')
+                ):
+                    ui.icon('event_seat', size='40px')
+                    ui.label('No reserved-seat sales yet').classes('font-medium')
+                    ui.label('Once seats of reserved shows sell, this shows which of them go first.').classes('text-sm')
+                return
+            _picture(f'data:image/png;base64,{base64.b64encode(png).decode()}', theatre.name)
+
+    return draw
+
+
+def _picture(source: str, theatre_name: str) -> None:
+    """The heat map, as wide as the card allows; a click or tap opens it at full size (a picture in a data URL
+    cannot open in a new tab as the other charts do). The full-size copy is sent only when asked for."""
+    alt = f'Which seats sell first at {theatre_name}: each seat coloured from sells first to sells last'
+    image = ui.image(source).props('fit=contain no-transition').classes('w-full max-w-3xl rounded cursor-pointer')
+    image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
+    image.mark('chart-seat-heat')
+    ui.label('Tap to enlarge').classes('lt-sm text-xs text-gray-500 text-center w-full')
+    opened: list[ui.dialog] = []
+
+    def enlarge() -> None:
+        if not opened:
+            with ui.dialog().props('maximized') as dialog, ui.card().classes('w-full p-2 gap-2').mark('heat-large'):
+                ui.button('Close', icon='close', on_click=dialog.close).props('flat no-caps').classes('self-end')
+                with ui.element('div').classes('w-full overflow-auto'):
+                    large = ui.image(source).props('fit=contain no-transition').classes('w-[880px] mx-auto')
+                    large.props['alt'] = alt
+            opened.append(dialog)
+        opened[0].open()
+
+    image.on('click', enlarge)

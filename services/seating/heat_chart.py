@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.cm import ScalarMappable
 from matplotlib.collections import EllipseCollection
@@ -43,6 +45,7 @@ ROW_LABEL_PX = 9  # row labels are drawn when a seat is at least this many pixel
 ROW_LABEL_WIDTH_PX = 22
 LABEL_PX = 17  # a section's name above its first row, with its gap
 STAGE_PX = 16  # the least height of the stage, so that its name fits
+STAGE_TEXT_PX = 50  # the least width of the stage that its name fits in
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def render_seat_heat(heat: SeatHeat) -> bytes:
         blocked = [seat for seat in heat.seats if seat.kind == SeatKind.BLOCKED]
         _seats(axes, never, NEVER, 'none')
         _seats(axes, blocked, 'none', BLOCKED_EDGE)
-        _seats(axes, sold, [HEAT(norm(seat.score or 0.0)) for seat in sold], 'none')
+        _seats(axes, sold, 'none', 'none', scores=[seat.score or 0.0 for seat in sold])
         _stage(axes, frame)
         _labels(axes, heat, rows=frame.rows)
         # Over the figure's left edge, as the other charts' titles are: the axes of a small hall are narrow.
@@ -144,21 +147,26 @@ def render_seat_heat(heat: SeatHeat) -> bytes:
     return _png(draw, width=WIDTH, height=frame.height)
 
 
-def _seats(axes: Axes, seats: list[SeatHeatSeat], face: object, edge: str) -> None:
+def _seats(axes: Axes, seats: list[SeatHeatSeat], face: str, edge: str, *, scores: list[float] | None = None) -> None:
+    """One collection of circles a seat wide, in the map's units: coloured by `scores` on the heat scale (all at
+    once, in numpy), else in `face`."""
     if not seats:
         return
-    size = [SEAT] * len(seats)
+    size = np.full(len(seats), SEAT)
+    colours: dict[str, Any] = {'facecolors': face}
+    if scores is not None:
+        colours = {'array': np.array(scores), 'cmap': HEAT, 'norm': Normalize(0.0, 1.0)}
     axes.add_collection(
         EllipseCollection(
             size,
             size,
-            [0.0] * len(seats),
+            np.zeros(len(seats)),
             units='xy',
-            offsets=[(seat.x, seat.y) for seat in seats],
+            offsets=np.array([(seat.x, seat.y) for seat in seats]),
             offset_transform=axes.transData,
-            facecolors=face,
             edgecolors=edge,
             linewidths=0.8,
+            **colours,
         )
     )
 
@@ -177,6 +185,19 @@ def _stage(axes: Axes, frame: _Frame) -> None:
             edgecolor='none',
         )
     )
+    if width * frame.seat_px < STAGE_TEXT_PX:  # too narrow to hold its name: the name goes above it
+        axes.annotate(
+            'STAGE',
+            (left + width / 2, top),
+            xytext=(0, 2),
+            textcoords='offset points',
+            ha='center',
+            va='bottom',
+            color=STAGE,
+            fontsize=8,
+            fontweight='bold',
+        )
+        return
     axes.text(
         left + width / 2,
         top + height / 2,

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import io
+
 from nicegui import ElementFilter, ui
 from nicegui.testing import User
+from PIL import Image
 
 from models import BookingStatus, Role
+from models.db import session_scope
+from services import booking
 from tests.factories import make_booking, make_show, make_theatre, make_user
-from tests.ui.helpers import elements, open_as
+from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
+from tests.ui.helpers import elements, eventually, open_as
 
 PNG = b'\x89PNG\r\n\x1a\n'
 
@@ -80,3 +87,56 @@ async def test_an_audience_member_is_turned_away(user: User) -> None:
     await user.should_not_see('Prithvi')
     response = await user.http_client.get('/api/v1/summary/theatres.png')
     assert response.status_code == 403
+
+
+def seed_seated() -> tuple[int, int]:
+    """Meera's Prithvi with a seat map and a reserved show two seats of which are sold, and her Tata Theatre with a
+    map but no reserved show; Prithvi's general-admission theatre of `seed` has no map at all."""
+    meera = make_user(username='meera', role=Role.MANAGER)
+    asha = make_user(username='asha')
+    prithvi = make_theatre(meera, name='Prithvi', place='Mumbai')
+    put_map(meera, prithvi, HOUSE)
+    show = create_reserved(meera, prithvi)
+    ids = seat_ids(prithvi)
+    with session_scope() as s:
+        booking.book(s, show_id=show.id, user_id=asha.id, seats=[ids['Stalls A1'], ids['Stalls A2']], send_email=False)
+    tata = make_theatre(meera, name='Tata Theatre', place='Mumbai')
+    put_map(meera, tata, HOUSE)
+    make_theatre(meera, name='Open Hall', place='Pune')
+    return prithvi.id, tata.id
+
+
+async def test_a_theatre_with_a_seat_map_shows_which_seats_sell_first(user: User) -> None:
+    prithvi, tata = seed_seated()
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Prithvi')
+    await eventually(lambda: elements(user, marker='chart-seat-heat'), message='the seat heat map')
+    with user.client:
+        (card,) = ElementFilter(marker='seat-heat', local_scope=False).within(marker=f'summary-{prithvi}')
+        (image,) = ElementFilter(kind=ui.image, marker='chart-seat-heat', local_scope=False).within(
+            marker=f'summary-{prithvi}'
+        )
+    assert card is not None
+    assert image.source.startswith('data:image/png;base64,')
+    picture = Image.open(io.BytesIO(base64.b64decode(image.source.split(',', 1)[1])))
+    assert picture.format == 'PNG' and picture.width == 880
+    assert 'Prithvi' in image.props['alt']
+    with user.scope(marker=f'summary-{prithvi}'):
+        await user.should_see('Which seats sell first')
+        await user.should_see('Warm seats sell first')
+    # Tata has a map but nothing sold at a reserved show: the card says so, with no picture.
+    await eventually(lambda: elements(user, marker='seat-heat-empty'), message='the empty state')
+    with user.scope(marker=f'summary-{tata}'):
+        await user.should_see('Which seats sell first')
+        await user.should_see('No reserved-seat sales yet')
+    assert len(elements(user, marker='seat-heat')) == 2  # Open Hall, without a map, has no card
+    assert len(elements(user, marker='chart-seat-heat')) == 1
+    assert not elements(user, marker='seat-heat-drawing')  # both cards are drawn
+
+
+async def test_the_summary_of_theatres_without_seat_maps_has_no_seat_heat_card(user: User) -> None:
+    seed()
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Prithvi')
+    await user.should_not_see('Which seats sell first')
+    assert not elements(user, marker='seat-heat')
