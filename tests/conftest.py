@@ -31,7 +31,7 @@ os.environ.pop('NICEGUI_REDIS_URL', None)
 
 import models
 from models import db
-from services import sessions, throttle
+from services import cache, sessions, throttle
 from services.config import get_settings
 from services.kv import KV
 
@@ -340,3 +340,11 @@ def unmerged_lifespan() -> Iterator[None]:
     lifespan = core.app.router.lifespan_context
     yield
     core.app.router.lifespan_context = lifespan
+
+
+@pytest.fixture(autouse=True)
+def no_cache_left_behind() -> Iterator[None]:
+    """The app's start configures the process-wide cache; a page test must not leave it to the next test, whose
+    factories write without invalidating it (the sales chart of a theatre id reused by a fresh database)."""
+    yield
+    cache.configure(None)

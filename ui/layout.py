@@ -50,7 +50,9 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         # Dark mode: the greys meant for white would be too dim on a dark card (links have their own colour above).
         '.body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
         ' { color: #d1d5db !important; }'
-        '.body--dark .q-btn--outline.text-primary, .body--dark .q-btn--flat.text-primary { color: #c4b5fd !important; }'
+        # In a layer: Quasar's own !important colours sit in a layer, and a layered !important beats an unlayered one.
+        '@layer overrides { .body--dark .q-btn--outline.text-primary, .body--dark .q-btn--flat.text-primary'
+        ' { color: #c4b5fd !important; } }'
         # On paper: no header, navigation, footer or buttons; black on white whatever the screen's mode.
         '@media print { .q-header, .print-hide, .q-notifications { display: none !important; }'
         ' .q-page-container { padding-top: 0 !important; }'

@@ -179,6 +179,8 @@ class SeatCanvas:
         if size != tuple(self.image.props.get('size') or ()):
             self.image.props['size'] = size
             self.image.update()
+            # The image sets its viewBox from `size` only when its source changes: a map of a new size needs it told.
+            self.image.run_method('updateViewbox', *size)
         self.frame = frame
         self.image.set_content(content)
         self._place()

@@ -8,6 +8,7 @@ Every wait is a WebDriverWait with a generous timeout: a slow machine waits long
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -343,3 +344,101 @@ def wait_for_file(folder: Path, suffix: str, timeout: float = TIMEOUT) -> Path:
             return done[0]
         time.sleep(0.1)
     raise AssertionError(f'no {suffix} file was downloaded into {folder}: {sorted(p.name for p in folder.iterdir())}')
+
+
+# --- the seat map (ui/seat_map.py): an <img> for the clicks, an SVG overlay with a <circle> per seat -----------
+
+# The circle of the seat `name` ('Stalls C5'): its tooltip (the picker's 'Stalls C5: free, ₹450', the editor's
+# 'Stalls C5 (standard)') and its centre in the image's CSS pixels (the viewBox scaled to the drawn width).
+_SEAT_JS = """
+const [name] = arguments;
+const map = document.querySelector('.seat-map');
+if (!map) return null;
+const img = map.querySelector('img');
+const svg = map.querySelector('svg');
+const box = svg.viewBox.baseVal;
+const circle = [...svg.querySelectorAll('circle')].find((c) => {
+  const title = c.querySelector('title');
+  return title && (title.textContent.startsWith(name + ':') || title.textContent.startsWith(name + ' ('));
+});
+if (!circle || !box || !box.width || !img.clientWidth) return null;
+return {
+  title: circle.querySelector('title').textContent,
+  x: circle.cx.baseVal.value * img.clientWidth / box.width,
+  y: circle.cy.baseVal.value * img.clientHeight / box.height,
+  width: img.clientWidth,
+  height: img.clientHeight,
+};
+"""
+
+# Mouse events dispatched on the image itself: selenium's pointer actions with an offset miss a tall image (scrolling
+# it into view moves it between the aim and the click).
+_MOUSE_JS = """
+const [img, type, x, y, shift] = arguments;
+const r = img.getBoundingClientRect();
+img.dispatchEvent(new MouseEvent(type, {bubbles: true, clientX: r.left + x, clientY: r.top + y, shiftKey: shift}));
+"""
+
+
+def seat_title(page: Page, name: str) -> str | None:
+    """The tooltip of the seat `name` as the map draws it now ('Stalls C5: held by someone'); None if not drawn."""
+    found = page.driver.execute_script(_SEAT_JS, name)
+    return None if found is None else str(found['title'])
+
+
+def seat_drawn_inside(page: Page, name: str) -> bool:
+    """The seat `name`'s circle is drawn inside the map's image (the SVG's viewBox fits the map's size), where a
+    click on it reaches it."""
+    found = page.driver.execute_script(_SEAT_JS, name)
+    return found is not None and 0 < found['x'] < found['width'] and 0 < found['y'] < found['height']
+
+
+def wait_seat(page: Page, name: str, state: str, timeout: float = TIMEOUT) -> str:
+    """Until the seat `name`'s tooltip mentions `state` ('free', 'your seat', '(blocked)'); the tooltip."""
+
+    def shows() -> str | None:
+        title = seat_title(page, name)
+        return title if title is not None and state in title else None
+
+    try:
+        return page.wait(shows, f'seat {name!r} never showed {state!r}', timeout)
+    except AssertionError as failure:
+        raise AssertionError(f'{failure}; its tooltip: {seat_title(page, name)!r}') from None
+
+
+def click_seat(page: Page, name: str, *, events: tuple[str, ...] = ('click',), shift: bool = False) -> None:
+    """Click the seat `name` on the map: `events` ('click' for the picker; 'mousedown', 'mouseup' for the editor)
+    dispatched at its centre."""
+    found = page.wait(lambda: page.driver.execute_script(_SEAT_JS, name), f'seat {name!r} is not on the map')
+    img = page.driver.find_element(By.CSS_SELECTOR, '.seat-map img')
+    for event in events:
+        page.driver.execute_script(_MOUSE_JS, img, event, found['x'], found['y'], shift)
+
+
+def save_full_page(page: Page, path: Path) -> Path:
+    """A screenshot of the whole page, below the fold too (the viewport's width, the document's height), without
+    the notifications that happen to be showing (they would cover what the picture is of)."""
+    driver = page.driver
+    driver.execute_script(
+        'const style = document.createElement("style"); style.id = "no-notifications-in-screenshots";'
+        'style.textContent = ".q-notifications { display: none !important; }"; document.head.append(style);'
+        'window.scrollTo(0, 0)'
+    )
+    time.sleep(0.3)  # a button's ripple and colour transition (dark mode, just toggled) come to rest
+    try:
+        metrics = driver.execute_cdp_cmd('Page.getLayoutMetrics', {})
+        width = metrics['cssLayoutViewport']['clientWidth']
+        height = metrics['cssContentSize']['height']
+        shot = driver.execute_cdp_cmd(
+            'Page.captureScreenshot',
+            {
+                'format': 'png',
+                'captureBeyondViewport': True,
+                'clip': {'x': 0, 'y': 0, 'width': width, 'height': height, 'scale': 1},
+            },
+        )
+    finally:
+        driver.execute_script('document.getElementById("no-notifications-in-screenshots")?.remove()')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64decode(shot['data']))
+    return path
