@@ -164,3 +164,9 @@ def notify_error(error: DomainError) -> None:
         return
     message = ' '.join(error.errors.values()) if isinstance(error, Invalid) else error.message
     ui.notify(message, type='negative')
+
+
+def path_id(text: str) -> int | None:
+    """An id in a page's path; anything that is not a plain number is no id (None), so the page says "not found"
+    rather than FastAPI answering 422."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None

@@ -21,7 +21,7 @@ from services.seating import edit, layout, maps
 from services.seating.edit import Body, Key
 from services.seating.layout import Stage
 from services.sessions import Principal
-from ui.common import call, notify_error
+from ui.common import call, notify_error, path_id
 from ui.guard import page_for
 from ui.layout import frame
 from ui.seat_map import SELECTED_STROKE, Dot, SeatCanvas, frame_of, section_colours, svg
@@ -77,10 +77,10 @@ def _dots(body: Body, selected: set[Key]) -> tuple[list[Dot], list[Key]]:
     title='Seat map',
     refusal='The seat-map editor is for theatre managers.',
 )
-async def seatmap_page(who: Principal, theatre_id: int) -> None:
+async def seatmap_page(who: Principal, theatre_id: str) -> None:
     with frame('Seat map', who):
         try:
-            theatre = await call(theatres.get_theatre, actor_id=who.user_id, theatre_id=theatre_id, read=True)
+            theatre = await call(theatres.get_theatre, actor_id=who.user_id, theatre_id=path_id(theatre_id), read=True)
         except NotFound:
             ui.label('No such theatre.').classes('text-lg').mark('no-theatre')
             ui.link('← Dashboard', '/manage')

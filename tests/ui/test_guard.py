@@ -27,6 +27,7 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
         '/bookings/{booking_id}',
         '/checkin',
         '/manage',
+        '/theatres/{theatre_id}/seatmap',
         '/summary',
         '/audit',
         '/exports',
@@ -36,6 +37,7 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
     }
     assert {path: guard.roles for path, guard in GUARDED.items() if guard.roles} == {
         '/manage': (Role.MANAGER, Role.ADMIN),
+        '/theatres/{theatre_id}/seatmap': (Role.MANAGER, Role.ADMIN),
         '/summary': (Role.MANAGER, Role.ADMIN),
         '/audit': (Role.MANAGER, Role.ADMIN),
         '/admin/users': (Role.ADMIN,),
