@@ -16,6 +16,7 @@ from nicegui.events import MouseEventArguments
 
 from models import SeatKind
 from models.db import utcnow
+from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError
 from services.formats import money, when
 from services.seating import holds, seat_name, seats
@@ -28,7 +29,7 @@ from ui.seat_map import HELD as HELD_FILL
 from ui.seat_map import MINE, Dot, SeatCanvas, frame_of, nearest, section_colours, svg
 from ui.seat_map import SOLD as SOLD_FILL
 
-MOST = 10
+MOST = MAX_TICKETS_PER_BOOKING  # the booking rule's limit, not a second one
 POLL_SECONDS = 1.0
 
 
