@@ -19,7 +19,9 @@ from models.enums import (
     RunStatus,
     SeatKind,
     SessionKind,
+    ShowStatus,
     TicketStatus,
+    WaitlistStatus,
 )
 from models.export_job import ExportJob
 from models.hold import SeatClaim, SeatHold, SectionPrice, ShowSeating
@@ -32,6 +34,7 @@ from models.staff import TheatreStaff
 from models.theatre import Theatre
 from models.ticket import Ticket
 from models.user import User
+from models.waitlist import WaitlistEntry
 
 __all__ = [
     'AuditAction',
@@ -66,10 +69,13 @@ __all__ = [
     'Show',
     'ShowRating',
     'ShowSeating',
+    'ShowStatus',
     'ShowTag',
     'Theatre',
     'TheatreStaff',
     'Ticket',
     'TicketStatus',
     'User',
+    'WaitlistEntry',
+    'WaitlistStatus',
 ]

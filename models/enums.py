@@ -17,6 +17,21 @@ class BookingStatus(StrEnum):
     CANCELLED = 'cancelled'
 
 
+class ShowStatus(StrEnum):
+    SCHEDULED = 'scheduled'
+    CANCELLED = 'cancelled'  # the performance is called off: not bookable, every booking cancelled
+
+
+class WaitlistStatus(StrEnum):
+    """Where a waiting-list entry stands: waiting in line, offered tickets set aside for it, or done."""
+
+    WAITING = 'waiting'
+    OFFERED = 'offered'  # tickets set aside until the offer expires
+    BOOKED = 'booked'  # the offer was accepted: `booking_id` says which booking
+    EXPIRED = 'expired'  # the offer ran out, the show started or was cancelled
+    LEFT = 'left'  # its owner left the list (or declined the offer)
+
+
 class TicketStatus(StrEnum):
     VALID = 'valid'
     CHECKED_IN = 'checked_in'
@@ -97,6 +112,7 @@ class AuditAction(StrEnum):
     CHECKIN_UNDONE = 'checkin_undone'  # a scan taken back at the door: the ticket is valid again
     SEATMAP_CHANGED = 'seatmap_changed'  # a theatre's seats drawn anew: counts before and after
     HOUSE_SEATS_CHANGED = 'house_seats_changed'  # seats kept back from sale for one show
+    SHOW_CANCELLED = 'show_cancelled'  # a performance called off: its bookings cancelled, with the reason
 
 
 class AuditObject(StrEnum):
@@ -115,6 +131,8 @@ class OutboxKind(StrEnum):
     PASSWORD_RESET = 'password_reset'  # noqa: S105 - a kind of email, not a password
     BOOKING_CONFIRMED = 'booking_confirmed'  # the e-tickets: composed from the booking when it is sent
     BOOKING_CANCELLED = 'booking_cancelled'
+    WAITLIST_OFFER = 'waitlist_offer'  # tickets set aside for a waiting-list entry, with the link to accept
+    SHOW_CANCELLED = 'show_cancelled'  # one per person who held bookings of a cancelled performance
 
 
 class OutboxStatus(StrEnum):

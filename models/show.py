@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, fk
+from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, enum_column, fk
+from models.enums import ShowStatus
 
 if TYPE_CHECKING:
     from models.booking import Booking
@@ -18,7 +19,11 @@ class Show(Base):
     __tablename__ = 'shows'
     __table_args__ = (
         CheckConstraint('num_tickets >= 1', name='ck_shows_num_tickets'),
-        CheckConstraint('tickets_sold >= 0 AND tickets_sold <= num_tickets', name='ck_shows_tickets_sold'),
+        # Tickets set aside for waiting-list offers are neither sold nor for sale; together never above the total.
+        CheckConstraint(
+            'tickets_sold >= 0 AND tickets_offered >= 0 AND tickets_sold + tickets_offered <= num_tickets',
+            name='ck_shows_tickets_sold',
+        ),
         CheckConstraint('price_cents >= 0', name='ck_shows_price'),
         CheckConstraint('rating >= 0 AND rating <= 5', name='ck_shows_rating'),
     )
@@ -30,8 +35,14 @@ class Show(Base):
     price_cents: Mapped[Cents]
     num_tickets: Mapped[int] = mapped_column(Integer)
     tickets_sold: Mapped[int] = mapped_column(Integer, default=0)
+    tickets_offered: Mapped[int] = mapped_column(Integer, default=0)  # set aside for waiting-list offers
     starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     created_at: Mapped[Timestamp]
+    status: Mapped[ShowStatus] = enum_column(
+        ShowStatus, length=10, constraint='ck_shows_status', default=ShowStatus.SCHEDULED
+    )
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
 
     theatre: Mapped[Theatre] = relationship(back_populates='shows')
     tag_rows: Mapped[list[ShowTag]] = relationship(
@@ -54,7 +65,11 @@ class Show(Base):
 
     @property
     def tickets_left(self) -> int:
-        return self.num_tickets - self.tickets_sold
+        return self.num_tickets - self.tickets_sold - self.tickets_offered
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == ShowStatus.CANCELLED
 
     def __repr__(self) -> str:
         return f'Show(id={self.id}, name={self.name!r})'

@@ -7,7 +7,8 @@ catches up a run that is due but missing (the app was down at the time, the hold
 the SMTP server was down, or refused emails have tries left: retried every 15 minutes by default). If the
 election fails (no Redis), every instance thinks it leads; the deliveries' claims still send each email at most once.
 
-The leader also deletes expired seat holds every few seconds, and delivers the outbox (`services.mail.outbox`)
+The leader also deletes expired seat holds and sweeps the waiting lists every few seconds (`scheduler.waitlist`;
+every instance offers the tickets its own commits freed at once), and delivers the outbox (`services.mail.outbox`)
 on a thread of its own: woken by every commit in this process that queued an email, and otherwise every
 `outbox_poll_seconds` (2 s) for what other instances queued. One pass delivers batch after batch until nothing
 is due; passes never overlap.
@@ -27,6 +28,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from models import MailKind
 from models.db import session_scope, utcnow
+from scheduler.waitlist import OfferRunner
 from services.config import Settings
 from services.kv import KV
 from services.mail import jobs as mail_jobs
@@ -56,6 +58,7 @@ class MailScheduler:
         self._stopping = threading.Event()
         self._outbox_thread: threading.Thread | None = None
         self._unsubscribe: Callable[[], None] | None = None
+        self.offers = OfferRunner(clock)
         self.scheduler = AsyncIOScheduler(
             timezone=settings.tz,
             job_defaults={'coalesce': True, 'max_instances': 1, 'misfire_grace_time': 3600},
@@ -86,6 +89,7 @@ class MailScheduler:
         self.scheduler.add_job(self.sweep_holds, IntervalTrigger(seconds=HOLD_SWEEP_SECONDS), id='holds')
         self.scheduler.start()
         self._start_outbox()
+        self.offers.start()
         log.info(
             'scheduler started (instance %s): reminders %s, reports on the 1st at %s, %s',
             self.instance[:8],
@@ -95,6 +99,7 @@ class MailScheduler:
         )
 
     def shutdown(self) -> None:
+        self.offers.stop()
         self._stop_outbox()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
@@ -164,12 +169,15 @@ class MailScheduler:
             lock.release()
 
     def sweep_holds(self) -> int | None:
-        """The leader deletes expired seat holds, so open seat pickers redraw their seats as free. (Expired holds
-        count as free seats anyway: this is tidying and telling, not what frees them.) None when not leading."""
+        """The leader deletes expired seat holds, so open seat pickers redraw their seats as free (expired holds
+        count as free seats anyway: this is tidying and telling, not what frees them), then sweeps the waiting
+        lists. None when not leading."""
         if not self.leading:
             return None
         with session_scope() as session:
-            return holds.expire_holds(session, now=self.clock())
+            expired = holds.expire_holds(session, now=self.clock())
+        self.offers.sweep()  # offers past their end pass on; any show with people waiting and tickets free
+        return expired
 
     # --- the outbox ----------------------------------------------------------------------------------------
 

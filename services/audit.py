@@ -55,6 +55,7 @@ ACTION_LABELS = {
     AuditAction.CHECKIN_UNDONE: 'Undid a check-in',
     AuditAction.SEATMAP_CHANGED: 'Changed a seat map',
     AuditAction.HOUSE_SEATS_CHANGED: 'Kept seats back',
+    AuditAction.SHOW_CANCELLED: 'Cancelled a performance',
 }
 FIELD_LABELS = {
     'price_cents': 'price',

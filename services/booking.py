@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Show, Ticket, TicketStatus
+from models import AuditAction, Booking, BookingStatus, Show, ShowStatus, Ticket, TicketStatus
 from models.db import get_by_id, utcnow
 from models.seat import seat_name
-from services import audit, seating
+from services import audit, freed, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
@@ -21,6 +21,7 @@ from services.mail import booking_mail
 from services.validation import Checker, FormNumber
 
 MAX_TICKETS_PER_BOOKING = 10
+CANCELLED = 'This performance has been cancelled; it can no longer be booked.'
 
 
 @dataclass(frozen=True)
@@ -131,15 +132,19 @@ def book(
     seats: object = None,
     now: dt.datetime | None = None,
     send_email: bool = True,
+    set_aside: bool = False,
 ) -> BookingView:
     """Sell `tickets` seats of a show to a user, or refuse; never more than the show has. A reserved show sells
     the `seats` asked for (all or none), or the best `tickets` seats together. The buyer's confirmation email is
-    queued in the same transaction unless `send_email` is false (demo data)."""
+    queued in the same transaction unless `send_email` is false (demo data). `set_aside`: the tickets are those a
+    waiting-list offer set aside for this buyer (the caller checked the offer)."""
     now = now or utcnow()
     load_actor(session, user_id)
     show = get_by_id(session, Show, show_id)
     if show is None:
         raise NotFound('No such show.')
+    if show.cancelled:
+        raise Conflict(CANCELLED)
     reserved = seating.is_reserved(session, show.id)
     chosen: seating.Chosen | None = None
     if reserved and seats is not None:
@@ -169,7 +174,7 @@ def book(
         session.flush()
         chosen = seating.sell(session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now)
         seat_prices = chosen.prices
-    price_cents = _take_from_count(session, show, count, now)
+    price_cents = _take_from_count(session, show, count, now, set_aside=set_aside)
     booking.price_cents, booking.total_cents = price_cents, price_cents * count
     if seat_prices:
         booking.price_cents, booking.total_cents = min(seat_prices.values()), sum(seat_prices.values())
@@ -186,21 +191,32 @@ def book(
     return BookingView.of(booking)
 
 
-def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime) -> int:
-    """Take `count` from the show's tickets left, or refuse; the show's ticket price. The check and the write are
-    one statement, so concurrent buyers are serialised by the database."""
+def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime, *, set_aside: bool = False) -> int:
+    """Take `count` from the show's tickets left (from those set aside for an offer, if `set_aside`), or refuse;
+    the show's ticket price. The check and the write are one statement, so concurrent buyers are serialised by the
+    database; tickets set aside for waiting-list offers are not for sale."""
+    if set_aside:
+        fits = Show.tickets_offered >= count
+        values = {'tickets_sold': Show.tickets_sold + count, 'tickets_offered': Show.tickets_offered - count}
+    else:
+        fits = Show.tickets_sold + Show.tickets_offered + count <= Show.num_tickets
+        values = {'tickets_sold': Show.tickets_sold + count}
     price_cents = session.execute(
         update(Show)
-        .where(Show.id == show.id, Show.tickets_sold + count <= Show.num_tickets, Show.starts_at > now)
-        .values(tickets_sold=Show.tickets_sold + count)
+        .where(Show.id == show.id, fits, Show.starts_at > now, Show.status == ShowStatus.SCHEDULED)
+        .values(**values)
         .returning(Show.price_cents)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if price_cents is None:
         session.refresh(show)
+        if show.cancelled:
+            raise Conflict(CANCELLED)
         if show.starts_at <= now:
             raise Conflict('This show has already started; it can no longer be booked.')
-        left = show.num_tickets - show.tickets_sold
+        if set_aside:
+            raise Conflict('The tickets set aside for this offer are gone; the offer has expired.')
+        left = show.tickets_left
         raise Conflict(
             'Housefull: no tickets left.' if left <= 0 else f'Not enough tickets left: only {left} left.',
             field='tickets',
@@ -239,6 +255,7 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
     )
     audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CANCELLED, target=booking)
     booking_mail.queue_cancellation(session, booking, now=now)
+    freed.tickets_freed(session, booking.show_id)
     session.flush()
     session.refresh(booking)
     invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}', f'theatre:{booking.show.theatre_id!r}')

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # How often the elected instance looks for queued email it was not woken for (another instance's commits).
     outbox_poll_seconds: float = Field(2, gt=0, le=3600)
     hold_minutes: float = Field(10, gt=0, le=24 * 60)  # how long chosen seats stay held for their buyer
+    # How long a waiting-list offer sets its tickets aside: this long at most, a quarter of the time left before the
+    # show when that is shorter (but 5 minutes at least), and never past the show's start.
+    offer_minutes: float = Field(120, gt=0, le=7 * 24 * 60)
     export_workers: int = Field(1, ge=1, le=8)
     export_retention_hours: int = Field(24, ge=1)
     # The export queue: how often an instance looks for jobs recorded elsewhere, how long a running job may go

@@ -11,7 +11,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
 
-from models import Show, ShowTag, Theatre
+from models import Show, ShowStatus, ShowTag, Theatre
 from models.db import utcnow
 from services.cache import cached
 from services.errors import Invalid
@@ -61,7 +61,7 @@ class ShowQuery:
         return 'listing:' + json.dumps(asdict(self), default=str, sort_keys=True)
 
     def conditions(self, now: dt.datetime) -> ColumnElement[bool]:
-        conditions: list[ColumnElement[bool]] = [Show.starts_at > now]
+        conditions: list[ColumnElement[bool]] = [Show.starts_at > now, Show.status == ShowStatus.SCHEDULED]
         if self.q and self.q.strip():
             pattern = _like_pattern(self.q.strip()[:100])
             conditions.append(
@@ -148,7 +148,13 @@ def tags(session: Session) -> list[str]:
 
 
 def _distinct(session: Session, column: InstrumentedAttribute[str]) -> list[str]:
-    query = select(column).distinct().select_from(Show).join(Show.theatre).where(Show.starts_at > utcnow())
+    query = (
+        select(column)
+        .distinct()
+        .select_from(Show)
+        .join(Show.theatre)
+        .where(Show.starts_at > utcnow(), Show.status == ShowStatus.SCHEDULED)
+    )
     if column is ShowTag.tag:
         query = query.join(ShowTag, ShowTag.show_id == Show.id)
     return list(session.scalars(query.order_by(column)))

@@ -9,9 +9,9 @@ from pydantic import TypeAdapter
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Show, ShowTag, Theatre
+from models import AuditAction, Booking, BookingStatus, Show, ShowStatus, ShowTag, Theatre
 from models.db import get_by_id, utcnow
-from services import audit
+from services import audit, freed
 from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.cache import cached, invalidate_after_commit
@@ -37,6 +37,9 @@ class ShowView:
     starts_at: dt.datetime
     seating: str = 'general'  # or 'reserved': sold by seat from the theatre's seat map
     section_prices: dict[str, int] = field(default_factory=dict)  # section → cents, where not the ticket price
+    tickets_offered: int = 0  # set aside for waiting-list offers: neither sold nor for sale
+    status: str = 'scheduled'  # or 'cancelled'
+    cancel_reason: str | None = None
 
     @property
     def reserved(self) -> bool:
@@ -44,7 +47,11 @@ class ShowView:
 
     @property
     def tickets_left(self) -> int:
-        return self.num_tickets - self.tickets_sold
+        return self.num_tickets - self.tickets_sold - self.tickets_offered
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == ShowStatus.CANCELLED
 
     @property
     def housefull(self) -> bool:
@@ -70,6 +77,9 @@ class ShowView:
             starts_at=show.starts_at,
             seating=RESERVED if show.reserved else GENERAL,
             section_prices={row.section: row.price_cents for row in show.price_rows},
+            tickets_offered=show.tickets_offered,
+            status=show.status.value,
+            cancel_reason=show.cancel_reason,
         )
 
 
@@ -203,6 +213,8 @@ def update_show(
     its name, tags and rating may still change.
     """
     show = managed_show(session, load_actor(session, actor_id), show_id)
+    if show.cancelled:
+        raise Conflict('This performance has been cancelled; it can no longer change.')
     before = audit.fields_of(show, audit.SHOW_FIELDS)  # price and tickets included: a price change is a change
     moment = now or utcnow()
     if show.starts_at <= moment:
@@ -225,10 +237,11 @@ def update_show(
         show=show,
     )
     check_switch(session, show, fields.seating, moment)
-    # Conditional on the sold count at write time, so a booking racing this edit cannot be stranded.
+    # Conditional on the sold count at write time, so a booking racing this edit cannot be stranded; tickets set
+    # aside for waiting-list offers count as sold here.
     changed = session.execute(
         update(Show)
-        .where(Show.id == show.id, Show.tickets_sold <= fields.num_tickets)
+        .where(Show.id == show.id, Show.tickets_sold + Show.tickets_offered <= fields.num_tickets)
         .values(
             name=fields.name,
             rating=fields.rating,
@@ -240,8 +253,13 @@ def update_show(
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
     if changed is None:
-        sold = session.scalar(select(Show.tickets_sold).where(Show.id == show.id))
-        raise Conflict(f'{sold} tickets are already sold; the number of tickets cannot be lower.', field='num_tickets')
+        sold, offered = session.execute(select(Show.tickets_sold, Show.tickets_offered).where(Show.id == show.id)).one()
+        aside = f' and {offered} set aside for the waiting list' if offered else ''
+        raise Conflict(
+            f'{sold} tickets are already sold{aside}; the number of tickets cannot be lower.', field='num_tickets'
+        )
+    if fields.num_tickets > before['num_tickets']:
+        freed.tickets_freed(session, show.id)  # more on sale: the waiting list hears first
     session.execute(delete(ShowTag).where(ShowTag.show_id == show.id))
     session.add_all(ShowTag(show_id=show.id, tag=tag) for tag in fields.tags)
     apply_seating(session, show, fields.seating)

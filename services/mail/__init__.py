@@ -14,9 +14,11 @@ One module per part; callers import the part they use (`from services.mail impor
                commit by the elected scheduler, once; a row may be composed only when it is sent
 - `booking_mail` the booking confirmation (QR codes inline, tickets PDF and .ics attached) and cancellation:
                queued by services.booking, composed by the outbox from the booking when sent
+- `waitlist_mail` a waiting-list offer (composed in the offer's transaction) and a cancelled performance (one
+               row per person, composed when sent, listing their bookings)
 - `admin`      the admin's view: recent runs, run now, the email queue, the outbox folder
 
 Imports point one way: admin → jobs → content, render, runner, links, transport; admin → outbox → transport;
-booking_mail → outbox, services.etickets;
+booking_mail → outbox, services.etickets; waitlist_mail → outbox;
 render → content; runner → transport; any part may use months.
 """

@@ -58,7 +58,7 @@ from email import policy
 from email.message import EmailMessage
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
 from models import OutboxKind, OutboxMessage, OutboxStatus
@@ -178,6 +178,42 @@ def enqueue_composed_later(
         now=now,
         send_before=send_before,
     )
+
+
+def enqueue_many_composed_later(
+    session: Session,
+    *,
+    kind: OutboxKind,
+    rows: list[tuple[int, int, str]],
+    subject: str,
+    send_before: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> int:
+    """`enqueue_composed_later` for many people at once (`rows`: user id, booking id, address), as one INSERT:
+    thousands of rows stay one quick statement. The number queued."""
+    if not rows:
+        return 0
+    now = now or utcnow()
+    values = [
+        {
+            'kind': kind,
+            'user_id': user_id,
+            'booking_id': booking_id,
+            'to_address': address[:254],
+            'subject': subject[:200],
+            'message': None,
+            'status': OutboxStatus.PENDING,
+            'attempts': 0,
+            'next_attempt_at': now,
+            'send_before': send_before,
+            'created_at': now,
+        }
+        for user_id, booking_id, address in rows
+        if address
+    ]
+    session.execute(insert(OutboxMessage), values)
+    on_commit(session, _wake)
+    return len(values)
 
 
 _composers: dict[OutboxKind, Composer] = {}

@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from models import ClaimKind, Seat, SeatClaim, SeatHold, Show
+from models import ClaimKind, Seat, SeatClaim, SeatHold, Show, WaitlistEntry
 from models.db import get_by_id, utcnow
 from models.seat import seat_name
 from services import booking as booking_service
+from services import freed
 from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Conflict, NotFound
@@ -73,9 +75,19 @@ def _view(session: Session, hold: SeatHold) -> HoldView:
     return HoldView(hold.id, hold.show_id, held, hold.expires_at)
 
 
+def for_offers() -> Any:
+    """The holds that set seats aside for waiting-list offers: they belong to their offer (accepted, declined or
+    expired through it), not to the person's basket."""
+    return SeatHold.id.in_(
+        select(WaitlistEntry.hold_id).where(
+            WaitlistEntry.show_id == SeatHold.show_id, WaitlistEntry.hold_id.is_not(None)
+        )
+    )
+
+
 def _own_hold(session: Session, hold_id: object, user_id: int) -> SeatHold:
     hold = get_by_id(session, SeatHold, hold_id)
-    if hold is None or hold.user_id != user_id:
+    if hold is None or hold.user_id != user_id or session.scalar(select(for_offers()).where(SeatHold.id == hold.id)):
         raise NotFound('No such hold.')  # someone else's hold is reported as missing
     return hold
 
@@ -99,11 +111,15 @@ def hold_seats(
     now = now or utcnow()
     load_actor(session, user_id)
     show = reserved_show(session, show_id)
+    if show.cancelled:
+        raise Conflict(booking_service.CANCELLED)
     if show.starts_at <= now:
         raise Conflict('This show has already started; it can no longer be booked.')
     chosen = check_choice(session, show, seats)
     claims.lock(session, show.id)
-    previous = list(session.scalars(select(SeatHold).where(SeatHold.show_id == show.id, SeatHold.user_id == user_id)))
+    previous = list(
+        session.scalars(select(SeatHold).where(SeatHold.show_id == show.id, SeatHold.user_id == user_id, ~for_offers()))
+    )
     live = [hold.expires_at for hold in previous if hold.expires_at > now]
     fresh = now + dt.timedelta(minutes=get_settings().hold_minutes)
     expires_at = min([fresh, show.starts_at, *live])
@@ -135,7 +151,9 @@ def current_hold(session: Session, *, show_id: int, user_id: int, now: dt.dateti
     """The person's hold on the show that has not expired, if any (a picker reopened picks up its basket)."""
     now = now or utcnow()
     hold = session.scalars(
-        select(SeatHold).where(SeatHold.show_id == show_id, SeatHold.user_id == user_id, SeatHold.expires_at > now)
+        select(SeatHold).where(
+            SeatHold.show_id == show_id, SeatHold.user_id == user_id, SeatHold.expires_at > now, ~for_offers()
+        )
     ).first()
     return None if hold is None else _view(session, hold)
 
@@ -148,6 +166,7 @@ def release_hold(session: Session, *, hold_id: int, user_id: int) -> None:
     claims.lock(session, show_id)
     _drop(session, [hold])
     claims.bump(session, show_id)
+    freed.tickets_freed(session, show_id)
 
 
 def book_hold(
@@ -189,6 +208,7 @@ def expire_holds(session: Session, *, now: dt.datetime | None = None) -> int:
             .execution_options(synchronize_session=False)
         )
         claims.bump(session, show_id)
+        freed.tickets_freed(session, show_id)
     session.execute(
         delete(SeatHold)
         .where(SeatHold.expires_at <= now - KEPT_AFTER_EXPIRY)
