@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import Seat, SeatClaim, Show, User, WaitlistEntry, WaitlistStatus
@@ -155,13 +155,16 @@ def join(
     if count <= left:
         what = f'{left} ticket{"" if left == 1 else "s"} can' if left > 0 else 'They can'
         raise Conflict(f'{what} be booked now: book them instead of joining the waiting list.', field='tickets')
-    entry = WaitlistEntry(show_id=show.id, user_id=user_id, tickets=count, status=WaitlistStatus.WAITING, joined_at=now)
-    try:
-        with session.begin_nested():  # two joins at once: the unique index lets one in
-            session.add(entry)
-            session.flush()
-    except IntegrityError:
-        raise Conflict('You are already on the waiting list for this show.') from None
+    dialect = postgresql if session.get_bind().dialect.name == 'postgresql' else sqlite
+    entry_id = session.scalar(  # two joins at once: the unique index lets one in, the other inserts nothing
+        dialect.insert(WaitlistEntry)
+        .values(show_id=show.id, user_id=user_id, tickets=count, status=WaitlistStatus.WAITING, joined_at=now, offers=0)
+        .on_conflict_do_nothing()
+        .returning(WaitlistEntry.id)
+    )
+    if entry_id is None:
+        raise Conflict('You are already on the waiting list for this show.')
+    entry = session.get_one(WaitlistEntry, entry_id)
     freed.tickets_freed(session, show.id)  # tickets may have come free meanwhile: look again after the commit
     return views(session, [entry])[0]
 

@@ -82,17 +82,13 @@ def offer_freed(session: Session, *, show_id: int, now: dt.datetime | None = Non
         if entry.tickets > free:
             continue  # stays first in line for when enough are free
         expires_at = offer_expiry(now, show.starts_at, minutes)
-        if reserved and not _hold_seats(session, show, entry, expires_at, now):
+        try:
+            with session.begin_nested():  # the tickets and the seats are set aside together, or neither
+                _set_aside(session, show, entry.tickets)
+                if reserved:
+                    _hold_seats(session, show, entry, expires_at, now)
+        except (_NoRoom, Conflict):  # Conflict: a seat taken or off the map after all
             continue
-        taken = session.execute(
-            update(Show)
-            .where(Show.id == show.id, Show.tickets_sold + Show.tickets_offered + entry.tickets <= Show.num_tickets)
-            .values(tickets_offered=Show.tickets_offered + entry.tickets)
-            .returning(Show.id)
-            .execution_options(synchronize_session=False)
-        ).scalar_one_or_none()
-        if taken is None:
-            break  # cannot happen under the lock; never set aside what is not there
         entry.status = WaitlistStatus.OFFERED
         entry.offered_at = now
         entry.offer_expires_at = expires_at
@@ -127,11 +123,27 @@ def _offered(session: Session, show_id: int) -> list[WaitlistEntry]:
     )
 
 
-def _hold_seats(session: Session, show: Show, entry: WaitlistEntry, expires_at: dt.datetime, now: dt.datetime) -> bool:
-    """Hold the best free seats for the entry's owner until the offer expires; False when too few are free."""
+class _NoRoom(Exception):
+    """What an offer would set aside is not there (never expected under the show's lock)."""
+
+
+def _set_aside(session: Session, show: Show, count: int) -> None:
+    taken = session.execute(
+        update(Show)
+        .where(Show.id == show.id, Show.tickets_sold + Show.tickets_offered + count <= Show.num_tickets)
+        .values(tickets_offered=Show.tickets_offered + count)
+        .returning(Show.id)
+        .execution_options(synchronize_session=False)
+    ).scalar_one_or_none()
+    if taken is None:
+        raise _NoRoom
+
+
+def _hold_seats(session: Session, show: Show, entry: WaitlistEntry, expires_at: dt.datetime, now: dt.datetime) -> None:
+    """Hold the best free seats for the entry's owner until the offer expires."""
     seat_ids = seats_to_offer(session, show, entry.tickets, now)
     if seat_ids is None:
-        return False
+        raise _NoRoom
     hold = SeatHold(
         show_id=show.id, user_id=entry.user_id, seat_count=len(seat_ids), created_at=now, expires_at=expires_at
     )
@@ -148,7 +160,6 @@ def _hold_seats(session: Session, show: Show, entry: WaitlistEntry, expires_at: 
         now=now,
     )
     entry.hold_id = hold.id
-    return True
 
 
 def _close(session: Session, show: Show, entry: WaitlistEntry, status: WaitlistStatus, now: dt.datetime) -> bool:
@@ -247,7 +258,7 @@ def leave(session: Session, *, entry_id: object, user_id: int, now: dt.datetime 
     lock_show(session, show)
     session.refresh(entry)
     if entry.status not in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
-        raise Conflict(_ended(entry))
+        raise Conflict(_ended(entry, show))
     _close(session, show, entry, WaitlistStatus.LEFT, now)
 
 
@@ -263,7 +274,7 @@ def accept(
     lock_show(session, show)
     session.refresh(entry)
     if entry.status != WaitlistStatus.OFFERED:
-        raise Conflict(_ended(entry))
+        raise Conflict(_ended(entry, show))
     if entry.offer_expires_at is None or entry.offer_expires_at <= now:
         raise Conflict(EXPIRED)
     seats = None
@@ -293,7 +304,9 @@ def accept(
     return view
 
 
-def _ended(entry: WaitlistEntry) -> str:
+def _ended(entry: WaitlistEntry, show: Show) -> str:
+    if show.cancelled:
+        return booking_service.CANCELLED
     if entry.status == WaitlistStatus.BOOKED:
         return 'This offer has already been accepted: the tickets are in your bookings.'
     if entry.status == WaitlistStatus.EXPIRED:
