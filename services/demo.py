@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import Role, SeatKind, User
-from services import auth, booking, shows, staff, theatres
+from services import auth, booking, shows, staff, theatres, waitlist
 from services.seating import layout, maps
 
 THEATRES = [
@@ -152,6 +152,8 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
     sold_out = shows.public_show(session, show_id=show_ids[-1])
     if sold_out.tickets_left:
         _fill(session, show_id=sold_out.id, buyers=fans, left=sold_out.tickets_left, now=now)
+    for fan, count in ((fans[0], 2), (fans[1], 4)):  # people waiting, for the manager's waiting-list view
+        waitlist.join(session, show_id=sold_out.id, user_id=fan.id, tickets=count, now=now)
     return DemoLogins(manager=('manager', manager_pw), audience=('audience', audience_pw), door=('door', door_pw))
 
 
