@@ -22,7 +22,7 @@ $(error INSTALLER is uv or pip, not '$(INSTALLER)')
 endif
 
 .PHONY: run test lint serve clean lock bench-listing bench-exports bench-mail bench-api bench-instances bench-flood \
-	bench-busy bench-install bench-checkin bench-booking-mail bench-seating
+	bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -93,6 +93,9 @@ bench-checkin: $(STAMP)
 
 bench-booking-mail: $(STAMP)
 	$(BIN)/python -m bench.booking_mail $(BENCH_ARGS)
+
+bench-waitlist: $(STAMP)
+	$(BIN)/python -m bench.waitlist $(BENCH_ARGS)
 
 bench-seating: $(STAMP)
 	$(BIN)/python -m bench.seating $(BENCH_ARGS)

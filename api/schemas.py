@@ -164,6 +164,10 @@ class ShowOut(BaseModel):
     starts_at: dt.datetime
     seating: Literal['general', 'reserved'] = 'general'
     section_prices: dict[str, float] = Field(default_factory=dict)
+    status: Literal['scheduled', 'cancelled'] = 'scheduled'
+    cancel_reason: str | None = Field(
+        None, description="the theatre's reason, told to the bookers; null unless cancelled"
+    )
 
     @classmethod
     def of(cls, show: ShowView) -> ShowOut:
@@ -182,6 +186,8 @@ class ShowOut(BaseModel):
             starts_at=show.starts_at,
             seating='reserved' if show.reserved else 'general',
             section_prices={name: cents / 100 for name, cents in show.section_prices.items()},
+            status='cancelled' if show.cancelled else 'scheduled',
+            cancel_reason=show.cancel_reason if show.cancelled else None,
         )
 
 

@@ -172,7 +172,9 @@ def book(
     if reserved:  # the seats first, so that a refusal names the seats that were taken
         session.add(booking)
         session.flush()
-        chosen = seating.sell(session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now)
+        chosen = seating.sell(
+            session, show=show, booking=booking, user_id=user_id, chosen=chosen, count=count, now=now, offer=set_aside
+        )
         seat_prices = chosen.prices
     price_cents = _take_from_count(session, show, count, now, set_aside=set_aside)
     booking.price_cents, booking.total_cents = price_cents, price_cents * count

@@ -47,7 +47,8 @@ class ShowView:
 
     @property
     def tickets_left(self) -> int:
-        return self.num_tickets - self.tickets_sold - self.tickets_offered
+        """What anyone could book: not the tickets set aside for offers, nothing of a cancelled performance."""
+        return 0 if self.cancelled else self.num_tickets - self.tickets_sold - self.tickets_offered
 
     @property
     def cancelled(self) -> bool:

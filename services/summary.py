@@ -3,6 +3,7 @@
 Every figure is an SQL aggregate (count, sum, group by, a ranking window); no booking is loaded into
 Python. Sold tickets are the shows' seat counts, which only confirmed bookings hold; revenue and
 booking counts come from confirmed bookings, so a cancellation takes its tickets and money back out.
+A cancelled performance (its bookings all cancelled) offers no tickets either: it stays out of occupancy and charts.
 Checked in counts the tickets let in at the door (services.checkin), which only confirmed bookings hold.
 """
 
@@ -16,7 +17,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, Role, Show, Theatre, Ticket, TicketStatus, User
+from models import Booking, BookingStatus, Role, Show, ShowStatus, Theatre, Ticket, TicketStatus, User
 from models.db import local_date, utcnow
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
@@ -57,7 +58,7 @@ class TheatreSummary:
 
     @property
     def occupancy(self) -> float:
-        """Tickets sold over tickets offered, across all the theatre's shows (0 when it offers none)."""
+        """Tickets sold over tickets offered, across the theatre's shows not called off (0 when it offers none)."""
         return self.tickets_sold / self.tickets_offered if self.tickets_offered else 0.0
 
 
@@ -103,6 +104,11 @@ def _confirmed() -> ColumnElement[bool]:
     return Booking.status == BookingStatus.CONFIRMED
 
 
+def _scheduled() -> ColumnElement[bool]:
+    """Not called off: a cancelled performance neither sells nor offers tickets."""
+    return Show.status == ShowStatus.SCHEDULED
+
+
 def summary(session: Session, *, actor_id: int, now: dt.datetime | None = None) -> Summary:
     """The figures of every theatre the actor manages (an admin: every theatre), best revenue first.
 
@@ -134,7 +140,7 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
             select(
                 Show.theatre_id,
                 func.count(Show.id).label('shows'),
-                func.sum(Show.num_tickets).label('offered'),
+                func.sum(case((_scheduled(), Show.num_tickets), else_=0)).label('offered'),
                 func.sum(Show.tickets_sold).label('sold'),
             )
             .where(Show.theatre_id.in_(scope))
@@ -279,7 +285,7 @@ def theatre_detail(
             )
             .outerjoin(revenue_sq, revenue_sq.c.show_id == Show.id)
             .outerjoin(door_sq, door_sq.c.show_id == Show.id)
-            .where(Show.theatre_id == theatre.id)
+            .where(Show.theatre_id == theatre.id, _scheduled())
             .order_by(Show.tickets_sold.desc(), Show.starts_at, Show.id)
             .limit(top)
         )

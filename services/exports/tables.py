@@ -3,7 +3,8 @@
 Each checks again that the job's owner may see what it is of, and returns a `Table`: one header
 record (the theatre or the show) and its detail rows, streamed out of the database `CHUNK_ROWS` at a
 time with times in the app's time zone and money in units, not cents. A show's bookings say how many of
-their tickets were checked in at the door.
+their tickets were checked in at the door. A show says whether it is scheduled or cancelled; a cancelled one has
+sold nothing (its bookings are cancelled) and has no tickets left.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from models import Booking, ExportKind, Seat, Show, ShowTag, Theatre, Ticket, TicketStatus, User
+from models import Booking, ExportKind, Seat, Show, ShowStatus, ShowTag, Theatre, Ticket, TicketStatus, User
 from services.access import managed_show, managed_theatre
 from services.etickets.document import SeatPlace, seat_list
 from services.summary import revenue_per_show
@@ -51,6 +52,15 @@ def _unit_price(price: Any, tickets: Any, total: Any) -> float | None:
     if price is None or (tickets is not None and total is not None and int(price) * int(tickets) != int(total)):
         return None
     return _money(price)
+
+
+def _status(status: Any) -> str:
+    return ShowStatus(status).value
+
+
+def _tickets_left(status: Any, offered: int, sold: int, set_aside: int) -> int:
+    """What is still for sale: nothing of a cancelled performance, nor the tickets set aside for offers."""
+    return 0 if ShowStatus(status) == ShowStatus.CANCELLED else offered - sold - set_aside
 
 
 def _seats_of(session: Session, booking_ids: Sequence[int]) -> dict[int, str]:
@@ -94,9 +104,11 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
             Show.id,
             Show.name,
             Show.starts_at,
+            Show.status,
             Show.price_cents,
             Show.num_tickets,
             Show.tickets_sold,
+            Show.tickets_offered,
             func.coalesce(revenue.c.revenue, 0),
             Show.rating,
         )
@@ -106,17 +118,18 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
     )
 
     def rows() -> Iterator[Sequence[Any]]:
-        for show_id, name, starts_at, price, offered, sold, cents, rating in session.execute(query).yield_per(
-            CHUNK_ROWS
-        ):
+        for show_id, name, starts_at, status, price, offered, sold, set_aside, cents, rating in session.execute(
+            query
+        ).yield_per(CHUNK_ROWS):
             yield (
                 show_id,
                 name,
                 _local(starts_at, tz),
+                _status(status),
                 _money(price),
                 offered,
                 sold,
-                offered - sold,
+                _tickets_left(status, offered, sold, set_aside),
                 _money(cents),
                 rating,
                 ', '.join(tags.get(show_id, [])),
@@ -136,10 +149,11 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
             'show_id',
             'show',
             'starts_at',
+            'show_status',  # scheduled or cancelled
             'ticket_price',
             'tickets_offered',
             'tickets_sold',
-            'tickets_left',
+            'tickets_left',  # not counting those set aside for waiting-list offers
             'revenue',
             'rating',
             'tags',
@@ -221,6 +235,7 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             'theatre': show.theatre.name,
             'place': show.theatre.place,
             'starts_at': _local(show.starts_at, tz),
+            'show_status': _status(show.status),
             'ticket_price': _money(show.price_cents),
             'tickets_offered': show.num_tickets,
             'tickets_sold': show.tickets_sold,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Exists, Select, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import Booking, BookingStatus, Show, ShowRating, ShowTag, Theatre, User
+from models import Booking, BookingStatus, Show, ShowRating, ShowStatus, ShowTag, Theatre, User
 from models.db import local_date
 from services.mail.months import month_bounds
 
@@ -145,10 +145,16 @@ def _pick_query(now: dt.datetime, horizon: dt.timedelta) -> Select[int, str, str
             Theatre.place,
             Show.starts_at,
             Show.price_cents,
-            Show.num_tickets - Show.tickets_sold,
+            Show.num_tickets - Show.tickets_sold - Show.tickets_offered,
         )
         .join(Theatre, Theatre.id == Show.theatre_id)
-        .where(Show.starts_at > now, Show.starts_at <= now + horizon, Show.tickets_sold < Show.num_tickets)
+        .where(
+            Show.starts_at > now,
+            Show.starts_at <= now + horizon,
+            Show.status == ShowStatus.SCHEDULED,
+            # tickets set aside for waiting-list offers are not for sale
+            Show.tickets_sold + Show.tickets_offered < Show.num_tickets,
+        )
     )
 
 
@@ -266,7 +272,12 @@ def manager_reports(
         theatre.bookings, theatre.tickets, theatre.revenue_cents = bookings, int(tickets), int(revenue)
     for theatre_id, performances, offered, sold in session.execute(
         select(Show.theatre_id, func.count(Show.id), func.sum(Show.num_tickets), func.sum(Show.tickets_sold))
-        .where(Show.theatre_id.in_(theatres), Show.starts_at >= start, Show.starts_at < end)
+        .where(
+            Show.theatre_id.in_(theatres),
+            Show.starts_at >= start,
+            Show.starts_at < end,
+            Show.status == ShowStatus.SCHEDULED,  # a cancelled performance did not take place
+        )
         .group_by(Show.theatre_id)
     ):
         theatre = theatres[theatre_id]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Booking, BookingStatus, OutboxKind, OutboxMessage, Show, User, WaitlistEntry
 from models.db import utcnow
@@ -95,7 +95,9 @@ def queue_show_cancelled(
     """In the cancellation's transaction: one row per person (`holders`: user id → one of their bookings), composed
     when sent and listing all their bookings of the show. The number queued."""
     now = now or utcnow()
-    emails = dict(session.execute(select(User.id, User.email).where(User.id.in_(list(holders)))).tuples().all())
+    emails = {
+        row.id: row.email for row in session.execute(select(User.id, User.email).where(User.id.in_(list(holders))))
+    }
     subject = f'Cancelled: {show.name} — {local(show.starts_at).strftime("%a %d %b %H:%M")}'
     return outbox.enqueue_many_composed_later(
         session,
@@ -115,14 +117,23 @@ class _Line:
 
 def compose_show_cancelled(session: Session, row: OutboxMessage, settings: Settings) -> Callable[[], EmailMessage]:
     """Read the show and the person's cancelled bookings of it now; the returned step renders the email."""
-    booking = session.get(Booking, row.booking_id) if row.booking_id is not None else None
+    booking = (
+        session.scalars(
+            select(Booking)
+            .where(Booking.id == row.booking_id)
+            .options(joinedload(Booking.show).joinedload(Show.theatre), joinedload(Booking.user))
+        ).first()
+        if row.booking_id is not None
+        else None
+    )
     if booking is None:
         raise outbox.Uncomposable('its booking no longer exists')
     show, user = booking.show, booking.user
-    bookings = session.scalars(
+    bookings = session.scalars(  # all of them in one query, with their tickets (and seats, joined) in a second
         select(Booking)
         .where(Booking.show_id == show.id, Booking.user_id == user.id, Booking.status == BookingStatus.CANCELLED)
         .where(Booking.cancelled_at == show.cancelled_at)
+        .options(selectinload(Booking.tickets))
         .order_by(Booking.id)
     ).all()
     lines = [_Line(b.reference, _what(b), b.total_cents) for b in bookings]

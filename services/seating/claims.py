@@ -19,7 +19,7 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models import ClaimKind, Seat, SeatClaim, SeatHold, SeatKind, ShowSeating
+from models import ClaimKind, Seat, SeatClaim, SeatHold, SeatKind, ShowSeating, WaitlistEntry, WaitlistStatus
 from models.seat import seat_name
 from services.errors import Conflict
 
@@ -78,9 +78,11 @@ def claim(
     hold_id: int | None = None,
     booking_id: int | None = None,
     expires_at: dt.datetime | None = None,
+    offer: bool = False,
 ) -> None:
     """Claim every seat of `seat_ids` for the show, or raise `SeatsTaken` naming those that are not free. A sale
-    takes over the buyer's own held seats."""
+    takes over the buyer's own held seats — those a waiting-list offer holds for them only when the sale is that
+    offer's (`offer`): accepting is the one way to book them."""
     ids = sorted(set(seat_ids))
     lock(session, show_id)
     session.execute(
@@ -104,6 +106,7 @@ def claim(
                     SeatClaim.seat_id.in_(ids),
                     SeatClaim.kind == ClaimKind.HELD,
                     SeatClaim.user_id == user_id,
+                    *([] if offer else [SeatClaim.hold_id.not_in(_offer_holds(show_id))]),
                 )
                 .values(kind=ClaimKind.SOLD, booking_id=booking_id, hold_id=None, expires_at=None)
                 .returning(SeatClaim.seat_id)
@@ -132,6 +135,20 @@ def claim(
     if taken:
         raise SeatsTaken(names_of(session, taken), taken)
     bump(session, show_id)
+
+
+def _offer_holds(show_id: int) -> Any:
+    return select(WaitlistEntry.hold_id).where(
+        WaitlistEntry.show_id == show_id,
+        WaitlistEntry.status == WaitlistStatus.OFFERED,
+        WaitlistEntry.hold_id.is_not(None),
+    )
+
+
+def offer_holds(session: Session, show_id: int) -> set[int]:
+    """The show's holds that set seats aside for waiting-list offers: their seats are the offer's, not a basket
+    its owner may choose from again."""
+    return {hold_id for hold_id in session.scalars(_offer_holds(show_id)) if hold_id is not None}
 
 
 def _still_on_the_map(session: Session, ids: list[int]) -> None:

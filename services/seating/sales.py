@@ -15,7 +15,15 @@ BEST_TRIES = 5  # a block found free may be taken before it is claimed: look aga
 
 
 def sell(
-    session: Session, *, show: Show, booking: Booking, user_id: int, chosen: Chosen | None, count: int, now: dt.datetime
+    session: Session,
+    *,
+    show: Show,
+    booking: Booking,
+    user_id: int,
+    chosen: Chosen | None,
+    count: int,
+    now: dt.datetime,
+    offer: bool = False,
 ) -> Chosen:
     """Claim the seats of `chosen` for the booking (all or none, `SeatsTaken` naming those taken), or when no seats
     were chosen, the best `count` free seats next to each other in a row."""
@@ -28,6 +36,7 @@ def sell(
             user_id=user_id,
             booking_id=booking.id,
             now=now,
+            offer=offer,
         )
         return chosen
     for _ in range(BEST_TRIES):

@@ -96,6 +96,7 @@ def show_seats(
     stage_row = session.get(SeatMap, show.theatre_id)
     assert seating is not None and stage_row is not None
     taken = claims.unavailable(session, show.id, now)
+    offers = claims.offer_holds(session, show.id) if viewer_id is not None else set()
     section_prices = prices(session, show)
     sections: dict[str, dict[str, list[SeatState]]] = {}
     for seat in seat_rows(session, show.theatre_id):
@@ -107,7 +108,11 @@ def show_seats(
         else:
             status = SOLD if claim.kind == ClaimKind.SOLD else HELD
         mine = (
-            claim is not None and claim.kind == ClaimKind.HELD and viewer_id is not None and claim.user_id == viewer_id
+            claim is not None
+            and claim.kind == ClaimKind.HELD
+            and viewer_id is not None
+            and claim.user_id == viewer_id
+            and claim.hold_id not in offers  # an offer's seats are the offer's, accepted on its own page
         )
         state = SeatState(seat.id, seat.label, seat.kind, status, seat.x, seat.y, mine)
         sections.setdefault(seat.section, {}).setdefault(seat.row, []).append(state)
@@ -180,10 +185,16 @@ def best_block(
     stage_row = session.get(SeatMap, show.theatre_id)
     if stage_row is None:
         return None
+    offers = claims.offer_holds(session, show.id) if holder_id is not None else set()
     taken = {
         seat_id: claim
         for seat_id, claim in claims.unavailable(session, show.id, now).items()
-        if not (holder_id is not None and claim.kind == ClaimKind.HELD and claim.user_id == holder_id)
+        if not (
+            holder_id is not None
+            and claim.kind == ClaimKind.HELD
+            and claim.user_id == holder_id
+            and claim.hold_id not in offers
+        )
     }
     best: tuple[float, list[int]] | None = None
     row_seats: list[Seat] = []

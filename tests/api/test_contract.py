@@ -48,6 +48,8 @@ SHOW_FIELDS = {
     'num_tickets',
     'tickets_left',
     'starts_at',
+    'status',
+    'cancel_reason',
 }
 BOOKING_FIELDS = {
     'id',
@@ -87,6 +89,11 @@ CONTRACT_PATHS = {
     '/api/v1/bookings/export': {'post'},
     '/api/v1/exports/{job_id}': {'get'},
     '/api/v1/exports/{job_id}/file': {'get'},
+    '/api/v1/shows/{show_id}/waitlist': {'get', 'post'},
+    '/api/v1/waitlist': {'get'},
+    '/api/v1/waitlist/{entry_id}': {'delete'},
+    '/api/v1/waitlist/{entry_id}/accept': {'post'},
+    '/api/v1/shows/{show_id}/cancel': {'get', 'post'},
 }
 
 
@@ -158,10 +165,12 @@ def show_json(show_id: int) -> dict[str, Any]:
             'ticket_price': show.price_cents / 100,
             'num_tickets': show.num_tickets,
             'tickets_sold': show.tickets_sold,
-            'tickets_left': show.num_tickets - show.tickets_sold,
+            'tickets_left': show.num_tickets - show.tickets_sold - show.tickets_offered,
             'starts_at': show.starts_at,
             'seating': 'reserved' if show.reserved else 'general',
             'section_prices': {row.section: row.price_cents / 100 for row in show.price_rows},
+            'status': show.status.value,
+            'cancel_reason': show.cancel_reason,
         }
 
 
