@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from models import OutboxKind, OutboxMessage, Role, Show, WaitlistEntry, WaitlistStatus
+from models import OutboxKind, OutboxMessage, Role, Show, WaitlistEntry
 from models.db import session_scope, utcnow
 from services import booking, waitlist
 from services.errors import Conflict, Invalid, NotFound
@@ -117,7 +117,7 @@ def test_an_offer_sends_one_email_with_the_link() -> None:
 def test_an_expired_offer_passes_to_the_next_in_line() -> None:
     _, show, bought = _sold_out(3)
     _, first = _join(show, 1)
-    second_person, second = _join(show, 1)
+    _, second = _join(show, 1)
     _cancel(bought[0])
     _offer(show)
     with session_scope() as session:
@@ -171,7 +171,7 @@ def test_joining_is_refused_when_the_tickets_can_be_booked_or_twice() -> None:
 
 
 def test_someone_elses_entry_is_not_found() -> None:
-    _, show, bought = _sold_out(1)
+    _, show, _bought = _sold_out(1)
     _, entry = _join(show, 1)
     other = make_user()
     for action in (waitlist.accept, waitlist.leave, waitlist.get_entry):
