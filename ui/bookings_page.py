@@ -1,15 +1,16 @@
-"""My bookings: upcoming (cancellable) and past."""
+"""My bookings: upcoming (cancellable), the waiting lists, cancelled and past."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
+from sqlalchemy.orm import Session
 
 from models import BookingStatus, ExportKind
-from services import booking, ratings
+from services import booking, ratings, shows, waitlist
 from services.booking import BookingView
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
@@ -17,11 +18,13 @@ from ui.common import call, notify_error
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
+from ui.waitlist_section import waitlist_section
 
 
 @page_for()
 async def bookings_page(who: Principal, booked: int | None = None) -> None:
     with frame('My bookings', who):
+        ui.add_css('.called-off { color: #b91c1c; } .body--dark .called-off { color: #fca5a5; }')
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('My bookings').classes('text-3xl font-bold')
             export_buttons(who, ExportKind.BOOKINGS, label='Export history')
@@ -32,6 +35,12 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
         async def listing() -> None:
             mine = await call(booking.my_bookings, user_id=who.user_id, read=True)
             scores = await call(ratings.my_ratings, user_id=who.user_id, read=True) if mine.past else {}
+            entries = await call(waitlist.my_entries, user_id=who.user_id, read=True)
+            dropped = {item.show_id for item in mine.upcoming + mine.past if item.status == BookingStatus.CANCELLED}
+            called_off = await call(_called_off, show_ids=dropped, read=True) if dropped else {}
+            first = any(entry.live for entry in entries)  # an offer waits for no one: above the bookings
+            if first:
+                waitlist_section(entries, who, listing.refresh)
             ui.label('Upcoming').classes('text-xl font-bold mt-2')
             if not any(item.status == BookingStatus.CONFIRMED for item in mine.upcoming):
                 empty_state(
@@ -52,17 +61,19 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                     f'{money(just_made.total_cents)}. Your reference is {just_made.reference}.',
                     type='positive',
                 )
+            if not first:
+                waitlist_section(entries, who, listing.refresh)
             cancelled = [item for item in mine.upcoming if item.status == BookingStatus.CANCELLED]
             if cancelled:
                 ui.label('Cancelled').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('cancelled'):
                     for item in cancelled:
-                        _booking_row(item, None)
+                        _booking_row(item, None, called_off=called_off.get(item.show_id))
             if mine.past:
                 ui.label('Past').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('past'):
                     for item in mine.past:
-                        _booking_row(item, None)
+                        _booking_row(item, None, called_off=called_off.get(item.show_id))
                         if item.status == BookingStatus.CONFIRMED:
                             _rating_row(item, scores.get(item.show_id), rate)
 
@@ -114,12 +125,28 @@ def price_text(item: BookingView) -> str:
     return f'{item.booked_tickets} × {money(unit)} = {money(item.total_cents)}'
 
 
-def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None) -> None:
+def _called_off(session: Session, *, show_ids: set[int]) -> dict[int, str]:
+    """Of these shows, the performances called off, with the reason given (the shows' public views, cached)."""
+    reasons = {}
+    for show_id in sorted(show_ids):
+        try:
+            show = shows.public_show(session, show_id=show_id)
+        except NotFound:
+            continue
+        if show.cancelled:
+            reasons[show_id] = show.cancel_reason or ''
+    return reasons
+
+
+def _booking_row(
+    item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None, *, called_off: str | None = None
+) -> None:
+    """`called_off`: the reason, when the booking went with its performance."""
     cancelled = item.status == BookingStatus.CANCELLED
     seats = _seats(item)
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3'):
-            with ui.column().classes('gap-1 min-w-0 flex-1'):
+            with ui.column().classes('gap-1 min-w-0 grow basis-64'):  # beside the buttons, or above them on a phone
                 ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline')
                 ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
                     'text-sm text-gray-600'
@@ -128,6 +155,12 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                     with ui.row().classes('items-start gap-1 no-wrap text-sm w-full'):
                         ui.icon('event_seat', size='18px').classes('text-gray-600 shrink-0')
                         ui.label(seats).classes('font-medium min-w-0 break-words').mark('booking-seats')
+                if called_off is not None:
+                    with ui.row().classes('items-center gap-1 no-wrap text-sm').mark('called-off'):
+                        ui.icon('event_busy', size='18px').classes('called-off shrink-0')
+                        ui.label('Cancelled — performance called off').classes('called-off font-bold')
+                    if called_off:
+                        ui.label(f'Reason: {called_off}').classes('text-sm break-words').mark('called-off-reason')
                 with ui.row().classes('items-center gap-3 text-sm'):
                     ui.label(price_text(item)).mark('booking-price')
                     ui.label(f'Ref. {item.reference}').classes('font-mono tracking-wider text-gray-600').mark(

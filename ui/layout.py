@@ -52,7 +52,9 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         ' { color: #d1d5db !important; }'
         # In a layer: Quasar's own !important colours sit in a layer, and a layered !important beats an unlayered one.
         '@layer overrides { .body--dark .q-btn--outline.text-primary, .body--dark .q-btn--flat.text-primary'
-        ' { color: #c4b5fd !important; } }'
+        ' { color: #c4b5fd !important; }'
+        # Dark red on a dark card is hard to read: a lighter red there (not on the white of a ticket's stamp).
+        ' .body--dark .text-negative:not(.bg-white) { color: #f87171 !important; } }'
         # On paper: no header, navigation, footer or buttons; black on white whatever the screen's mode.
         '@media print { .q-header, .print-hide, .q-notifications { display: none !important; }'
         ' .q-page-container { padding-top: 0 !important; }'

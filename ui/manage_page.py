@@ -8,19 +8,21 @@ from typing import Any
 from nicegui import ui
 
 from models import ExportKind, Role
-from services import shows, theatres
+from services import shows, theatres, waitlist
 from services.errors import DomainError
 from services.formats import local, money, when
 from services.seating.show_config import prices_text
 from services.sessions import Principal
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
+from ui.cancel_show_dialog import cancel_show_dialog
 from ui.common import call, notify_error, show_errors
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 from ui.show_seats_dialog import show_seats_dialog
 from ui.staff_dialog import staff_dialog
+from ui.waitlist_dialog import waitlist_dialog
 
 Fields = dict[str, Any]
 
@@ -140,8 +142,10 @@ async def manage_page(who: Principal) -> None:
             if not entries:
                 empty_state('theaters', 'No theatres yet', 'Add your first theatre, then add shows to it.')
                 return
+            upcoming = [show.id for entry in entries for show in entry.shows if _open(show)]
+            waiting = await call(waitlist.live_counts, actor_id=who.user_id, show_ids=upcoming, read=True)
             for entry in entries:
-                _theatre_card(entry, who, admin=who.role == Role.ADMIN, actions=actions)
+                _theatre_card(entry, who, admin=who.role == Role.ADMIN, actions=actions, waiting=waiting)
 
         async def add_theatre() -> None:
             if await _form_dialog(
@@ -208,7 +212,13 @@ async def manage_page(who: Principal) -> None:
             ui.notify('Show deleted.', type='positive')
             board.refresh()
 
+        async def cancel_show(show: ShowView) -> None:
+            if await cancel_show_dialog(show, who):
+                board.refresh()
+
         actions: dict[str, Callable[..., Any]] = {
+            'waitlist': lambda show: waitlist_dialog(show, who),
+            'cancel_show': cancel_show,
             'door_staff': lambda theatre: staff_dialog(theatre, who),
             'edit_theatre': edit_theatre,
             'delete_theatre': delete_theatre,
@@ -234,8 +244,18 @@ async def _confirm(title: str, text: str) -> bool:
     return bool(result)
 
 
+def _open(show: ShowView) -> bool:
+    """Still to come and not called off: the show's waiting list is live and it can be cancelled."""
+    return not show.cancelled and not show.has_started()
+
+
 def _theatre_card(
-    entry: DashboardEntry, who: Principal, *, admin: bool, actions: dict[str, Callable[..., Any]]
+    entry: DashboardEntry,
+    who: Principal,
+    *,
+    admin: bool,
+    actions: dict[str, Callable[..., Any]],
+    waiting: dict[int, int],
 ) -> None:
     theatre = entry.theatre
     with ui.card().classes('w-full p-4 gap-3').mark(f'theatre-{theatre.id}'):
@@ -271,26 +291,51 @@ def _theatre_card(
                     .classes('w-full items-center justify-between border-t py-2 gap-2')
                     .mark(f'manage-show-{show.id}')
                 ):
-                    with ui.column().classes('gap-0'):
-                        ui.label(show.name).classes('font-medium').mark('manage-show-name')
+                    with ui.column().classes('gap-0 min-w-0'):
+                        with ui.row().classes('items-center gap-2'):
+                            ui.label(show.name).classes('font-medium break-words min-w-0').mark('manage-show-name')
+                            if show.cancelled:
+                                ui.badge('Cancelled', color='negative').mark('manage-show-cancelled')
                         ui.label(
                             f'{when(show.starts_at)} · {money(show.price_cents)} · '
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
                             + (f' · {", ".join(show.tags)}' if show.tags else '')
                         ).classes('text-sm text-gray-600')
+                        if show.cancelled and show.cancel_reason:
+                            ui.label(f'Reason: {show.cancel_reason}').classes('text-sm text-gray-600 break-words').mark(
+                                'manage-show-reason'
+                            )
                         if show.tickets_sold:
                             ui.label(
                                 f'Checked in {entry.checked_in_for(show.id):,} of {show.tickets_sold:,} sold'
                             ).classes('text-sm text-gray-600').mark('manage-show-checked-in')
                     with ui.row().classes('gap-1 items-center'):
                         export_buttons(who, ExportKind.SHOW, show.id, label='')
-                        if show.reserved:
+                        _waitlist_button(show, waiting.get(show.id, 0), actions)
+                        if show.reserved and not show.cancelled:
                             ui.button(icon='event_seat', on_click=lambda s=show: show_seats_dialog(s, who)).props(
                                 'flat round dense aria-label="Seats"'
                             ).mark('show-seats').tooltip('Seats: sold, held, free; house seats')
+                        if show.cancelled:
+                            continue  # kept as it is for its bookers: nothing more to change
                         ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre)).props(
                             'flat round dense aria-label="Edit show"'
                         ).mark('edit-show')
+                        if _open(show):
+                            ui.button(icon='event_busy', on_click=lambda s=show: actions['cancel_show'](s)).props(
+                                'flat round dense color=negative aria-label="Cancel performance"'
+                            ).mark('cancel-show').tooltip('Cancel performance')
                         ui.button(icon='delete', on_click=lambda s=show: actions['delete_show'](s)).props(
                             'flat round dense color=negative aria-label="Delete show"'
                         ).mark('delete-show')
+
+
+def _waitlist_button(show: ShowView, waiting: int, actions: dict[str, Callable[..., Any]]) -> None:
+    """The show's waiting list, with a badge saying how many are in it now."""
+    label = 'Waiting list' + (f': {waiting} waiting' if waiting else '')
+    button = ui.button(icon='hourglass_top', on_click=lambda: actions['waitlist'](show)).props('flat round dense')
+    button.props['aria-label'] = label
+    button.mark('show-waitlist').tooltip(label)
+    if waiting:
+        with button:
+            ui.badge(str(waiting), color='accent').props('floating rounded').mark('waitlist-count')

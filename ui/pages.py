@@ -23,6 +23,7 @@ from ui.seatmap_editor import seatmap_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
 from ui.ticket_page import ticket_page
+from ui.waitlist_page import waitlist_page
 
 ROUTES: dict[str, Callable[..., Any]] = {
     '/': home_page,
@@ -32,6 +33,7 @@ ROUTES: dict[str, Callable[..., Any]] = {
     '/shows/{show_id}': show_page,
     '/bookings': bookings_page,
     '/bookings/{booking_id}': ticket_page,
+    '/waitlist/{entry_id}': waitlist_page,
     '/checkin': checkin_page,
     '/manage': manage_page,
     '/theatres/{theatre_id}/seatmap': seatmap_page,

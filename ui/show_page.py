@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import quote
 
 from nicegui import ui
 
-from services import booking, shows
+from services import booking, shows, waitlist
 from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError, NotFound
 from services.formats import money, when
@@ -15,12 +16,13 @@ from ui.common import call, notify_error, principal
 from ui.components import availability, rating_badge
 from ui.layout import empty_state, frame
 from ui.seat_picker import seat_picker
+from ui.waitlist_card import cancelled_banner, waitlist_card
 
 
 async def show_page(show_id: int) -> None:
     who = await principal()
     with frame('Show', who):
-        stale: dict[str, str] = {}  # a refusal's message, shown again once the card is redrawn with fresh seats
+        stale: dict[str, Any] = {}  # a refusal's message, shown again once the card is redrawn with fresh seats
 
         @ui.refreshable
         async def detail() -> None:
@@ -33,53 +35,58 @@ async def show_page(show_id: int) -> None:
                 return
             ui.page_title(f'{show.name} · TicketShow')
             ui.link('← All shows', '/').classes('text-sm')
+            if show.cancelled:
+                cancelled_banner(show)
+            closed = show.cancelled or show.has_started()  # no booking, no waiting list
+            entry = None
+            if who is not None and not closed:
+                entry = await call(waitlist.my_entry, show_id=show.id, user_id=who.user_id, read=True)
+            wanted = stale.pop('wanted', None)  # a refusal for too few tickets unfolds the waiting list
+            refusal = stale.pop('error', None)
             with ui.row().classes('w-full gap-6 items-start'):
-                with ui.card().classes('grow basis-80 p-6 gap-3'):
-                    with ui.row().classes('w-full items-start justify-between no-wrap'):
-                        ui.label(show.name).classes('text-3xl font-bold').mark('show-title')
-                        rating_badge(show.rating)
-                    with ui.row().classes('items-center gap-2 text-gray-700'):
-                        ui.icon('place')
-                        ui.label(f'{show.theatre_name} · {show.place}')
-                    with ui.row().classes('items-center gap-2 text-gray-700'):
-                        ui.icon('event')
-                        ui.label(when(show.starts_at)).classes('font-medium')
-                    if show.tags:
-                        with ui.row().classes('gap-1'):
-                            for tag in show.tags:
-                                ui.badge(tag, color='secondary').props('outline')
-                    if show.reserved and show.section_prices:
-                        low = min([show.price_cents, *show.section_prices.values()])
-                        ui.label(f'From {money(low)} per seat').classes('text-xl font-bold')
-                    else:
-                        ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
-                    availability(show)
+                _details(show)
+                if show.cancelled:
+                    return
+
+                def the_list() -> None:
+                    waitlist_card(show, who, entry, changed=detail.refresh, open_form=wanted is not None, wanted=wanted)
+
+                # Someone may want more than are left only when fewer than a booking's most are (or they were refused).
+                short = show.tickets_left < MAX_TICKETS_PER_BOOKING or wanted is not None or entry is not None
                 if show.reserved and not show.has_started() and not show.housefull:
                     reserved.append(show)
+                    if who is not None and short:  # for those who cannot find enough free seats on the map below
+                        with ui.column().classes('grow basis-72 gap-4'):
+                            the_list()
                     return
-                with ui.card().classes('grow basis-72 p-6 gap-3').mark('booking-card'):
-                    ui.label('Book tickets').classes('text-xl font-bold')
-                    refusal = stale.pop('error', None)
-                    if show.has_started():
-                        ui.label('This show has already started; it can no longer be booked.').mark('started')
-                    elif show.housefull:
-                        ui.label(refusal or 'Housefull: every ticket is sold.').classes('text-negative font-medium')
-                        ui.button(
-                            'Browse other shows', icon='theater_comedy', on_click=lambda: ui.navigate.to('/')
-                        ).props('outline no-caps')
-                    elif who is None:
-                        ui.label('Log in to book tickets for this show.')
-                        ui.button(
-                            'Log in to book',
-                            icon='login',
-                            on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}'),
-                        ).props('unelevated no-caps')
-                    else:
-                        _booking_form(show, who.user_id, refused=lambda message: redraw(message), error=refusal)
+                offered = entry is not None and entry.offer_open()
+                with ui.column().classes('grow basis-72 gap-4'):
+                    if offered:  # first: it is what this person came for
+                        the_list()
+                    with ui.card().classes('w-full p-6 gap-3').mark('booking-card'):
+                        ui.label('Book tickets').classes('text-xl font-bold')
+                        if show.has_started():
+                            ui.label('This show has already started; it can no longer be booked.').mark('started')
+                        elif show.housefull:
+                            ui.label(refusal or 'Housefull: every ticket is sold.').classes('text-negative font-medium')
+                            ui.button(
+                                'Browse other shows', icon='theater_comedy', on_click=lambda: ui.navigate.to('/')
+                            ).props('outline no-caps')
+                        elif who is None:
+                            ui.label('Log in to book tickets for this show.')
+                            ui.button(
+                                'Log in to book',
+                                icon='login',
+                                on_click=lambda: ui.navigate.to(f'/login?redirect_to={quote(f"/shows/{show.id}")}'),
+                            ).props('unelevated no-caps')
+                        else:
+                            _booking_form(show, who.user_id, refused=redraw, error=refusal)
+                    if not offered and not show.has_started() and ((who is not None and short) or show.housefull):
+                        the_list()
 
-        def redraw(message: str) -> None:
-            """Someone else was quicker: show the seats as they are now, with the reason."""
-            stale['error'] = message
+        def redraw(message: str, wanted: int) -> None:
+            """Someone else was quicker: show the seats as they are now, with the reason, and the waiting list."""
+            stale['error'], stale['wanted'] = message, wanted
             detail.refresh()
 
         reserved: list[shows.ShowView] = []  # a reserved show's picker goes below the details, drawn once
@@ -88,8 +95,34 @@ async def show_page(show_id: int) -> None:
             await seat_picker(reserved[0], who)
 
 
+def _details(show: shows.ShowView) -> None:
+    with ui.card().classes('grow basis-80 p-6 gap-3'):
+        with ui.row().classes('w-full items-start justify-between no-wrap'):
+            ui.label(show.name).classes('text-3xl font-bold break-words min-w-0').mark('show-title')
+            rating_badge(show.rating)
+        with ui.row().classes('items-center gap-2 text-gray-700 no-wrap'):
+            ui.icon('place')
+            ui.label(f'{show.theatre_name} · {show.place}').classes('min-w-0 break-words')
+        with ui.row().classes('items-center gap-2 text-gray-700'):
+            ui.icon('event')
+            ui.label(when(show.starts_at)).classes('font-medium' + (' line-through' if show.cancelled else ''))
+        if show.tags:
+            with ui.row().classes('gap-1'):
+                for tag in show.tags:
+                    ui.badge(tag, color='secondary').props('outline')
+        if show.reserved and show.section_prices:
+            low = min([show.price_cents, *show.section_prices.values()])
+            ui.label(f'From {money(low)} per seat').classes('text-xl font-bold')
+        else:
+            ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
+        if show.cancelled:
+            ui.badge('Cancelled', color='negative').classes('text-sm px-2 py-1').mark('show-cancelled')
+        else:
+            availability(show)
+
+
 def _booking_form(
-    show: shows.ShowView, user_id: int, *, refused: Callable[[str], None], error: str | None = None
+    show: shows.ShowView, user_id: int, *, refused: Callable[[str, int], None], error: str | None = None
 ) -> None:
     most = min(MAX_TICKETS_PER_BOOKING, show.tickets_left)
     tickets = (
@@ -134,7 +167,7 @@ def _booking_form(
             book_button.props(remove='loading')
             notify_error(failure)
             if failure.field == 'tickets':
-                refused(failure.message)
+                refused(failure.message, count)
             return
         ui.navigate.to(f'/bookings?booked={made.id}')  # My bookings says so: a notice here would go with the page
 

@@ -16,6 +16,8 @@ from services.formats import money, when
 from services.seating import heat, heat_chart
 from services.sessions import Principal
 from services.summary import TheatreSummary
+from services.waitlist import figures as waitlist_figures
+from services.waitlist.figures import WaitlistFigures
 from ui.common import call
 from ui.exports_page import export_buttons
 from ui.guard import page_for
@@ -87,9 +89,17 @@ async def summary_page(who: Principal) -> None:
                 )
         ids = [theatre.theatre_id for theatre in figures.theatres]
         mapped = set(await call(heat.mapped_theatres, actor_id=who.user_id, theatre_ids=ids, read=True))
+        lists = await call(waitlist_figures.by_theatre, theatre_ids=ids, read=True)  # only theatres of theirs
         pictures: list[Callable[[], Awaitable[None]]] = []
         for theatre in figures.theatres:
-            _theatre_section(theatre, who, admin=who.role == Role.ADMIN, pictures=pictures, mapped=mapped)
+            _theatre_section(
+                theatre,
+                who,
+                admin=who.role == Role.ADMIN,
+                pictures=pictures,
+                mapped=mapped,
+                waiting=lists.get(theatre.theatre_id),
+            )
         if pictures:
             ui.timer(0, lambda: _draw_all(pictures), once=True)  # once the page is shown: a picture takes a while
     return None
@@ -108,6 +118,7 @@ def _theatre_section(
     admin: bool,
     pictures: list[Callable[[], Awaitable[None]]],
     mapped: set[int],
+    waiting: WaitlistFigures | None = None,
 ) -> None:
     with ui.card().classes('w-full p-4 gap-3').mark(f'summary-{theatre.theatre_id}'):
         with ui.row().classes('w-full items-start justify-between gap-2'):
@@ -132,6 +143,8 @@ def _theatre_section(
                 f'bookings · {theatre.recent_tickets:,} tickets',
                 mark='recent',
             )
+        if waiting is not None:
+            _waitlist_chips(waiting)
         if theatre.best_sellers:
             ui.label('Best sellers').classes('font-bold')
             with ui.column().classes('w-full gap-1').mark('best-sellers'):
@@ -155,6 +168,27 @@ def _theatre_section(
                 )
         if theatre.theatre_id in mapped:
             pictures.append(_seat_heat_card(theatre, who))
+
+
+def _waitlist_chips(figures: WaitlistFigures) -> None:
+    """The theatre's waiting lists in a row of small figures; nothing when no one ever joined one."""
+    chips = (
+        ('joined', figures.joined, 'joined', 'group_add'),
+        ('offered', figures.offered, 'offered tickets', 'mark_email_unread'),
+        ('booked', figures.booked, 'booked', 'confirmation_number'),
+        ('waiting', figures.waiting, 'waiting now', 'hourglass_top'),
+    )
+    if not any(value for _, value, _, _ in chips):
+        return
+    with ui.row().classes('w-full items-center gap-2').mark('waitlist-figures'):
+        ui.label('Waiting lists').classes('font-bold mr-1')
+        for key, value, label, icon in chips:
+            with ui.row().classes('items-center gap-1 no-wrap rounded-full border border-gray-300 px-3 py-1 text-sm'):
+                ui.icon(icon, size='16px').classes('text-gray-600')
+                ui.label(f'{value:,}').classes('font-bold').mark(f'waitlist-{key}')
+                ui.label(label).classes('text-gray-600')
+        if figures.booked_share is not None:
+            ui.label(f'{figures.booked_share:.0%} of offers booked').classes('text-xs text-gray-500')
 
 
 def _seat_heat_card(theatre: TheatreSummary, who: Principal) -> Callable[[], Awaitable[None]]:

@@ -5,7 +5,7 @@
 - `figures` how many joined, were offered and booked, for the summary
 """
 
-from services.waitlist.entries import EntryView, get_entry, join, my_entries, my_entry, show_entries
+from services.waitlist.entries import EntryView, get_entry, join, live_counts, my_entries, my_entry, show_entries
 from services.waitlist.offers import accept, expire_offers, leave, offer_expiry, offer_freed, shows_to_offer
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     'get_entry',
     'join',
     'leave',
+    'live_counts',
     'my_entries',
     'my_entry',
     'offer_expiry',

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from models import Seat, SeatClaim, Show, User, WaitlistEntry, WaitlistStatus
+from models import Role, Seat, SeatClaim, Show, Theatre, User, WaitlistEntry, WaitlistStatus
 from models.db import get_by_id, utcnow
 from models.seat import seat_name
 from services import freed
 from services.access import managed_show
-from services.auth import load_actor
+from services.auth import load_actor, require_role
 from services.booking import CANCELLED, MAX_TICKETS_PER_BOOKING
 from services.errors import Conflict, NotFound
 from services.seating import is_reserved
@@ -221,3 +221,22 @@ def show_entries(session: Session, *, actor_id: int, show_id: object) -> list[En
         select(WaitlistEntry).where(WaitlistEntry.show_id == show.id).order_by(WaitlistEntry.id)
     ).all()
     return views(session, rows)
+
+
+def live_counts(session: Session, *, actor_id: int, show_ids: Sequence[int]) -> dict[int, int]:
+    """How many people are on each of these shows' lists (waiting or holding an offer), for the dashboard's
+    badges: one grouped query over the shows the actor manages (others are left out, as if they had no list)."""
+    actor = load_actor(session, actor_id)
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='see waiting lists')
+    ids = sorted({i for i in show_ids if isinstance(i, int)})
+    if not ids:
+        return {}
+    query = (
+        select(WaitlistEntry.show_id, func.count(WaitlistEntry.id))
+        .join(Show, Show.id == WaitlistEntry.show_id)
+        .where(WaitlistEntry.show_id.in_(ids), WaitlistEntry.status.in_(LIVE))
+        .group_by(WaitlistEntry.show_id)
+    )
+    if actor.role != Role.ADMIN:
+        query = query.join(Theatre, Theatre.id == Show.theatre_id).where(Theatre.owner_id == actor.id)
+    return {int(show_id): int(count) for show_id, count in session.execute(query)}

@@ -25,6 +25,7 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
     assert GUARDED.keys() == {
         '/bookings',
         '/bookings/{booking_id}',
+        '/waitlist/{entry_id}',
         '/checkin',
         '/manage',
         '/theatres/{theatre_id}/seatmap',
