@@ -18,6 +18,7 @@ from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
 from services.mail import booking_mail
+from services.show_lock import lock_show
 from services.validation import Checker, FormNumber
 
 MAX_TICKETS_PER_BOOKING = 10
@@ -237,6 +238,7 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
         raise Conflict('This booking is already cancelled.')
     if booking.show.starts_at <= now:
         raise Conflict('This show has already started; the booking can no longer be cancelled.')
+    lock_show(session, booking.show)  # the order a cancelled performance takes: show first, then its bookings
     cancelled = session.execute(
         update(Booking)
         .where(Booking.id == booking.id, Booking.status == BookingStatus.CONFIRMED)

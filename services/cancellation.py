@@ -35,9 +35,9 @@ from services.cache import invalidate_after_commit
 from services.errors import Conflict
 from services.mail import waitlist_mail
 from services.seating import claims, is_reserved
+from services.show_lock import lock_show
 from services.shows import ShowView
 from services.validation import Checker, FormText
-from services.waitlist.offers import lock_show
 
 REASON_LENGTH = 500
 LIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)

@@ -31,6 +31,7 @@ from services.errors import Conflict
 from services.mail import waitlist_mail
 from services.seating import claims, holds, is_reserved
 from services.seating.offer_seats import free_seats, seats_to_offer
+from services.show_lock import lock_show
 from services.waitlist.entries import EntryView, own_entry, views
 
 MIN_OFFER = dt.timedelta(minutes=5)
@@ -42,19 +43,6 @@ def offer_expiry(now: dt.datetime, starts_at: dt.datetime, minutes: float) -> dt
     is shorter (5 minutes at least), and never after the show starts."""
     window = min(dt.timedelta(minutes=minutes), max(MIN_OFFER, (starts_at - now) / 4))
     return min(now + window, starts_at)
-
-
-def lock_show(session: Session, show: Show) -> None:
-    """Queue behind every other change to the show's tickets: its seats' lock first for a reserved show (the order
-    bookings take them in), then its row. On SQLite the no-op UPDATE takes the database's write lock now, so the
-    reads that follow are the latest."""
-    if is_reserved(session, show.id):
-        claims.lock(session, show.id)
-    if session.get_bind().dialect.name == 'postgresql':
-        session.execute(select(Show.id).where(Show.id == show.id).with_for_update())
-    else:
-        session.execute(update(Show).where(Show.id == show.id).values(status=Show.status))
-    session.refresh(show)
 
 
 def offer_freed(session: Session, *, show_id: int, now: dt.datetime | None = None) -> list[int]:
