@@ -89,7 +89,7 @@ async def summary_page(who: Principal) -> None:
                 )
         ids = [theatre.theatre_id for theatre in figures.theatres]
         mapped = set(await call(heat.mapped_theatres, actor_id=who.user_id, theatre_ids=ids, read=True))
-        lists = await call(waitlist_figures.by_theatre, theatre_ids=ids, read=True)  # only theatres of theirs
+        lists = await call(waitlist_figures.by_theatre, actor_id=who.user_id, theatre_ids=ids, read=True)
         pictures: list[Callable[[], Awaitable[None]]] = []
         for theatre in figures.theatres:
             _theatre_section(

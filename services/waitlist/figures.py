@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from models import Show, WaitlistEntry, WaitlistStatus
+from models import Role, Show, Theatre, WaitlistEntry, WaitlistStatus
+from services.auth import load_actor, require_role
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,11 @@ class WaitlistFigures:
         return self.booked / self.offered if self.offered else None
 
 
-def by_theatre(session: Session, theatre_ids: Iterable[int]) -> dict[int, WaitlistFigures]:
-    """Figures per theatre over all its shows (no access check: the caller passes the theatres it may see)."""
-    ids = sorted(set(theatre_ids))
+def by_theatre(session: Session, *, actor_id: int, theatre_ids: Iterable[int]) -> dict[int, WaitlistFigures]:
+    """Figures per theatre over all its shows, for a manager (their own theatres; others are left out) or an admin."""
+    actor = load_actor(session, actor_id)
+    require_role(actor, Role.MANAGER, Role.ADMIN, action='see waiting-list figures')
+    ids = sorted({i for i in theatre_ids if isinstance(i, int)})
     if not ids:
         return {}
     booked = WaitlistEntry.status == WaitlistStatus.BOOKED
@@ -41,7 +44,8 @@ def by_theatre(session: Session, theatre_ids: Iterable[int]) -> dict[int, Waitli
             func.sum(case((WaitlistEntry.status == WaitlistStatus.WAITING, 1), else_=0)),
         )
         .join(Show, Show.id == WaitlistEntry.show_id)
-        .where(Show.theatre_id.in_(ids))
+        .join(Theatre, Theatre.id == Show.theatre_id)
+        .where(Show.theatre_id.in_(ids), *([] if actor.role == Role.ADMIN else [Theatre.owner_id == actor.id]))
         .group_by(Show.theatre_id)
     ).all()
     return {int(theatre_id): WaitlistFigures(*(int(value or 0) for value in values)) for theatre_id, *values in rows}

@@ -226,3 +226,28 @@ def test_more_tickets_on_sale_are_offered_first(monkeypatch) -> None:
             num_tickets=4,
             starts_at=current.starts_at,
         )
+
+
+def test_the_summary_figures_count_joined_offered_and_booked_for_the_theatres_own_manager_only() -> None:
+    from services.errors import NotAllowed
+    from services.waitlist import figures
+
+    manager, show, bought = _sold_out(3)
+    first_person, first = _join(show, 1)
+    _join(show, 2)
+    _cancel(bought[0])
+    _offer(show)
+    with session_scope() as session:
+        waitlist.accept(session, entry_id=first.id, user_id=first_person.id)
+        theatre_id = session.get_one(Show, show.id).theatre_id
+    with session_scope() as session:
+        mine = figures.by_theatre(session, actor_id=manager.id, theatre_ids=[theatre_id])
+    assert mine == {theatre_id: figures.WaitlistFigures(joined=2, offered=1, booked=1, booked_tickets=1, waiting=1)}
+    assert mine[theatre_id].booked_share == 1.0
+    other = make_user(role=Role.MANAGER)
+    admin = make_user(role=Role.ADMIN)
+    with session_scope() as session:
+        assert figures.by_theatre(session, actor_id=other.id, theatre_ids=[theatre_id]) == {}
+        assert figures.by_theatre(session, actor_id=admin.id, theatre_ids=[theatre_id]) == mine
+    with session_scope() as session, pytest.raises(NotAllowed):
+        figures.by_theatre(session, actor_id=first_person.id, theatre_ids=[theatre_id])
