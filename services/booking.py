@@ -82,6 +82,7 @@ class BookingView:
     created_at: dt.datetime
     cancelled_at: dt.datetime | None
     tickets: tuple[TicketView, ...] = ()
+    show_cancel_reason: str | None = None  # the reason, when the whole performance was called off
 
     @property
     def unit_price_cents(self) -> int | None:
@@ -93,6 +94,11 @@ class BookingView:
     def seats(self) -> list[str]:
         """The seats' names in ticket order; empty for general admission."""
         return [t.seat for t in self.tickets if t.seat is not None]
+
+    @property
+    def called_off(self) -> bool:
+        """The booking went with its performance, which the theatre cancelled."""
+        return self.show_cancel_reason is not None
 
     def can_cancel(self, now: dt.datetime | None = None) -> bool:
         return self.status == BookingStatus.CONFIRMED and self.starts_at > (now or utcnow())
@@ -115,6 +121,7 @@ class BookingView:
             created_at=booking.created_at,
             cancelled_at=booking.cancelled_at,
             tickets=tuple(TicketView.of(t) for t in booking.tickets),
+            show_cancel_reason=show.cancel_reason if show.cancelled else None,
         )
 
 

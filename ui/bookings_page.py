@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
-from sqlalchemy.orm import Session
 
 from models import BookingStatus, ExportKind
-from services import booking, ratings, shows, waitlist
+from services import booking, ratings, waitlist
 from services.booking import BookingView
-from services.errors import DomainError, NotFound
+from services.errors import DomainError
 from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
@@ -36,8 +35,6 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
             mine = await call(booking.my_bookings, user_id=who.user_id, read=True)
             scores = await call(ratings.my_ratings, user_id=who.user_id, read=True) if mine.past else {}
             entries = await call(waitlist.my_entries, user_id=who.user_id, read=True)
-            dropped = {item.show_id for item in mine.upcoming + mine.past if item.status == BookingStatus.CANCELLED}
-            called_off = await call(_called_off, show_ids=dropped, read=True) if dropped else {}
             first = any(entry.live for entry in entries)  # an offer waits for no one: above the bookings
             if first:
                 waitlist_section(entries, who, listing.refresh)
@@ -68,12 +65,12 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                 ui.label('Cancelled').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('cancelled'):
                     for item in cancelled:
-                        _booking_row(item, None, called_off=called_off.get(item.show_id))
+                        _booking_row(item, None)
             if mine.past:
                 ui.label('Past').classes('text-xl font-bold mt-4')
                 with ui.column().classes('w-full gap-3').mark('past'):
                     for item in mine.past:
-                        _booking_row(item, None, called_off=called_off.get(item.show_id))
+                        _booking_row(item, None)
                         if item.status == BookingStatus.CONFIRMED:
                             _rating_row(item, scores.get(item.show_id), rate)
 
@@ -125,23 +122,7 @@ def price_text(item: BookingView) -> str:
     return f'{item.booked_tickets} × {money(unit)} = {money(item.total_cents)}'
 
 
-def _called_off(session: Session, *, show_ids: set[int]) -> dict[int, str]:
-    """Of these shows, the performances called off, with the reason given (the shows' public views, cached)."""
-    reasons = {}
-    for show_id in sorted(show_ids):
-        try:
-            show = shows.public_show(session, show_id=show_id)
-        except NotFound:
-            continue
-        if show.cancelled:
-            reasons[show_id] = show.cancel_reason or ''
-    return reasons
-
-
-def _booking_row(
-    item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None, *, called_off: str | None = None
-) -> None:
-    """`called_off`: the reason, when the booking went with its performance."""
+def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable[None]] | None) -> None:
     cancelled = item.status == BookingStatus.CANCELLED
     seats = _seats(item)
     with ui.card().classes('w-full p-4').mark(f'booking-{item.id}'):
@@ -155,12 +136,14 @@ def _booking_row(
                     with ui.row().classes('items-start gap-1 no-wrap text-sm w-full'):
                         ui.icon('event_seat', size='18px').classes('text-gray-600 shrink-0')
                         ui.label(seats).classes('font-medium min-w-0 break-words').mark('booking-seats')
-                if called_off is not None:
+                if item.called_off:
                     with ui.row().classes('items-center gap-1 no-wrap text-sm').mark('called-off'):
                         ui.icon('event_busy', size='18px').classes('called-off shrink-0')
                         ui.label('Cancelled — performance called off').classes('called-off font-bold')
-                    if called_off:
-                        ui.label(f'Reason: {called_off}').classes('text-sm break-words').mark('called-off-reason')
+                    if item.show_cancel_reason:
+                        ui.label(f'Reason: {item.show_cancel_reason}').classes('text-sm break-words').mark(
+                            'called-off-reason'
+                        )
                 with ui.row().classes('items-center gap-3 text-sm'):
                     ui.label(price_text(item)).mark('booking-price')
                     ui.label(f'Ref. {item.reference}').classes('font-mono tracking-wider text-gray-600').mark(

@@ -94,14 +94,14 @@ def compose_cancellation(session: Session, row: OutboxMessage, settings: Setting
 
 def seats(document: TicketDocument) -> str:
     """'2 tickets, general admission', or the seats when the show has reserved seating: 'Stalls C7, C8'."""
-    return document.seats or f'{_tickets(len(document.tickets))}, general admission'
+    return document.seats or f'{tickets_text(len(document.tickets))}, general admission'
 
 
-def _tickets(count: int) -> str:
+def tickets_text(count: int) -> str:
     return f'{count} ticket' if count == 1 else f'{count} tickets'
 
 
-def _first_name(name: str) -> str:
+def first_name(name: str) -> str:
     return name.split()[0] if name.split() else name
 
 
@@ -119,7 +119,7 @@ def confirmation(document: TicketDocument, *, to: str, subject: str, settings: S
     bookings_url = f'{settings.base_url}/bookings'
     text = '\n'.join(
         [
-            f'Hello {_first_name(document.holder_name)}, your tickets are booked.',
+            f'Hello {first_name(document.holder_name)}, your tickets are booked.',
             '',
             f'Reference: {document.reference}',
             f'Show:      {document.show_name}',
@@ -139,7 +139,7 @@ def confirmation(document: TicketDocument, *, to: str, subject: str, settings: S
     html = render_html(
         'booking_confirmed.html',
         title=f'Your tickets for {document.show_name}',
-        name=_first_name(document.holder_name),
+        name=first_name(document.holder_name),
         doc=document,
         seats=seats(document),
         link=link,
@@ -173,7 +173,7 @@ def cancellation(document: TicketDocument, *, to: str, subject: str, settings: S
     )
     text = '\n'.join(
         [
-            f'Hello {_first_name(document.holder_name)},',
+            f'Hello {first_name(document.holder_name)},',
             '',
             *([cancelled, freed] if freed else [cancelled]),
             '',
@@ -186,7 +186,7 @@ def cancellation(document: TicketDocument, *, to: str, subject: str, settings: S
     html = render_html(
         'booking_cancelled.html',
         title='Booking cancelled',
-        name=_first_name(document.holder_name),
+        name=first_name(document.holder_name),
         doc=document,
         ending=ending,
         freed=freed,

@@ -21,16 +21,9 @@ from models.db import utcnow
 from services.config import Settings, get_settings
 from services.formats import local, when
 from services.mail import outbox
+from services.mail.booking_mail import first_name, tickets_text
 from services.mail.render import render_html
 from services.mail.transport import compose
-
-
-def _first_name(name: str) -> str:
-    return name.split()[0] if name.split() else name
-
-
-def _tickets(count: int) -> str:
-    return f'{count} ticket' if count == 1 else f'{count} tickets'
 
 
 def offer_link(settings: Settings, entry_id: int) -> str:
@@ -46,12 +39,12 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
     user = session.get(User, entry.user_id)
     assert user is not None and entry.offer_expires_at is not None
     seats = ', '.join(offered_seats(session, [entry]).get(entry.id, ()))
-    tickets = _tickets(entry.tickets)
+    tickets = tickets_text(entry.tickets)
     link = offer_link(settings, entry.id)
     theatre = show.theatre
     text = '\n'.join(
         [
-            f'Hello {_first_name(user.name)},',
+            f'Hello {first_name(user.name)},',
             '',
             f'{tickets} for {show.name} on {when(show.starts_at)} at {theatre.name}, {theatre.place} came free, '
             'and they are set aside for you' + (f' (seats {seats}).' if seats else '.'),
@@ -67,7 +60,7 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
     html = render_html(
         'waitlist_offer.html',
         title='Tickets set aside for you',
-        name=_first_name(user.name),
+        name=first_name(user.name),
         tickets=tickets,
         show_name=show.name,
         starts_at=show.starts_at,
@@ -138,7 +131,7 @@ def compose_show_cancelled(session: Session, row: OutboxMessage, settings: Setti
     ).all()
     lines = [_Line(b.reference, _what(b), b.total_cents) for b in bookings]
     facts = {
-        'name': _first_name(user.name),
+        'name': first_name(user.name),
         'show_name': show.name,
         'starts_at': show.starts_at,
         'theatre_name': show.theatre.name,
@@ -153,7 +146,7 @@ def _what(booking: Booking) -> str:
     seats = [t.seat for t in booking.tickets if t.seat is not None]
     if seats:
         return ', '.join(s.name for s in seats)
-    return _tickets(booking.booked_tickets)
+    return tickets_text(booking.booked_tickets)
 
 
 def show_cancelled(

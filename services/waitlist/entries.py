@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import Role, Seat, SeatClaim, Show, Theatre, User, WaitlistEntry, WaitlistStatus
 from models.db import get_by_id, utcnow
@@ -95,13 +95,22 @@ def offered_seats(session: Session, entries: Sequence[WaitlistEntry]) -> dict[in
 
 
 def views(session: Session, entries: Sequence[WaitlistEntry]) -> list[EntryView]:
+    """The entries as people see them: their shows (with theatres) and usernames read in one query each."""
     places = positions(session, {e.show_id for e in entries})
     seats = offered_seats(session, entries)
+    shows = {
+        show.id: show
+        for show in session.scalars(
+            select(Show).where(Show.id.in_({e.show_id for e in entries})).options(joinedload(Show.theatre))
+        )
+    }
+    names = {
+        row.id: row.username
+        for row in session.execute(select(User.id, User.username).where(User.id.in_({e.user_id for e in entries})))
+    }
     result = []
     for e in entries:
-        show = session.get(Show, e.show_id)
-        assert show is not None
-        user = session.get(User, e.user_id)
+        show = shows[e.show_id]
         result.append(
             EntryView(
                 id=e.id,
@@ -119,7 +128,7 @@ def views(session: Session, entries: Sequence[WaitlistEntry]) -> list[EntryView]
                 offer_expires_at=e.offer_expires_at,
                 booking_id=e.booking_id,
                 seats=seats.get(e.id, ()),
-                username=user.username if user is not None else '',
+                username=names.get(e.user_id, ''),
             )
         )
     return result

@@ -32,7 +32,7 @@ from services.mail import waitlist_mail
 from services.seating import claims, holds, is_reserved
 from services.seating.offer_seats import free_seats, seats_to_offer
 from services.show_lock import lock_show
-from services.waitlist.entries import EntryView, own_entry, views
+from services.waitlist.entries import own_entry
 
 MIN_OFFER = dt.timedelta(minutes=5)
 EXPIRED = 'This offer has expired and its tickets went to the next person in line.'
@@ -236,15 +236,20 @@ def shows_to_offer(session: Session, *, now: dt.datetime | None = None, limit: i
     )
 
 
+def _own_locked(session: Session, entry_id: object, user_id: int) -> tuple[WaitlistEntry, Show]:
+    """The person's entry, read again once its show is locked (an offer may have just ended or gone on)."""
+    load_actor(session, user_id)
+    entry = own_entry(session, entry_id, user_id)
+    show = session.get_one(Show, entry.show_id)
+    lock_show(session, show)
+    session.refresh(entry)
+    return entry, show
+
+
 def leave(session: Session, *, entry_id: object, user_id: int, now: dt.datetime | None = None) -> None:
     """Leave the waiting list (declining an open offer: its tickets go to the next in line at once)."""
     now = now or utcnow()
-    load_actor(session, user_id)
-    entry = own_entry(session, entry_id, user_id)
-    show = session.get(Show, entry.show_id)
-    assert show is not None
-    lock_show(session, show)
-    session.refresh(entry)
+    entry, show = _own_locked(session, entry_id, user_id)
     if entry.status not in (WaitlistStatus.WAITING, WaitlistStatus.OFFERED):
         raise Conflict(_ended(entry, show))
     _close(session, show, entry, WaitlistStatus.LEFT, now)
@@ -255,12 +260,7 @@ def accept(
 ) -> booking_service.BookingView:
     """Book the tickets an open offer set aside (a reserved show: exactly its seats); 409 once it has expired."""
     now = now or utcnow()
-    load_actor(session, user_id)
-    entry = own_entry(session, entry_id, user_id)
-    show = session.get(Show, entry.show_id)
-    assert show is not None
-    lock_show(session, show)
-    session.refresh(entry)
+    entry, show = _own_locked(session, entry_id, user_id)
     if entry.status != WaitlistStatus.OFFERED:
         raise Conflict(_ended(entry, show))
     if entry.offer_expires_at is None or entry.offer_expires_at <= now:
@@ -302,9 +302,3 @@ def _ended(entry: WaitlistEntry, show: Show) -> str:
     if entry.status == WaitlistStatus.LEFT:
         return 'You have already left this waiting list.'
     return 'There is no offer to accept yet: you are still waiting.'
-
-
-def entry_after(session: Session, entry_id: int) -> EntryView:
-    entry = session.get(WaitlistEntry, entry_id)
-    assert entry is not None
-    return views(session, [entry])[0]

@@ -201,31 +201,25 @@ def test_more_tickets_on_sale_are_offered_first(monkeypatch) -> None:
     from services import shows
 
     current = _show(show)
-    with session_scope() as session:
-        shows.update_show(
-            session,
-            actor_id=manager.id,
-            show_id=show.id,
-            name=current.name,
-            rating=current.rating,
-            tags=[],
-            ticket_price=current.price_cents / 100,
-            num_tickets=5,
-            starts_at=current.starts_at,
-        )
+
+    def put_on_sale(tickets: int) -> None:
+        with session_scope() as session:
+            shows.update_show(
+                session,
+                actor_id=manager.id,
+                show_id=show.id,
+                name=current.name,
+                rating=current.rating,
+                tags=[],
+                ticket_price=current.price_cents / 100,
+                num_tickets=tickets,
+                starts_at=current.starts_at,
+            )
+
+    put_on_sale(5)
     assert _offer(show) == [entry.id]
-    with session_scope() as session, pytest.raises(Conflict, match='set aside for the waiting list'):
-        shows.update_show(
-            session,
-            actor_id=manager.id,
-            show_id=show.id,
-            name=current.name,
-            rating=current.rating,
-            tags=[],
-            ticket_price=current.price_cents / 100,
-            num_tickets=4,
-            starts_at=current.starts_at,
-        )
+    with pytest.raises(Conflict, match='set aside for the waiting list'):
+        put_on_sale(4)
 
 
 def test_the_summary_figures_count_joined_offered_and_booked_for_the_theatres_own_manager_only() -> None:
