@@ -4,6 +4,7 @@ from models.audit import AuditEvent
 from models.booking import Booking
 from models.db import Base
 from models.enums import (
+    AgeRating,
     AuditAction,
     AuditObject,
     BookingStatus,
@@ -37,6 +38,7 @@ from models.user import User
 from models.waitlist import WaitlistEntry
 
 __all__ = [
+    'AgeRating',
     'AuditAction',
     'AuditEvent',
     'AuditObject',

@@ -22,6 +22,16 @@ class ShowStatus(StrEnum):
     CANCELLED = 'cancelled'  # the performance is called off: not bookable, every booking cancelled
 
 
+class AgeRating(StrEnum):
+    """Who a show is for: shown on its card and page, chosen by its manager."""
+
+    ALL = 'all'  # all ages
+    SEVEN = '7+'
+    TWELVE = '12+'
+    SIXTEEN = '16+'
+    ADULTS = '18+'
+
+
 class WaitlistStatus(StrEnum):
     """Where a waiting-list entry stands: waiting in line, offered tickets set aside for it, or done."""
 

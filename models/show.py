@@ -7,7 +7,7 @@ from sqlalchemy import CheckConstraint, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, enum_column, fk
-from models.enums import ShowStatus
+from models.enums import AgeRating, ShowStatus
 
 if TYPE_CHECKING:
     from models.booking import Booking
@@ -26,6 +26,7 @@ class Show(Base):
         ),
         CheckConstraint('price_cents >= 0', name='ck_shows_price'),
         CheckConstraint('rating >= 0 AND rating <= 5', name='ck_shows_rating'),
+        CheckConstraint('duration_minutes BETWEEN 1 AND 1440', name='ck_shows_duration'),
     )
 
     id: Mapped[IntPK]
@@ -43,6 +44,14 @@ class Show(Base):
     )
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
     cancel_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # What the show is, for its card and page; all optional.
+    description: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    duration_minutes: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    language: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    age_rating: Mapped[AgeRating | None] = enum_column(
+        AgeRating, length=5, constraint='ck_shows_age_rating', nullable=True
+    )
+    poster_key: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the stored poster's name; None: none
 
     theatre: Mapped[Theatre] = relationship(back_populates='shows')
     tag_rows: Mapped[list[ShowTag]] = relationship(

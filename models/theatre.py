@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Integer
+from sqlalchemy import CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.db import Base, IntPK, Name, Timestamp, fk
@@ -22,6 +22,8 @@ class Theatre(Base):
     name: Mapped[Name]
     place: Mapped[Name] = mapped_column(index=True)
     capacity: Mapped[int] = mapped_column(Integer)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # an IANA name; None: the app's
     created_at: Mapped[Timestamp]
 
     owner: Mapped[User] = relationship(back_populates='theatres')

@@ -40,6 +40,13 @@ class ShowView:
     tickets_offered: int = 0  # set aside for waiting-list offers: neither sold nor for sale
     status: str = 'scheduled'  # or 'cancelled'
     cancel_reason: str | None = None
+    description: str | None = None
+    duration_minutes: int | None = None
+    language: str | None = None
+    age_rating: str | None = None  # an AgeRating value
+    poster_key: str | None = None  # the stored poster's name; None: the generated placeholder
+    theatre_address: str | None = None
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
 
     @property
     def reserved(self) -> bool:
@@ -81,6 +88,13 @@ class ShowView:
             tickets_offered=show.tickets_offered,
             status=show.status.value,
             cancel_reason=show.cancel_reason,
+            description=show.description,
+            duration_minutes=show.duration_minutes,
+            language=show.language,
+            age_rating=show.age_rating.value if show.age_rating else None,
+            poster_key=show.poster_key,
+            theatre_address=theatre.address,
+            theatre_timezone=theatre.timezone,
         )
 
 

@@ -30,6 +30,8 @@ class TheatreView:
     owner_id: int
     owner_name: str
     has_seatmap: bool = False  # its seats are drawn: its shows may sell reserved seats
+    address: str | None = None
+    timezone: str | None = None  # an IANA name; None: the app's
 
     @classmethod
     def of(cls, theatre: Theatre) -> TheatreView:
@@ -41,6 +43,8 @@ class TheatreView:
             owner_id=theatre.owner_id,
             owner_name=theatre.owner.name,
             has_seatmap=theatre.seat_map is not None,
+            address=theatre.address,
+            timezone=theatre.timezone,
         )
 
 
