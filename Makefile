@@ -22,7 +22,7 @@ $(error INSTALLER is uv or pip, not '$(INSTALLER)')
 endif
 
 .PHONY: run test lint serve clean lock bench-listing bench-exports bench-mail bench-api bench-instances bench-flood \
-	bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating
+	bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,9 @@ bench-busy: $(STAMP)
 
 bench-flood: $(STAMP)
 	$(BIN)/python -m bench.flood $(BENCH_ARGS)
+
+bench-first-paint: $(STAMP)
+	$(BIN)/python -m bench.first_paint $(BENCH_ARGS)
 
 bench-checkin: $(STAMP)
 	$(BIN)/python -m bench.checkin $(BENCH_ARGS)
