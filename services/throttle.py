@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from services.errors import TooManyAttempts
 from services.kv import KV
+from services.words import plural
 
 
 def _minutes(seconds: float) -> str:
     minutes = max(1, math.ceil(seconds / 60))
-    return f'{minutes} minute{"s" if minutes != 1 else ""}'
+    return plural(minutes, 'minute')
 
 
 def _account(username: str) -> str:

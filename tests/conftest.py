@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import email
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -309,6 +310,11 @@ class SmtpServer:
         return '250 Message accepted for delivery'
 
 
+BAD_PLURAL = re.compile(
+    r'(?<![\d,.])1 (tickets|bookings|shows|performances|seats|theatres|minutes|people|entries)\b|[a-z]\(s\)'
+)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(('127.0.0.1', 0))
@@ -327,6 +333,11 @@ def smtp_server(monkeypatch) -> Iterator[SmtpServer]:
     yield server
     server.stop()
     get_settings.cache_clear()
+    for received in server.received:  # every email of the tests says '1 ticket', never '1 tickets' or 'ticket(s)'
+        for part in received.message.walk():
+            if part.get_content_maintype() == 'text':
+                assert not BAD_PLURAL.search(part.get_content()), BAD_PLURAL.search(part.get_content())
+        assert not BAD_PLURAL.search(received.message['Subject'] or ''), received.message['Subject']
 
 
 @pytest.fixture(autouse=True)

@@ -13,6 +13,7 @@ from services.errors import DomainError
 from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
+from services.words import plural
 from ui.common import call, notify_error
 from ui.exports_page import export_buttons
 from ui.guard import page_for
@@ -54,7 +55,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
             if just_made is not None and not announced:
                 announced.append(just_made.id)
                 ui.notify(
-                    f'Booked {just_made.booked_tickets} ticket(s) for {just_made.show_name}: '
+                    f'Booked {plural(just_made.booked_tickets, "ticket")} for {just_made.show_name}: '
                     f'{money(just_made.total_cents)}. Your reference is {just_made.reference}.',
                     type='positive',
                 )
@@ -87,7 +88,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                 ui.label('Cancel this booking?').classes('text-xl font-bold')
                 seats = _seats(item)
                 ui.label(
-                    f'{item.booked_tickets} ticket(s) for {item.show_name}, {when(item.starts_at)}. '
+                    f'{plural(item.booked_tickets, "ticket")} for {item.show_name}, {when(item.starts_at)}. '
                     + (f'The seats ({seats}) go back on sale.' if seats else 'The seats go back on sale.')
                 ).classes('break-words')
                 with ui.row().classes('w-full justify-end'):
@@ -118,7 +119,7 @@ def price_text(item: BookingView) -> str:
     """'3 × ₹250 = ₹750'; '3 tickets = ₹1,100' when the seats cost different prices."""
     unit = item.unit_price_cents
     if unit is None:
-        return f'{item.booked_tickets} tickets = {money(item.total_cents)}'
+        return f'{plural(item.booked_tickets, "ticket")} = {money(item.total_cents)}'
     return f'{item.booked_tickets} × {money(unit)} = {money(item.total_cents)}'
 
 

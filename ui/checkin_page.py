@@ -18,6 +18,7 @@ from services.etickets.document import seat_line
 from services.formats import local, when
 from services.sessions import Principal
 from services.shows import ShowView
+from services.words import percent
 from ui.common import call, door_worker, notify_error
 from ui.guard import page_for
 from ui.layout import empty_state, frame
@@ -155,7 +156,7 @@ async def _door(who: Principal, show_id: int | None) -> None:
             share = current.checked_in / current.tickets_sold if current.tickets_sold else 0.0
             with ui.row().classes('w-full items-baseline justify-between mt-2'):
                 ui.label(count_text(current)).classes('text-3xl font-bold').mark('door-count')
-                ui.label(f'{share:.0%}').classes('text-gray-600')
+                ui.label(percent(current.checked_in, current.tickets_sold)).classes('text-gray-600')
             ui.linear_progress(value=share, show_value=False, size='8px', color='positive').props(
                 'rounded track-color=grey-3'
             ).classes('w-full')

@@ -10,6 +10,7 @@ from services.errors import DomainError
 from services.exports import ExportView
 from services.formats import when
 from services.sessions import Principal
+from services.words import plural
 from ui.common import call, notify_error
 from ui.guard import page_for
 from ui.layout import empty_state, frame
@@ -81,13 +82,13 @@ async def start_export(who: Principal, kind: ExportKind, target_id: int | None, 
             return
         bar.value = current.progress / 100
         if current.status == ExportStatus.RUNNING:
-            state.text = f'{current.rows:,} rows written ({current.progress}%)'
+            state.text = f'{plural(current.rows, "row")} written ({current.progress}%)'
         if current.active:
             return
         timer.deactivate()
         bar.visible = False
         if current.status == ExportStatus.DONE:
-            state.text = f'Ready: {current.rows:,} rows.'
+            state.text = f'Ready: {plural(current.rows, "row")}.'
             fetch.on_click(lambda: download(current))
             fetch.set_enabled(True)
             ui.notify(f'Your export of {current.title} is ready.', type='positive')
@@ -137,7 +138,7 @@ def _export_row(job: ExportView) -> None:
                     'text-sm text-gray-600'
                 )
                 if job.status == ExportStatus.DONE:
-                    ui.label(f'{job.rows:,} rows').classes('text-sm text-gray-600')
+                    ui.label(plural(job.rows, 'row')).classes('text-sm text-gray-600')
                 elif job.status == ExportStatus.FAILED:
                     ui.label(job.error or 'The export failed.').classes('text-sm text-negative')
                 else:

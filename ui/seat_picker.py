@@ -24,6 +24,7 @@ from services.seating.holds import HoldView
 from services.seating.seats import BLOCKED, FREE, SOLD, ShowSeatsView
 from services.sessions import Principal
 from services.shows import ShowView
+from services.words import plural
 from ui.common import call, notify_error
 from ui.seat_map import HELD as HELD_FILL
 from ui.seat_map import MINE, Dot, SeatCanvas, frame_of, nearest, section_colours, svg
@@ -261,7 +262,7 @@ async def seat_picker(show: ShowView, who: Principal | None) -> None:
                                 ui.label(seat.name).classes('break-words min-w-0').mark('chosen-seat')
                                 ui.label(money(seat.price_cents))
                         with ui.row().classes('w-full justify-between text-lg font-bold'):
-                            ui.label(f'Total ({len(state.hold.seats)} seats)')
+                            ui.label(f'Total ({plural(len(state.hold.seats), "seat")})')
                             ui.label(money(state.hold.total_cents)).mark('total')
                         countdown()
 

@@ -14,6 +14,7 @@ from services.seating import seat_name, seats, show_config
 from services.seating.seats import BLOCKED, FREE, HELD, SOLD, ShowSeatsView
 from services.sessions import Principal
 from services.shows import ShowView
+from services.words import plural
 from ui.common import call, notify_error
 from ui.seat_map import Dot, SeatCanvas, frame_of, nearest, svg
 
@@ -107,7 +108,7 @@ async def show_seats_dialog(show: ShowView, who: Principal) -> None:
             notify_error(failure)
             await load()
             return
-        ui.notify(f'{len(kept)} house seat(s) kept back from sale.', type='positive')
+        ui.notify(f'{plural(len(kept), "house seat")} kept back from sale.', type='positive')
         await load()
 
     with ui.dialog() as dialog, ui.card().classes('w-full max-w-5xl p-4 gap-2').mark('show-seats-dialog'):

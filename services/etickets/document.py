@@ -16,6 +16,7 @@ from models.db import MAX_ID
 from models.seat import seat_name
 from services.auth import load_actor
 from services.errors import NotFound
+from services.words import noun
 
 GENERAL_ADMISSION = 'General admission'
 
@@ -65,8 +66,7 @@ def seat_list(places: Iterable[Place]) -> str:
             seats = ', '.join(f'{row}{label}' for row, labels in rows.items() for label in labels)
         else:
             seats = '; '.join(
-                f'row {row}, {"seat" if len(labels) == 1 else "seats"} {", ".join(labels)}'
-                for row, labels in rows.items()
+                f'row {row}, {noun(len(labels), "seat")} {", ".join(labels)}' for row, labels in rows.items()
             )
         parts.append(f'{section} {seats}')
     return '; '.join(parts)

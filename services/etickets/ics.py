@@ -8,6 +8,7 @@ from icalendar import Calendar, Event
 
 from models.db import utcnow
 from services.etickets.document import TicketDocument
+from services.words import plural
 
 # A show has no length of its own yet: the event blocks an evening's three hours.
 DEFAULT_DURATION = dt.timedelta(hours=3)
@@ -29,7 +30,7 @@ def event(document: TicketDocument, *, now: dt.datetime | None = None) -> bytes:
     item.add('location', f'{document.theatre_name}, {document.place}')
     item.add(
         'description',
-        f'TicketShow booking {document.reference}: {tickets} ticket{"" if tickets == 1 else "s"}'
+        f'TicketShow booking {document.reference}: {plural(tickets, "ticket")}'
         + (f' (seats {document.seats})' if document.seats else '')
         + ". Show each ticket's QR code at the door.",
     )

@@ -32,6 +32,7 @@ from models import TicketStatus
 from services.etickets import qr
 from services.etickets.document import TicketDocument, TicketLine
 from services.formats import money, when
+from services.words import plural
 
 FONT = 'DejaVu'
 MONO = 'Courier'  # a core font, for the code under each QR: typed by hand at the door, so l, I and 1 must differ
@@ -174,8 +175,7 @@ def _header(pdf: FPDF, document: TicketDocument) -> None:
     pdf.set_font(FONT, '', 11)
     pdf.set_xy(MARGIN + 60, top)
     pdf.cell(WIDTH - 64, 11, f'Booking {document.reference}', align=Align.R)
-    tickets = f'{len(document.tickets)} ticket' + ('' if len(document.tickets) == 1 else 's')
-    summary = f'{document.holder_name} · {tickets} · {money(document.total_cents)}'
+    summary = f'{document.holder_name} · {plural(len(document.tickets), "ticket")} · {money(document.total_cents)}'
     if document.cancelled:
         summary += ' · CANCELLED'
     _line(pdf, MARGIN, top + 13, WIDTH, summary, size=10, colour=MUTED)

@@ -2,7 +2,9 @@
 
 Each checks again that the job's owner may see what it is of, and returns a `Table`: one header
 record (the theatre or the show) and its detail rows, streamed out of the database `CHUNK_ROWS` at a
-time with times in the app's time zone and money in units, not cents. A show's bookings say how many of
+time with times in the app's time zone and money in units, not cents. Each column has a machine name (the CSV
+header, which scripts and the API's readers rely on), a label for people (the Excel header) and a kind that says
+how a spreadsheet shows it (money, a time, a count...). A show's bookings say how many of
 their tickets were checked in at the door. A show says whether it is scheduled or cancelled; a cancelled one has
 sold nothing (its bookings are cancelled) and has no tickets left.
 """
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, func, select
@@ -25,17 +27,45 @@ from services.summary import revenue_per_show
 
 CHUNK_ROWS = 2000
 
+Kind = Literal['id', 'count', 'money', 'time', 'rating', 'text']
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # the CSV header: stable, scripts read it
+    label: str  # the Excel header, for people; a money column's gets the currency symbol: 'Revenue (₹)'
+    kind: Kind = 'text'
+
 
 @dataclass(frozen=True)
 class Table:
     """An export: one header record (the theatre or show) and its detail rows, streamed in chunks."""
 
     header_sheet: str | None
-    header: dict[str, Any]
+    header: dict[Column, Any]
     detail_sheet: str
-    columns: list[str]
+    columns: list[Column]
     count: int
     rows: Callable[[], Iterator[Sequence[Any]]]
+
+
+SHOW_ID = Column('show_id', 'Show ID', 'id')
+SHOW = Column('show', 'Show')
+THEATRE = Column('theatre', 'Theatre')
+PLACE = Column('place', 'Place')
+STARTS_AT = Column('starts_at', 'Starts at', 'time')
+SHOW_STATUS = Column('show_status', 'Status')  # scheduled or cancelled
+TICKET_PRICE = Column('ticket_price', 'Ticket price', 'money')
+TICKETS_OFFERED = Column('tickets_offered', 'Tickets offered', 'count')
+TICKETS_SOLD = Column('tickets_sold', 'Tickets sold', 'count')
+BOOKING_ID = Column('booking_id', 'Booking ID', 'id')
+REFERENCE = Column('reference', 'Reference')
+TICKETS = Column('tickets', 'Tickets', 'count')
+SEATS = Column('seats', 'Seats')  # 'Stalls C7, C8'; '' for general admission
+UNIT_PRICE = Column('unit_price', 'Price per ticket', 'money')  # empty when the booking's seats cost different prices
+TOTAL = Column('total', 'Total', 'money')
+BOOKED_AT = Column('booked_at', 'Booked at', 'time')
+STATUS = Column('status', 'Status')
 
 
 def _money(cents: Any) -> float | None:
@@ -139,24 +169,24 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
     return Table(
         header_sheet='Theatre',
         header={
-            'theatre_id': theatre.id,
-            'theatre': theatre.name,
-            'place': theatre.place,
-            'capacity': theatre.capacity,
+            Column('theatre_id', 'Theatre ID', 'id'): theatre.id,
+            THEATRE: theatre.name,
+            PLACE: theatre.place,
+            Column('capacity', 'Capacity', 'count'): theatre.capacity,
         },
         detail_sheet='Shows',
         columns=[
-            'show_id',
-            'show',
-            'starts_at',
-            'show_status',  # scheduled or cancelled
-            'ticket_price',
-            'tickets_offered',
-            'tickets_sold',
-            'tickets_left',  # not counting those set aside for waiting-list offers
-            'revenue',
-            'rating',
-            'tags',
+            SHOW_ID,
+            SHOW,
+            STARTS_AT,
+            SHOW_STATUS,
+            TICKET_PRICE,
+            TICKETS_OFFERED,
+            TICKETS_SOLD,
+            Column('tickets_left', 'Tickets left', 'count'),  # not counting those set aside for waiting-list offers
+            Column('revenue', 'Revenue', 'money'),
+            Column('rating', 'Rating', 'rating'),
+            Column('tags', 'Tags'),
         ],
         count=count,
         rows=rows,
@@ -230,29 +260,29 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
     return Table(
         header_sheet='Show',
         header={
-            'show_id': show.id,
-            'show': show.name,
-            'theatre': show.theatre.name,
-            'place': show.theatre.place,
-            'starts_at': _local(show.starts_at, tz),
-            'show_status': _status(show.status),
-            'ticket_price': _money(show.price_cents),
-            'tickets_offered': show.num_tickets,
-            'tickets_sold': show.tickets_sold,
+            SHOW_ID: show.id,
+            SHOW: show.name,
+            THEATRE: show.theatre.name,
+            PLACE: show.theatre.place,
+            STARTS_AT: _local(show.starts_at, tz),
+            SHOW_STATUS: _status(show.status),
+            TICKET_PRICE: _money(show.price_cents),
+            TICKETS_OFFERED: show.num_tickets,
+            TICKETS_SOLD: show.tickets_sold,
         },
         detail_sheet='Bookings',
         columns=[
-            'booking_id',
-            'reference',
-            'customer_name',
-            'customer_username',
-            'tickets',
-            'seats',  # 'Stalls C7, C8'; '' for general admission
-            'unit_price',  # empty when the booking's seats cost different prices
-            'total',
-            'booked_at',
-            'status',
-            'checked_in',  # of the booking's tickets, how many were let in at the door
+            BOOKING_ID,
+            REFERENCE,
+            Column('customer_name', 'Customer'),
+            Column('customer_username', 'Username'),
+            TICKETS,
+            SEATS,
+            UNIT_PRICE,
+            TOTAL,
+            BOOKED_AT,
+            STATUS,
+            Column('checked_in', 'Checked in', 'count'),  # of the booking's tickets, how many were let in at the door
         ],
         count=count,
         rows=rows,
@@ -315,18 +345,18 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
         header={},
         detail_sheet='Bookings',
         columns=[
-            'booking_id',
-            'reference',
-            'show',
-            'theatre',
-            'place',
-            'starts_at',
-            'tickets',
-            'seats',  # 'Stalls C7, C8'; '' for general admission
-            'unit_price',  # empty when the booking's seats cost different prices
-            'total',
-            'booked_at',
-            'status',
+            BOOKING_ID,
+            REFERENCE,
+            SHOW,
+            THEATRE,
+            PLACE,
+            STARTS_AT,
+            TICKETS,
+            SEATS,
+            UNIT_PRICE,
+            TOTAL,
+            BOOKED_AT,
+            STATUS,
         ],
         count=count,
         rows=rows,

@@ -24,6 +24,7 @@ from services.formats import local, money, when
 from services.mail import outbox
 from services.mail.render import render_html
 from services.mail.transport import Attachment, InlineImage, compose
+from services.words import plural
 
 QR_SCALE = 8  # pixels a module: a 264-pixel code shown 220 wide, sharp on a phone held up at the door
 
@@ -98,7 +99,7 @@ def seats(document: TicketDocument) -> str:
 
 
 def tickets_text(count: int) -> str:
-    return f'{count} ticket' if count == 1 else f'{count} tickets'
+    return plural(count, 'ticket')
 
 
 def first_name(name: str) -> str:
@@ -164,7 +165,7 @@ def confirmation(document: TicketDocument, *, to: str, subject: str, settings: S
 def cancellation(document: TicketDocument, *, to: str, subject: str, settings: Settings) -> EmailMessage:
     """The cancellation: which booking, and that its tickets admit no one now; no attachments."""
     count = len(document.tickets)
-    ending = 'its ticket no longer admits anyone' if count == 1 else f'the {count} tickets no longer admit anyone'
+    ending = 'its ticket no longer admits anyone' if count == 1 else f'the {tickets_text(count)} no longer admit anyone'
     freed = f'Your seats ({document.seats}) are back on sale.' if document.seats else ''
     bookings_url = f'{settings.base_url}/bookings'
     cancelled = (

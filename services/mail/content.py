@@ -95,11 +95,6 @@ class TheatreMonth:
     best: list[ShowLine] = field(default_factory=list)
     per_day: dict[dt.date, int] = field(default_factory=dict)
 
-    @property
-    def occupancy(self) -> float | None:
-        """Seats sold over seats offered for the shows that took place this month (None when none did)."""
-        return self.seats_sold / self.seats_offered if self.seats_offered else None
-
 
 @dataclass(frozen=True)
 class ManagerReport:
@@ -208,7 +203,8 @@ def picks_for(session: Session, *, user_id: int, now: dt.datetime, popular: list
 
 
 def audience_reports(session: Session, user_ids: list[int], month: str, tz: ZoneInfo) -> dict[int, AudienceReport]:
-    """Each person's confirmed bookings made in the month and the shows they rated in it (nobody with neither)."""
+    """Each person's confirmed bookings made in the month, in the order of their shows' dates, and the shows they
+    rated in it (nobody with neither)."""
     start, end = month_bounds(month, tz)
     bookings: dict[int, list[BookingLine]] = {}
     for user_id, show, theatre, starts_at, tickets, total in session.execute(
@@ -221,7 +217,7 @@ def audience_reports(session: Session, user_ids: list[int], month: str, tz: Zone
             Booking.created_at >= start,
             Booking.created_at < end,
         )
-        .order_by(Booking.user_id, Booking.created_at, Booking.id)
+        .order_by(Booking.user_id, Show.starts_at, Booking.created_at, Booking.id)
     ):
         bookings.setdefault(user_id, []).append(BookingLine(show, theatre, starts_at, tickets, total))
     ratings: dict[int, list[RatingLine]] = {}

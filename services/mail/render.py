@@ -15,8 +15,9 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.formats import money, when
-from services.mail.content import AudienceReport, ManagerReport, Pick, Recipient
+from services.mail.content import AudienceReport, ManagerReport, Pick, Recipient, TheatreMonth
 from services.mail.months import month_name
+from services.words import percent, plural
 
 BRAND = '#4c1d95'
 
@@ -30,12 +31,19 @@ _templates = Environment(
 )
 
 
-def occupancy(share: float | None) -> str:
-    return f'{share:.0%}' if share is not None else 'no shows'
+# On every cell of user text: a 100-character name without a space wraps instead of widening the email.
+WRAP = 'overflow-wrap:anywhere;word-break:break-word'
 
 
-_templates.filters.update(money=money, when=when, thousands='{:,}'.format, occupancy=occupancy)
-_templates.globals['brand'] = BRAND
+def occupancy(theatre: TheatreMonth) -> str:
+    """'62%', '<1%', '>99%' of the month's performances; none took place: 'no performances this month'."""
+    if not theatre.performances:
+        return 'no performances this month'
+    return percent(theatre.seats_sold, theatre.seats_offered)
+
+
+_templates.filters.update(money=money, when=when, thousands='{:,}'.format, plural=plural, occupancy=occupancy)
+_templates.globals.update(brand=BRAND, wrap=WRAP)
 
 
 @dataclass(frozen=True)
@@ -68,7 +76,7 @@ def render_reminder(recipient: Recipient, picks: list[Pick], *, base_url: str, u
     intro = f'Hello {first}, here are a few shows coming up that we think you will like.'
     lines = [
         f'- {p.name} at {p.theatre}, {p.place}: {when(p.starts_at)}, {money(p.price_cents)}, '
-        f'{p.tickets_left:,} tickets left. {base_url}/shows/{p.show_id}'
+        f'{plural(p.tickets_left, "ticket")} left. {base_url}/shows/{p.show_id}'
         for p in picks
     ]
     footer = _footer_text(
@@ -91,17 +99,18 @@ def render_audience_report(
 ) -> Rendered:
     title = f'Your {month_name(month)} at TicketShow'
     summary = (
-        f'{len(report.bookings)} booking(s), {report.tickets} ticket(s), {money(report.total_cents)} in all.'
+        f'{plural(len(report.bookings), "booking")}, {plural(report.tickets, "ticket")}, '
+        f'{money(report.total_cents)} in all.'
         if report.bookings
         else 'No bookings this month.'
     )
     text_lines = [title, '', summary, '']
     if report.bookings:
-        text_lines += ['Bookings:'] + [
-            f'- {b.show} at {b.theatre}, {when(b.starts_at)}: {b.tickets} ticket(s), {money(b.total_cents)}'
+        text_lines += ['Bookings, by date of the show:'] + [
+            f'- {b.show} at {b.theatre}, {when(b.starts_at)}: {plural(b.tickets, "ticket")}, {money(b.total_cents)}'
             for b in report.bookings
         ]
-        text_lines += [f'Total: {report.tickets} ticket(s), {money(report.total_cents)}', '']
+        text_lines += [f'Total: {plural(report.tickets, "ticket")}, {money(report.total_cents)}', '']
     if report.ratings:
         text_lines += ['Shows you rated:'] + [f'- {r.show} at {r.theatre}: {r.score}/5' for r in report.ratings]
         text_lines.append('')
@@ -131,17 +140,22 @@ def render_manager_report(
 ) -> Rendered:
     title = f'{month_name(month)}: how your theatres did'
     totals = (
-        f'{report.total("bookings")} booking(s), {report.total("tickets")} ticket(s), '
-        f'{money(report.total("revenue_cents"))} revenue across {len(report.theatres)} theatre(s).'
+        f'{plural(report.total("bookings"), "booking")}, {plural(report.total("tickets"), "ticket")}, '
+        f'{money(report.total("revenue_cents"))} revenue across {plural(len(report.theatres), "theatre")}.'
     )
     text_lines = [title, '', totals, '']
     for t in report.theatres:
+        performances = (
+            f"occupancy of the month's {plural(t.performances, 'performance')}: {occupancy(t)}"
+            if t.performances
+            else occupancy(t)
+        )
         text_lines.append(
-            f'{t.name} ({t.place}): {t.tickets} ticket(s), {money(t.revenue_cents)}, '
-            f"occupancy of the month's {t.performances} show(s): {occupancy(t.occupancy)}"
+            f'{t.name} ({t.place}): {plural(t.tickets, "ticket")}, {money(t.revenue_cents)}, {performances}'
         )
         text_lines += [
-            f'  best: {s.name}, {when(s.starts_at)}: {s.tickets} ticket(s), {money(s.revenue_cents)}' for s in t.best
+            f'  best: {s.name}, {when(s.starts_at)}: {plural(s.tickets, "ticket")}, {money(s.revenue_cents)}'
+            for s in t.best
         ]
     footer = _footer_text(
         kind_text='monthly reports', unsubscribe_url=unsubscribe_url, account_url=f'{base_url}/account'

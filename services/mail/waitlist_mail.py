@@ -24,10 +24,22 @@ from services.mail import outbox
 from services.mail.booking_mail import first_name, tickets_text
 from services.mail.render import render_html
 from services.mail.transport import compose
+from services.words import noun, plural
 
 
 def offer_link(settings: Settings, entry_id: int) -> str:
     return f'{settings.base_url}/waitlist/{entry_id}'
+
+
+def _offer_words(tickets: int) -> dict[str, str]:
+    """The offer's sentences agree with its number of tickets: 'it is set aside' or 'they are set aside'."""
+    one = tickets == 1
+    return {
+        'set_aside': 'it is set aside' if one else 'they are set aside',
+        'yours': 'It is yours' if one else 'They are yours',
+        'go': 'it goes' if one else 'they go',
+        'the_tickets_go': 'the ticket goes' if one else 'the tickets go',
+    }
 
 
 def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.datetime | None = None) -> OutboxMessage:
@@ -38,22 +50,24 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
     settings = get_settings()
     user = session.get(User, entry.user_id)
     assert user is not None and entry.offer_expires_at is not None
-    seats = ', '.join(offered_seats(session, [entry]).get(entry.id, ()))
+    seats_list = list(offered_seats(session, [entry]).get(entry.id, ()))
+    seats = ', '.join(seats_list)
     tickets = tickets_text(entry.tickets)
     link = offer_link(settings, entry.id)
     theatre = show.theatre
+    words = _offer_words(entry.tickets)
     text = '\n'.join(
         [
             f'Hello {first_name(user.name)},',
             '',
             f'{tickets} for {show.name} on {when(show.starts_at)} at {theatre.name}, {theatre.place} came free, '
-            'and they are set aside for you' + (f' (seats {seats}).' if seats else '.'),
-            f'They are yours if you accept by {when(entry.offer_expires_at)}; after that they go to the next '
+            f'and {words["set_aside"]} for you' + (f' ({noun(len(seats_list), "seat")} {seats}).' if seats else '.'),
+            f'{words["yours"]} if you accept by {when(entry.offer_expires_at)}; after that {words["go"]} to the next '
             'person in line.',
             '',
             f'See the offer and accept: {link}',
             '',
-            'Not going after all? Decline on the same page, and the tickets go to the next person at once.',
+            f'Not going after all? Decline on the same page, and {words["the_tickets_go"]} to the next person at once.',
             '',
         ]
     )
@@ -67,6 +81,8 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
         theatre_name=theatre.name,
         place=theatre.place,
         seats=seats,
+        seats_word=noun(len(seats_list), 'seat'),
+        words=words,
         expires_at=entry.offer_expires_at,
         link=link,
     )
@@ -153,7 +169,7 @@ def show_cancelled(
     facts: dict[str, object], lines: list[_Line], *, to: str, subject: str, settings: Settings
 ) -> EmailMessage:
     bookings_url = f'{settings.base_url}/bookings'
-    lead = 'Your booking is cancelled:' if len(lines) == 1 else f'Your {len(lines)} bookings are cancelled:'
+    lead = 'Your booking is cancelled:' if len(lines) == 1 else f'Your {plural(len(lines), "booking")} are cancelled:'
     starts_at = facts['starts_at']
     assert isinstance(starts_at, dt.datetime)
     text = '\n'.join(

@@ -27,6 +27,7 @@ from services.errors import Conflict, NotFound
 from services.seating import is_reserved
 from services.seating.offer_seats import free_seats
 from services.validation import Checker, FormNumber
+from services.words import plural
 
 LIVE = (WaitlistStatus.WAITING, WaitlistStatus.OFFERED)
 
@@ -162,8 +163,9 @@ def join(
         raise Conflict('You are already on the waiting list for this show.')
     left = available_now(session, show, now)
     if count <= left:
-        what = f'{left} ticket{"" if left == 1 else "s"} can' if left > 0 else 'They can'
-        raise Conflict(f'{what} be booked now: book them instead of joining the waiting list.', field='tickets')
+        what = f'{plural(left, "ticket")} can' if left > 0 else 'They can'
+        them = 'it' if left == 1 else 'them'
+        raise Conflict(f'{what} be booked now: book {them} instead of joining the waiting list.', field='tickets')
     dialect = postgresql if session.get_bind().dialect.name == 'postgresql' else sqlite
     entry_id = session.scalar(  # two joins at once: the unique index lets one in, the other inserts nothing
         dialect.insert(WaitlistEntry)

@@ -380,8 +380,8 @@ def test_check_ins_reach_the_dashboard_the_summary_the_charts_and_the_show_expor
     with session_scope() as s:
         meera = s.get_one(User, door.meera.id)
         table = TABLES[ExportKind.SHOW](s, meera, door.hamlet.id, IST)
-        rows = [dict(zip(table.columns, row, strict=True)) for row in table.rows()]
-    assert table.columns[-1] == 'checked_in'
+        rows = [dict(zip([c.name for c in table.columns], row, strict=True)) for row in table.rows()]
+    assert table.columns[-1].name == 'checked_in'
     assert [(r['customer_username'], r['tickets'], r['status'], r['checked_in']) for r in rows] == [
         ('asha', 2, 'confirmed', 1),
         ('ravi', 1, 'confirmed', 0),

@@ -11,6 +11,8 @@ import datetime as dt
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -18,10 +20,12 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
-from models import User
+from models import BookingStatus, TicketStatus, User
 from services import charts, password_reset
 from services.config import get_settings
-from services.mail import months, render
+from services.etickets.document import SeatPlace, TicketDocument, TicketLine
+from services.formats import when
+from services.mail import booking_mail, months, render
 from services.mail.content import (
     AudienceReport,
     BookingLine,
@@ -44,6 +48,7 @@ MONTH = '2026-10'
 AT = dt.datetime(2026, 10, 17, 13, 30, tzinfo=dt.UTC)
 
 LONG_SHOW = 'The Extraordinarily Long and Winding Musical Adventure of Tom & Jerry <live> in Three Acts'
+LONG_WORD = 'Supercalifragilistic' * 5  # 100 characters without a space: must wrap, never widen the email
 NASTY_NAME = '<script>alert("x")</script> Ann & "Bob"'
 RAW = ['<script>', '<live>', '"Bob"', 'Tom & Jerry', 'Rock & Roll']
 
@@ -52,13 +57,19 @@ PICKS = [
     Pick(7, LONG_SHOW, 'Rock & Roll Hall of the Greater Metropolitan Area', 'Pune', AT, 125050, 1234),
     Pick(8, 'मुग़ल-ए-आज़म', 'पृथ्वी थिएटर', 'मुंबई', AT + dt.timedelta(days=1), 50000, 12),
     Pick(9, '梁祝 – 越剧《梁山伯与祝英台》', '上海大剧院', '上海', AT + dt.timedelta(days=2), 9999, 3),
+    Pick(10, LONG_WORD, LONG_WORD, LONG_WORD, AT + dt.timedelta(days=3), 100, 1),
 ]
 BOOKINGS = [
     BookingLine(LONG_SHOW, 'Rock & Roll Hall', AT, 4, 500200),
     BookingLine('मुग़ल-ए-आज़म', 'पृथ्वी थिएटर', AT + dt.timedelta(days=3), 2, 100000),
     BookingLine('梁祝', '上海大剧院', AT + dt.timedelta(days=5), 10, 1234567),
+    BookingLine(LONG_WORD, LONG_WORD, AT + dt.timedelta(days=6), 1, 100),
 ]
-RATINGS = [RatingLine(LONG_SHOW, 'Rock & Roll Hall', 4), RatingLine('梁祝', '上海大剧院', 5)]
+RATINGS = [
+    RatingLine(LONG_SHOW, 'Rock & Roll Hall', 4),
+    RatingLine('梁祝', '上海大剧院', 5),
+    RatingLine(LONG_WORD, LONG_WORD, 3),
+]
 THEATRES = [
     TheatreMonth(
         theatre_id=1,
@@ -70,11 +81,40 @@ THEATRES = [
         performances=12,
         seats_offered=2000,
         seats_sold=1234,
-        best=[ShowLine(LONG_SHOW, AT, 400, 5000000), ShowLine('Kiss & Tell', AT, 300, 90000)],
+        best=[
+            ShowLine(LONG_SHOW, AT, 400, 5000000),
+            ShowLine('Kiss & Tell', AT + dt.timedelta(days=1), 300, 90000),
+            ShowLine(LONG_WORD, AT + dt.timedelta(days=2), 1, 100),
+        ],
         per_day={dt.date(2026, 10, d): d * 3 % 17 for d in range(1, 32)},
     ),
     TheatreMonth(theatre_id=2, name='पृथ्वी थिएटर', place='मुंबई', tickets=0, revenue_cents=0, bookings=0),
+    TheatreMonth(
+        theatre_id=3,
+        name=LONG_WORD,
+        place=LONG_WORD,
+        tickets=1,
+        revenue_cents=100,
+        bookings=1,
+        performances=1,
+        seats_offered=200,
+        seats_sold=1,
+        best=[ShowLine(LONG_WORD, AT, 1, 100)],
+    ),
 ]
+DOCUMENT = TicketDocument(
+    booking_id=41,
+    reference='K7Q2M9XA',
+    status=BookingStatus.CONFIRMED,
+    show_id=10,
+    show_name=LONG_WORD,
+    starts_at=AT,
+    theatre_name=LONG_WORD,
+    place=LONG_WORD,
+    holder_name=NASTY_NAME,
+    total_cents=100,
+    tickets=(TicketLine(1, 'T' * 40, SeatPlace(LONG_WORD, 'C', '7'), 100, TicketStatus.VALID, None),),
+)
 
 
 def _reminder() -> str:
@@ -98,6 +138,22 @@ def _manager_report() -> str:
     ).html
 
 
+def _html_of(message: EmailMessage) -> str:
+    body = message.get_body(('html',))
+    assert body is not None
+    return body.get_content()
+
+
+def _booking_confirmed() -> str:
+    message = booking_mail.confirmation(DOCUMENT, to='ann@example.com', subject='Your tickets', settings=get_settings())
+    return _html_of(message)
+
+
+def _booking_cancelled() -> str:
+    cancelled = replace(DOCUMENT, status=BookingStatus.CANCELLED)
+    return _html_of(booking_mail.cancellation(cancelled, to='ann@example.com', subject='x', settings=get_settings()))
+
+
 def _password_reset() -> str:
     person = User(username='ann&co', name=NASTY_NAME, email='ann@example.com')
     message = password_reset._message(person, f'{BASE}/reset-password?token=' + 'x' * 43, get_settings())
@@ -111,6 +167,8 @@ EMAILS_BY_NAME = {
     'audience-report': _audience_report,
     'manager-report': _manager_report,
     'password-reset': _password_reset,
+    'booking-confirmed': _booking_confirmed,
+    'booking-cancelled': _booking_cancelled,
 }
 
 
@@ -123,7 +181,7 @@ def test_each_email_has_a_viewport_meta_and_escapes_every_piece_of_user_text(nam
     for raw in RAW:
         assert raw not in html, raw
     assert not re.search(r'&(?!amp;|lt;|gt;|quot;|#39;)', html.replace(UNSUBSCRIBE.replace('&', '&amp;'), ''))
-    if name != 'password-reset':
+    if name in ('reminder', 'audience-report', 'manager-report'):
         assert 'href="https://tickets.example.com/unsubscribe?t=abc.def&amp;kind=x"' in html
 
 
@@ -143,11 +201,15 @@ def test_the_password_reset_escapes_the_name_and_username():
 
 def test_the_reports_keep_their_figures():
     audience = _audience_report()
-    assert '<b>16</b>' in audience and '<b>₹18,347.67</b>' in audience
+    assert '<b>17</b>' in audience and '<b>₹18,348.67</b>' in audience
     assert '★★★★☆' in audience and '★★★★★' in audience
+    assert '4 bookings, 17 tickets, ₹18,348.67 in all.' in audience
     manager = _manager_report()
-    assert '62%' in manager and 'no shows' in manager
-    assert 'Tom &amp; Jerry &lt;live&gt; in Three Acts (400)<br>Kiss &amp; Tell (300)' in manager
+    assert '62%' in manager and 'of 12 performances' in manager
+    assert 'No performances this month' in manager and 'no shows' not in manager
+    assert '<1%' not in manager and '&lt;1%' in manager  # 1 of 200 seats: something, never '0%'
+    assert f'in Three Acts</b><br><span style="color:#4b5563">{when(AT)}</span>' in manager  # best, with its date
+    assert '400 tickets' in manager and '300 tickets' in manager and '>1 ticket<' in manager
     assert 'src="cid:trend-8-2026-10@ticketshow"' in manager
 
 

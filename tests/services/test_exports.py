@@ -191,9 +191,55 @@ def read_csv(path: Path) -> list[dict]:
     return pd.read_csv(path, encoding='utf-8-sig', keep_default_na=False).to_dict('records')
 
 
+SHOW_COLUMNS = {
+    'Show ID': 'show_id',
+    'Show': 'show',
+    'Theatre': 'theatre',
+    'Place': 'place',
+    'Starts at': 'starts_at',
+    'Status': 'show_status',
+    'Ticket price (₹)': 'ticket_price',
+    'Tickets offered': 'tickets_offered',
+    'Tickets sold': 'tickets_sold',
+}
+# Excel's headers are for people; the CSV's (and these tests') names, sheet by sheet.
+XLSX_COLUMNS = {
+    'Theatre': {'Theatre ID': 'theatre_id', 'Theatre': 'theatre', 'Place': 'place', 'Capacity': 'capacity'},
+    'Shows': {
+        **SHOW_COLUMNS,
+        'Tickets left': 'tickets_left',
+        'Revenue (₹)': 'revenue',
+        'Rating': 'rating',
+        'Tags': 'tags',
+    },
+    'Show': SHOW_COLUMNS,
+    'Bookings': {
+        'Booking ID': 'booking_id',
+        'Reference': 'reference',
+        'Customer': 'customer_name',
+        'Username': 'customer_username',
+        'Show': 'show',
+        'Theatre': 'theatre',
+        'Place': 'place',
+        'Starts at': 'starts_at',
+        'Tickets': 'tickets',
+        'Seats': 'seats',
+        'Price per ticket (₹)': 'unit_price',
+        'Total (₹)': 'total',
+        'Booked at': 'booked_at',
+        'Status': 'status',
+        'Checked in': 'checked_in',
+    },
+}
+
+
 def read_xlsx(path: Path) -> dict[str, list[dict]]:
+    """Each sheet's rows keyed by the CSV's column names (an unknown Excel header fails the test)."""
     sheets = pd.read_excel(path, sheet_name=None, keep_default_na=False)
-    return {name: frame.to_dict('records') for name, frame in sheets.items()}
+    return {
+        name: frame.rename(columns={label: XLSX_COLUMNS[name][label] for label in frame.columns}).to_dict('records')
+        for name, frame in sheets.items()
+    }
 
 
 @dataclass
@@ -503,9 +549,9 @@ def test_an_empty_theatre_exports_its_header_and_no_rows(exporter):
     }
     sheets = pd.read_excel(exporter.folder / f'{xlsx_job}.xlsx', sheet_name=None)
     assert list(sheets['Theatre'].to_dict('records')) == [
-        dict(theatre_id=stage.empty.id, theatre='Empty Hall', place='Pune', capacity=80)
+        {'Theatre ID': stage.empty.id, 'Theatre': 'Empty Hall', 'Place': 'Pune', 'Capacity': 80}
     ]
-    assert sheets['Shows'].empty and list(sheets['Shows'].columns)[:3] == ['show_id', 'show', 'starts_at']
+    assert sheets['Shows'].empty and list(sheets['Shows'].columns)[:3] == ['Show ID', 'Show', 'Starts at']
 
 
 def test_nothing_to_export_is_a_header_only(exporter):

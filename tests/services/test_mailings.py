@@ -163,7 +163,7 @@ def test_reminder_has_text_and_html_with_the_shows_links_and_escaped_user_text(a
     link = f'{BASE}/shows/{show.id}'
     assert 'Hello "Bo", here are a few shows' in text
     assert (
-        f'- Tom & Jerry <live> at Rock & Roll Hall, Pune: Fri 11 Dec 2026, 18:30, ₹250.50, 50 tickets left. {link}'
+        f'- Tom & Jerry <live> at Rock & Roll Hall, Pune: Fri 11 Dec 2026, 18:30 IST, ₹250.50, 50 tickets left. {link}'
         in (text)
     )
     assert f'href="{link}"' in html
@@ -265,13 +265,13 @@ def test_audience_report_figures_match_the_month(october, smtp_server):
     message = by_person[october['ann'].email]
     assert message['Subject'] == 'Your October 2026 at TicketShow'
     text, html = text_of(message), html_of(message)
-    assert '2 booking(s), 7 ticket(s), ₹1,000 in all.' in text
-    assert '- Hamlet at Alpha, Tue 20 Oct 2026, 19:00: 3 ticket(s), ₹600' in text
-    assert '- Macbeth at Alpha, Sun 15 Nov 2026, 19:00: 4 ticket(s), ₹400' in text
-    assert 'Total: 7 ticket(s), ₹1,000' in text
+    assert '2 bookings, 7 tickets, ₹1,000 in all.' in text
+    assert '- Hamlet at Alpha, Tue 20 Oct 2026, 19:00 IST: 3 tickets, ₹600' in text
+    assert '- Macbeth at Alpha, Sun 15 Nov 2026, 19:00 IST: 4 tickets, ₹400' in text
+    assert 'Total: 7 tickets, ₹1,000' in text
     assert '- Hamlet at Alpha: 4/5' in text
     assert 'Othello' not in text  # cancelled
-    assert '2 booking(s), 7 ticket(s), ₹1,000 in all.' in html
+    assert '2 bookings, 7 tickets, ₹1,000 in all.' in html
     assert '<b>7</b>' in html and '<b>₹1,000</b>' in html
     assert '★★★★☆' in html
     assert 'Othello' not in html
@@ -289,23 +289,71 @@ def test_manager_report_figures_and_inline_chart(october, smtp_server):
     message = by_person[october['boss'].email]
     assert message['Subject'] == 'October 2026: how your theatres did'
     text, html = text_of(message), html_of(message)
-    assert '3 booking(s), 11 ticket(s), ₹2,200 revenue across 2 theatre(s).' in text
+    assert '3 bookings, 11 tickets, ₹2,200 revenue across 2 theatres.' in text
     # Alpha's October performances: Hamlet 5 of 10 seats sold, Othello 1 of 10 (Macbeth is in November)
-    assert "Alpha (Pune): 7 ticket(s), ₹1,000, occupancy of the month's 2 show(s): 30%" in text
-    assert "Beta (Mumbai): 4 ticket(s), ₹1,200, occupancy of the month's 1 show(s): 100%" in text
+    assert "Alpha (Pune): 7 tickets, ₹1,000, occupancy of the month's 2 performances: 30%" in text
+    assert "Beta (Mumbai): 4 tickets, ₹1,200, occupancy of the month's 1 performance: 100%" in text
     best = [line.strip() for line in text.splitlines() if line.startswith('  best:')]
     assert best == [
-        'best: Macbeth, Sun 15 Nov 2026, 19:00: 4 ticket(s), ₹400',
-        'best: Hamlet, Tue 20 Oct 2026, 19:00: 3 ticket(s), ₹600',
-        'best: Kiss & Tell, Fri 30 Oct 2026, 19:00: 4 ticket(s), ₹1,200',
+        'best: Macbeth, Sun 15 Nov 2026, 19:00 IST: 4 tickets, ₹400',
+        'best: Hamlet, Tue 20 Oct 2026, 19:00 IST: 3 tickets, ₹600',
+        'best: Kiss & Tell, Fri 30 Oct 2026, 19:00 IST: 4 tickets, ₹1,200',
     ]
-    assert 'Kiss &amp; Tell (4)' in html and 'Macbeth (4)<br>Hamlet (3)' in html
+    cell = r'<b>([^<]+)</b><br><span style="color:#4b5563">([^<]+)</span></td><td[^>]*>([^<]+)<br>'
+    best_shows = re.findall(cell, html)
+    assert best_shows == [  # each with its date and time, best first
+        ('Macbeth', 'Sun 15 Nov 2026, 19:00 IST', '4 tickets'),
+        ('Hamlet', 'Tue 20 Oct 2026, 19:00 IST', '3 tickets'),
+        ('Kiss &amp; Tell', 'Fri 30 Oct 2026, 19:00 IST', '4 tickets'),
+    ]
+    assert 'of 2 performances' in html and 'of 1 performance<' in html
     assert '30%' in html and '100%' in html and '₹2,200' in html
 
     [cid] = re.findall(r'<img src="cid:([^"]+)"', html)
     images = [p for p in message.walk() if p.get_content_type() == 'image/png']
     assert [p['Content-ID'] for p in images] == [f'<{cid}>']
     assert images[0].get_content().startswith(b'\x89PNG\r\n\x1a\n')
+
+
+def test_the_audience_report_lists_bookings_by_the_date_of_their_show(october, smtp_server):
+    """Booked in October in this order: a December show, then one at the end of October, then one ticket for a
+    November show; the report reads in the order the shows take place, and one ticket is '1 ticket'."""
+    gamma = make_theatre(october['boss'], name='Gamma', place='Goa')
+    person = make_user(name='Dee Order')
+    for name, show_day, booked_day, tickets in (
+        ('Winter Tale', at(1, 12, hour=18), at(3), 2),
+        ('Late October', at(28, hour=20), at(20), 3),
+        ('November Rain', at(7, 11, hour=21), at(22), 1),
+    ):
+        show = make_show(gamma, name=name, starts_at=show_day, num_tickets=10, price_cents=10000)
+        make_booking(person, show, tickets=tickets, created_at=booked_day)
+    mailings.send_monthly_reports(month='2026-10', now=AFTER_OCTOBER)
+
+    message = {r.to: r.message for r in smtp_server.received}[person.email]
+    text, html = text_of(message), html_of(message)
+    lines = [line for line in text.splitlines() if line.startswith('- ')]
+    assert lines == [
+        '- Late October at Gamma, Wed 28 Oct 2026, 20:00 IST: 3 tickets, ₹300',
+        '- November Rain at Gamma, Sat 07 Nov 2026, 21:00 IST: 1 ticket, ₹100',
+        '- Winter Tale at Gamma, Tue 01 Dec 2026, 18:00 IST: 2 tickets, ₹200',
+    ]
+    assert '3 bookings, 6 tickets, ₹600 in all.' in text
+    assert html.index('Late October') < html.index('November Rain') < html.index('Winter Tale')
+
+
+def test_the_manager_report_says_when_a_theatre_had_no_performances(october, smtp_server):
+    """Gamma sold tickets in October for a November show only: its occupancy is no figure, but words."""
+    gamma = make_theatre(october['boss'], name='Gamma', place='Goa')
+    later = make_show(gamma, name='Next Month', starts_at=at(20, 11, hour=19), num_tickets=200, price_cents=10000)
+    make_booking(make_user(), later, tickets=1, created_at=at(12))
+    mailings.send_monthly_reports(month='2026-10', now=AFTER_OCTOBER)
+
+    message = {r.to: r.message for r in smtp_server.received}[october['boss'].email]
+    text, html = text_of(message), html_of(message)
+    assert 'Gamma (Goa): 1 ticket, ₹100, no performances this month' in text
+    assert '  best: Next Month, Fri 20 Nov 2026, 19:00 IST: 1 ticket, ₹100' in text
+    assert 'No performances this month' in html and 'no shows' not in html.lower()
+    assert '4 bookings, 12 tickets, ₹2,300 revenue across 3 theatres.' in text
 
 
 def test_manager_report_counts_tickets_per_local_day(october):

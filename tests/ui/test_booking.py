@@ -13,7 +13,17 @@ from models.db import session_scope, utcnow
 from services import booking as booking_service
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
-from tests.ui.helpers import count, current_path, elements, eventually, landed_on, open_as, open_dialog, texts
+from tests.ui.helpers import (
+    count,
+    current_path,
+    elements,
+    eventually,
+    landed_on,
+    open_as,
+    open_dialog,
+    open_not_found,
+    texts,
+)
 
 
 def seed_show(**kwargs: object) -> Show:
@@ -58,7 +68,7 @@ async def test_booking_three_tickets(user: User) -> None:
     assert tickets_sold(show.id) == 0  # nothing is sold before the confirmation
     user.find('Confirm booking').click()
     await eventually(lambda: user.back_history[-1].startswith('/bookings?booked='), message='My bookings')
-    await user.should_see('Booked 3 ticket(s) for Hamlet: ₹751.50.')  # said on the page the person lands on
+    await user.should_see('Booked 3 tickets for Hamlet: ₹751.50.')  # said on the page the person lands on
     await user.should_see(marker='upcoming')
     assert tickets_sold(show.id) == 3
     with session_scope() as session:
@@ -100,7 +110,7 @@ async def test_cancelling_an_upcoming_booking_releases_the_seats(user: User) -> 
         await user.should_see('Confirmed')
         user.find(marker='cancel').click()
     await open_dialog(user, 'cancel-dialog')
-    await user.should_see('4 ticket(s) for Hamlet')
+    await user.should_see('4 tickets for Hamlet')
     user.find('Cancel booking').click()
     await user.should_see('Booking for Hamlet cancelled.')
     assert tickets_sold(show.id) == 0
@@ -200,8 +210,9 @@ async def test_a_show_that_starts_while_the_page_is_open_is_refused(user: User) 
 
 
 async def test_an_unknown_show_says_so(user: User) -> None:
-    await user.open('/shows/999')
-    await user.should_see('This show does not exist')
+    await open_not_found(user, '/shows/999')
+    await user.should_see('No such show')
+    await user.should_see('This show does not exist. It may have been removed.')
     await user.should_not_see(marker='booking-card')
 
 

@@ -79,19 +79,20 @@ async def test_an_audience_member_exports_their_history_and_finds_it_under_my_ex
     await user.open('/exports')
     await user.should_see('My bookings')
     await user.should_see('Ready')
-    await user.should_see('1 rows')
+    await user.should_see('1 row')
     user.find(marker='download').click()
     response = await user.download.next(timeout=5)
     sheets = pd.read_excel(io.BytesIO(response.content), sheet_name=None)
     assert list(sheets) == ['Bookings']
-    assert sheets['Bookings'][['show', 'theatre', 'tickets', 'unit_price', 'total', 'status']].to_dict('records') == [
+    columns = ['Show', 'Theatre', 'Tickets', 'Price per ticket (₹)', 'Total (₹)', 'Status']
+    assert sheets['Bookings'][columns].to_dict('records') == [
         {
-            'show': 'Hamlet',
-            'theatre': 'Prithvi, Mumbai',
-            'tickets': 3,
-            'unit_price': 250.5,
-            'total': 751.5,
-            'status': 'confirmed',
+            'Show': 'Hamlet',
+            'Theatre': 'Prithvi, Mumbai',
+            'Tickets': 3,
+            'Price per ticket (₹)': 250.5,
+            'Total (₹)': 751.5,
+            'Status': 'confirmed',
         }
     ]
 
