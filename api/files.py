@@ -24,7 +24,7 @@ PDF: dict[int | str, dict[str, Any]] = {200: {'content': {'application/pdf': {}}
 
 @router.get('/theatres/{theatre_id}/trend.png', response_class=Response, responses={**PNG, **ERRORS})
 async def theatre_trend(theatre_id: int, who: Caller) -> Response:
-    """Bookings per day over the last 30 days (tickets as bars, revenue as a line)."""
+    """Bookings per day over the last 30 days (tickets booked above, the day's revenue below)."""
     png = await call(charts.theatre_chart, actor_id=who.user_id, theatre_id=theatre_id, kind='trend')
     return Response(png, media_type='image/png', headers=PNG_HEADERS)
 

@@ -4,26 +4,36 @@
 from __future__ import annotations
 
 import base64
-import time
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
+from nicegui.events import GenericEventArguments
 
 from models import ExportKind, Role
+from services import charts as chart_data
 from services import summary
 from services.errors import DomainError
 from services.formats import money, when
 from services.seating import heat, heat_chart
 from services.sessions import Principal
-from services.summary import TheatreSummary
+from services.summary import Summary, TheatreSummary
 from services.waitlist import figures as waitlist_figures
 from services.waitlist.figures import WaitlistFigures
+from services.words import noun, percent, plural
+from ui import charts
 from ui.common import call
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 
 FIGURE_GRID = 'w-full gap-2 sm:gap-3 grid-cols-2 sm:grid-cols-3 lg:grid-cols-5'
+WRAP = 'min-w-0 [overflow-wrap:anywhere]'  # a name of 100 letters without a space wraps instead of widening the page
+# In the dark: rules between rows and card edges in a grey that stays a line, not a white stroke; and the seat heat
+# map (a picture drawn on white) inverted, with its hues turned back, so it is no white slab on a dark page.
+DARK_CSS = (
+    '.body--dark .summary-rule { border-color: #3f3f46 !important; }'
+    '.body--dark .seat-heat-picture { filter: invert(0.88) hue-rotate(180deg); }'
+)
 
 
 def _figure(label: str, value: str, hint: str = '', *, mark: str) -> None:
@@ -34,14 +44,36 @@ def _figure(label: str, value: str, hint: str = '', *, mark: str) -> None:
             ui.label(hint).classes('text-xs text-gray-500')
 
 
-def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
-    """A server-rendered PNG; the query string makes the browser fetch a fresh one on every visit. On a phone it
-    is small, so a tap opens it at full size."""
-    source = f'{url}?v={time.time_ns()}'
-    with ui.link(target=source, new_tab=True).classes(f'w-full {classes}'):
-        image = ui.image(source).props('fit=contain').classes('w-full rounded').mark(mark)
-        image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
-        ui.label('Tap to enlarge').classes('lt-sm text-xs text-gray-500 text-center w-full')
+def _when_seen(fill: Callable[[ui.element], Awaitable[None]], *, mark: str, height: int) -> None:
+    """A box that `fill` fills the first time it comes into view or near it (Quasar's QIntersection): charts below
+    the fold cost the first paint nothing, and a summary of many theatres draws only what is looked at."""
+    box = ui.element('q-intersection').props('once margin="0px 0px 400px 0px"').classes('w-full')
+    box.style(f'min-height: {height}px').mark(mark)
+    with box:
+        with ui.row().classes('w-full justify-center items-center gap-2 py-8 text-gray-500').mark('chart-loading'):
+            ui.spinner(size='md')
+            ui.label('Loading the charts…')
+    started: list[bool] = []
+
+    async def seen(event: GenericEventArguments) -> None:
+        if not event.args or started:
+            return
+        started.append(True)
+        await fill(box)
+
+    box.on('visibility', seen)
+
+
+def _chart_empty(icon: str, title: str, hint: str, *, mark: str) -> None:
+    with ui.column().classes('w-full items-center text-center gap-1 py-8 text-gray-500').mark(mark):
+        ui.icon(icon, size='40px')
+        ui.label(title).classes('font-medium')
+        ui.label(hint).classes('text-sm')
+
+
+def _chart_heading(title: str, hint: str) -> None:
+    ui.label(title).classes('font-bold')
+    ui.label(hint).classes('text-xs text-gray-500 -mt-1')
 
 
 @page_for(
@@ -52,6 +84,7 @@ def _chart(url: str, alt: str, *, mark: str, classes: str = '') -> None:
 )
 async def summary_page(who: Principal) -> None:
     with frame('Summary', who):
+        ui.add_css(DARK_CSS)
         figures = await call(summary.summary, actor_id=who.user_id, read=True)
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('Summary of all theatres' if who.role == Role.ADMIN else 'Summary').classes('text-3xl font-bold')
@@ -72,21 +105,20 @@ async def summary_page(who: Principal) -> None:
             _figure(
                 'Tickets sold',
                 f'{figures.total("tickets_sold"):,}',
-                f'of {figures.total("tickets_offered"):,} offered · {figures.occupancy:.0%} full',
+                f'of {figures.total("tickets_offered"):,} offered · '
+                f'{percent(figures.total("tickets_sold"), figures.total("tickets_offered"))} full',
                 mark='total-sold',
             )
             _figure('Revenue', money(figures.total('revenue_cents')), 'confirmed bookings', mark='total-revenue')
             _figure(
                 f'Last {figures.recent_days} days',
                 f'{figures.total("recent_bookings"):,}',
-                f'bookings · {figures.total("recent_tickets"):,} tickets',
+                f'{noun(figures.total("recent_bookings"), "booking")} · '
+                f'{plural(figures.total("recent_tickets"), "ticket")}',
                 mark='total-recent',
             )
         if len(figures.theatres) > 1:
-            with ui.card().classes('w-full p-2 items-center'):
-                _chart(
-                    '/api/v1/summary/theatres.png', 'Revenue by theatre', mark='chart-comparison', classes='max-w-3xl'
-                )
+            _comparison(figures)
         ids = [theatre.theatre_id for theatre in figures.theatres]
         mapped = set(await call(heat.mapped_theatres, actor_id=who.user_id, theatre_ids=ids, read=True))
         lists = await call(waitlist_figures.by_theatre, actor_id=who.user_id, theatre_ids=ids, read=True)
@@ -122,8 +154,8 @@ def _theatre_section(
 ) -> None:
     with ui.card().classes('w-full p-4 gap-3').mark(f'summary-{theatre.theatre_id}'):
         with ui.row().classes('w-full items-start justify-between gap-2'):
-            with ui.column().classes('gap-0'):
-                ui.label(theatre.name).classes('text-xl font-bold').mark('summary-name')
+            with ui.column().classes('gap-0 min-w-0'):
+                ui.label(theatre.name).classes(f'text-xl font-bold {WRAP}').mark('summary-name')
                 detail = f'{theatre.place} · {theatre.capacity:,} seats'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
             export_buttons(who, ExportKind.THEATRE, theatre.theatre_id)
@@ -135,12 +167,12 @@ def _theatre_section(
                 f'of {theatre.tickets_offered:,} offered · {theatre.checked_in:,} checked in',
                 mark='sold',
             )
-            _figure('Occupancy', f'{theatre.occupancy:.0%}', mark='occupancy')
+            _figure('Occupancy', percent(theatre.tickets_sold, theatre.tickets_offered), mark='occupancy')
             _figure('Revenue', money(theatre.revenue_cents), mark='revenue')
             _figure(
                 'Last 30 days',
                 f'{theatre.recent_bookings:,}',
-                f'bookings · {theatre.recent_tickets:,} tickets',
+                f'{noun(theatre.recent_bookings, "booking")} · {plural(theatre.recent_tickets, "ticket")}',
                 mark='recent',
             )
         if waiting is not None:
@@ -149,25 +181,93 @@ def _theatre_section(
             ui.label('Best sellers').classes('font-bold')
             with ui.column().classes('w-full gap-1').mark('best-sellers'):
                 for rank, show in enumerate(theatre.best_sellers, start=1):
-                    with ui.row().classes('w-full justify-between gap-2 text-sm border-b border-gray-200 py-1'):
-                        ui.label(f'{rank}. {show.name} · {when(show.starts_at)}')
+                    with ui.row().classes(
+                        'w-full justify-between gap-2 text-sm border-b border-gray-200 summary-rule py-1'
+                    ):
+                        ui.label(f'{rank}. {show.name} · {when(show.starts_at)}').classes(WRAP)
                         ui.label(
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold · {money(show.revenue_cents)} · '
                             f'checked in {show.checked_in:,} of {show.tickets_sold:,}'
                         ).classes('text-gray-600').mark('best-seller-figures')
         elif theatre.shows:
             ui.label('No tickets sold yet.').classes('text-sm text-gray-500')
-        with ui.grid().classes('w-full gap-3 grid-cols-1 md:grid-cols-2'):
-            base = f'/api/v1/theatres/{theatre.theatre_id}'
-            for kind, alt in (('trend', 'Bookings per day'), ('sales', 'Tickets sold per show')):
-                _chart(
-                    f'{base}/{kind}.png',
-                    f'{alt} at {theatre.name}',
-                    mark=f'chart-{kind}',
-                    classes='border border-gray-200',
-                )
+        _theatre_charts(theatre, who)
         if theatre.theatre_id in mapped:
             pictures.append(_seat_heat_card(theatre, who))
+
+
+def _comparison(figures: Summary) -> None:
+    """The theatres' revenue side by side, drawn once the card is in view (the figures are already here)."""
+    shown = charts.comparison_theatres(figures)
+    with ui.card().classes('w-full p-4 gap-2').mark('comparison'):
+        more = f' · the best {len(shown)} of {len(figures.theatres):,}' if len(shown) < len(figures.theatres) else ''
+        _chart_heading('Revenue by theatre', f"Confirmed bookings, with how full each theatre's shows are{more}")
+        if not any(theatre.revenue_cents for theatre in shown):
+            _chart_empty('payments', 'No bookings yet', 'Revenue appears here once people book.', mark='chart-empty')
+            return
+
+        async def fill(box: ui.element) -> None:
+            box.clear()
+            with box:
+                charts.echart(
+                    lambda dark: charts.comparison_options(figures, dark=dark),
+                    height=charts.comparison_height(figures),
+                    mark='chart-comparison',
+                )
+
+        _when_seen(fill, mark='comparison-box', height=charts.comparison_height(figures))
+
+
+def _theatre_charts(theatre: TheatreSummary, who: Principal) -> None:
+    """Bookings per day and sales per show, side by side on a wide screen; loaded and drawn once in view."""
+
+    async def fill(box: ui.element) -> None:
+        try:
+            detail = await call(
+                chart_data.theatre_chart_data, actor_id=who.user_id, theatre_id=theatre.theatre_id, read=True
+            )
+        except DomainError as error:  # the theatre went away, or is no longer theirs, since the page was built
+            if not box.is_deleted:
+                box.clear()
+                with box:
+                    ui.label(str(error)).classes('text-sm text-gray-500 py-4').mark('chart-error')
+            return
+        if box.is_deleted:  # the page was left while the data came
+            return
+        box.clear()
+        with box, ui.grid().classes('w-full gap-4 grid-cols-1 lg:grid-cols-2'):
+            with ui.column().classes('w-full min-w-0 gap-1').mark('trend'):
+                _chart_heading('Bookings per day', f'Last {len(detail.days)} days: tickets above, revenue below')
+                if charts.has_bookings(detail):
+                    charts.echart(
+                        lambda dark: charts.trend_options(detail, dark=dark), height=charts.TREND_PX, mark='chart-trend'
+                    )
+                else:
+                    _chart_empty(
+                        'bar_chart',
+                        f'No bookings in the last {len(detail.days)} days',
+                        "Each day's tickets and revenue appear here as people book.",
+                        mark='chart-empty',
+                    )
+            with ui.column().classes('w-full min-w-0 gap-1').mark('sales'):
+                shown = len(detail.top_shows)
+                more = f' · the best {shown} of {detail.shows:,}' if shown < detail.shows else ''
+                _chart_heading('Tickets sold per show', f'Sold against offered, best sellers first{more}')
+                if detail.top_shows:
+                    charts.echart(
+                        lambda dark: charts.sales_options(detail, dark=dark),
+                        height=charts.sales_height(detail),
+                        mark='chart-sales',
+                    )
+                else:
+                    _chart_empty(
+                        'theater_comedy',
+                        'No shows yet',
+                        'Add a show on the dashboard to see its sales.',
+                        mark='chart-empty',
+                    )
+
+    _when_seen(fill, mark='charts-box', height=charts.TREND_PX + 40)
 
 
 def _waitlist_chips(figures: WaitlistFigures) -> None:
@@ -183,18 +283,20 @@ def _waitlist_chips(figures: WaitlistFigures) -> None:
     with ui.row().classes('w-full items-center gap-2').mark('waitlist-figures'):
         ui.label('Waiting lists').classes('font-bold mr-1')
         for key, value, label, icon in chips:
-            with ui.row().classes('items-center gap-1 no-wrap rounded-full border border-gray-300 px-3 py-1 text-sm'):
+            with ui.row().classes(
+                'items-center gap-1 no-wrap rounded-full border border-gray-300 summary-rule px-3 py-1 text-sm'
+            ):
                 ui.icon(icon, size='16px').classes('text-gray-600')
                 ui.label(f'{value:,}').classes('font-bold').mark(f'waitlist-{key}')
                 ui.label(label).classes('text-gray-600')
         if figures.booked_share is not None:
-            ui.label(f'{figures.booked_share:.0%} of offers booked').classes('text-xs text-gray-500')
+            ui.label(f'{percent(figures.booked, figures.offered)} of offers booked').classes('text-xs text-gray-500')
 
 
 def _seat_heat_card(theatre: TheatreSummary, who: Principal) -> Callable[[], Awaitable[None]]:
     """The card for the seat heat map, drawing until the returned coroutine function fills it in (on a worker
     thread, off the event loop; cached until the theatre's bookings, shows or map change)."""
-    with ui.card().classes('w-full p-3 gap-2 shadow-none border border-gray-200').mark('seat-heat'):
+    with ui.card().classes('w-full p-3 gap-2 shadow-none border border-gray-200 summary-rule').mark('seat-heat'):
         ui.label('Which seats sell first').classes('font-bold')
         ui.label(
             'Warm seats sell first, cool ones last, grey ones never: each seat by its place in the order of sale of '
@@ -239,7 +341,8 @@ def _picture(source: str, theatre_name: str) -> None:
     """The heat map, as wide as the card allows; a click or tap opens it at full size (a picture in a data URL
     cannot open in a new tab as the other charts do). The full-size copy is sent only when asked for."""
     alt = f'Which seats sell first at {theatre_name}: each seat coloured from sells first to sells last'
-    image = ui.image(source).props('fit=contain no-transition').classes('w-full max-w-3xl rounded cursor-pointer')
+    image = ui.image(source).props('fit=contain no-transition')
+    image.classes('w-full max-w-3xl rounded cursor-pointer seat-heat-picture')
     image.props['alt'] = alt  # set as a value, never parsed: a theatre's name may hold quotes
     image.mark('chart-seat-heat')
     ui.label('Tap to enlarge').classes('lt-sm text-xs text-gray-500 text-center w-full')
@@ -250,7 +353,8 @@ def _picture(source: str, theatre_name: str) -> None:
             with ui.dialog().props('maximized') as dialog, ui.card().classes('w-full p-2 gap-2').mark('heat-large'):
                 ui.button('Close', icon='close', on_click=dialog.close).props('flat no-caps').classes('self-end')
                 with ui.element('div').classes('w-full overflow-auto'):
-                    large = ui.image(source).props('fit=contain no-transition').classes('w-[880px] mx-auto')
+                    large = ui.image(source).props('fit=contain no-transition')
+                    large.classes('w-[880px] mx-auto seat-heat-picture')
                     large.props['alt'] = alt
             opened.append(dialog)
         opened[0].open()

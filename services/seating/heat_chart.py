@@ -27,6 +27,7 @@ from services.auth import load_actor
 from services.cache import cached
 from services.charts import _PNG, CHART_TTL_SECONDS, INK, MUTED, STYLE, _empty, _label, _png
 from services.seating.heat import SeatHeat, SeatHeatSeat, seat_heat
+from services.words import plural
 
 # Warm (sells first) to cool (sells last), every step dark enough to see on white.
 HEAT = LinearSegmentedColormap.from_list('seat_heat', ['#b91c1c', '#f97316', '#eab308', '#14b8a6', '#1d4ed8'])
@@ -129,8 +130,7 @@ def render_seat_heat(heat: SeatHeat) -> bytes:
         first, last = bar.ax.get_xticklabels()
         first.set_horizontalalignment('left')  # under the bar's ends, never past the figure's edge
         last.set_horizontalalignment('right')
-        shows = f'{heat.shows:,} reserved show' + ('' if heat.shows == 1 else 's')
-        bar.set_label(f'Order of sale, {shows}', color=MUTED, fontsize=8)
+        bar.set_label(f'Order of sale, {plural(heat.shows, "reserved show")}', color=MUTED, fontsize=8)
         marks = [
             Line2D([], [], ls='', marker='o', ms=8, mfc=NEVER, mec='none', label='never sold'),
             Line2D([], [], ls='', marker='o', ms=8, mfc='none', mec=BLOCKED_EDGE, label='blocked'),

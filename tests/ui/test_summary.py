@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import base64
 import io
+from typing import Any
 
 from nicegui import ElementFilter, ui
 from nicegui.testing import User
+from nicegui.testing.user_interaction import UserInteraction
 from PIL import Image
 
 from models import BookingStatus, Role
 from models.db import session_scope
 from services import booking
+from services.charts import DARK, LIGHT
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import elements, eventually, open_as
@@ -46,20 +49,153 @@ async def test_the_summary_shows_each_theatres_figures_and_charts(user: User) ->
     scope = f'summary-{theatre_id}'
     assert figure(user, 'sold', scope) == '5'
     assert figure(user, 'revenue', scope) == '₹1,250'
-    assert figure(user, 'occupancy', scope) == '6%'  # 5 of 80
+    assert figure(user, 'occupancy', scope) == '6.3%'  # 5 of 80: below 10% a share shows its tenths
     assert figure(user, 'shows', scope) == '2'
     with user.scope(marker='best-sellers'):
         await user.should_see('1. Hamlet')
         await user.should_see('2. Tughlaq')
-    images = elements(user, kind=ui.image)
-    sources = sorted(image.source.split('?')[0] for image in images)
-    assert sources == [f'/api/v1/theatres/{theatre_id}/sales.png', f'/api/v1/theatres/{theatre_id}/trend.png']
-    for source in sources:
-        response = await user.http_client.get(source)
+    trend, sales = await show_charts(user, theatre_id)
+
+    assert [series['name'] for series in trend['series']] == ['Tickets booked', 'Revenue']
+    assert trend['legend']['data'] == ['Tickets booked', 'Revenue']  # each can be switched off
+    tickets, revenue = ([item['value'] for item in series['data']] for series in trend['series'])
+    assert len(tickets) == len(revenue) == 30 and sum(tickets) == 5 and sum(revenue) == 1250.0  # ₹, not cents
+    today = trend['series'][0]['data'][-1]['tip']  # the seed's bookings are made today
+    assert '5 tickets booked' in today and '2 bookings' in today and '₹1,250 revenue' in today
+    assert [axis['gridIndex'] for axis in trend['yAxis']] == [0, 1]  # two panels, not a second axis over the bars
+    assert trend['yAxis'][1]['axisLabel']['formatter'] == '₹{value}'
+
+    names = [label.split('\n')[0] for label in sales['yAxis']['data']]
+    assert names == ['Hamlet', 'Tughlaq']  # best seller first (the axis is drawn top down)
+    assert sales['yAxis']['inverse'] is True
+    offered, sold = sales['series']
+    assert (offered['name'], sold['name']) == ('Tickets offered', 'Tickets sold')
+    assert [item['value'] for item in offered['data']] == [50, 30]
+    assert [item['value'] for item in sold['data']] == [3, 2]
+    assert [item['label']['formatter'] for item in offered['data']] == ['3 / 50', '2 / 30']
+    assert '<b>Hamlet</b>' in sold['data'][0]['tip'] and '3 of 50 tickets sold' in sold['data'][0]['tip']
+    assert '₹750 revenue' in sold['data'][0]['tip']
+
+    # The images stay for the API and the emails.
+    for kind in ('trend', 'sales'):
+        response = await user.http_client.get(f'/api/v1/theatres/{theatre_id}/{kind}.png')
         assert response.status_code == 200
         assert response.headers['content-type'] == 'image/png'
         assert response.content.startswith(PNG)
         assert len(response.content) > 5000
+
+
+async def show_charts(user: User, theatre_id: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Scroll the theatre's charts into view (what the browser's QIntersection reports) and return the options of
+    its two charts once they are drawn: bookings per day, and sales per show."""
+    with user.client:
+        (box,) = ElementFilter(marker='charts-box', local_scope=False).within(marker=f'summary-{theatre_id}')
+    assert charts_in(user, theatre_id) == []  # nothing is drawn before it is seen
+    UserInteraction(user, {box}, None).trigger('visibility', False)  # still out of view: nothing happens
+    assert charts_in(user, theatre_id) == [] and elements(user, marker='chart-loading')
+    UserInteraction(user, {box}, None).trigger('visibility', True)
+    await eventually(lambda: charts_in(user, theatre_id), message='the charts')
+    trend, sales = charts_in(user, theatre_id)
+    return trend.options, sales.options['baseOption']
+
+
+def charts_in(user: User, theatre_id: int) -> list[ui.echart]:
+    with user.client:
+        found = ElementFilter(kind=ui.echart, local_scope=False).within(marker=f'summary-{theatre_id}')
+        return sorted(found, key=lambda chart: chart.props['options'].get('baseOption') is not None)
+
+
+async def test_charts_follow_dark_mode(user: User) -> None:
+    theatre_id, _ = seed()
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Prithvi')
+    dark_switch = user.find(kind=ui.button, content='dark_mode')  # the header's
+    dark_switch.click()  # dark before the charts are drawn: they start dark
+    trend, sales = await show_charts(user, theatre_id)
+    assert trend['series'][0]['itemStyle']['color'] == DARK.primary
+    assert trend['series'][1]['itemStyle']['color'] == DARK.secondary
+    assert trend['textStyle']['color'] == DARK.ink and trend['backgroundColor'] == 'transparent'
+    assert trend['tooltip']['backgroundColor'] == DARK.surface
+    assert sales['series'][0]['itemStyle']['color'] == DARK.primary_soft
+    assert sales['yAxis']['axisLabel']['color'] == DARK.ink
+
+    dark_switch.click()  # and back to light: the drawn charts change with the page
+    await eventually(lambda: charts_in(user, theatre_id)[0].options['textStyle']['color'] == LIGHT.ink)
+    trend_chart, sales_chart = charts_in(user, theatre_id)
+    assert trend_chart.options['series'][0]['itemStyle']['color'] == LIGHT.primary
+    assert trend_chart.options['tooltip']['backgroundColor'] == LIGHT.surface
+    light_sales = sales_chart.options['baseOption']
+    assert light_sales['series'][1]['itemStyle']['color'] == LIGHT.primary
+    assert light_sales['yAxis']['axisLabel']['color'] == LIGHT.ink
+    assert light_sales['series'][1]['data'] == sales['series'][1]['data']  # the same figures, other colours
+    assert LIGHT.primary != DARK.primary and LIGHT.ink != DARK.ink
+
+
+async def test_empty_states_for_a_theatre_without_bookings_or_shows(user: User) -> None:
+    meera = make_user(username='meera', role=Role.MANAGER)
+    quiet = make_theatre(meera, name='Quiet Hall', place='Pune')
+    make_show(quiet, name='Nobody Came', num_tickets=40)
+    bare = make_theatre(meera, name='Bare Stage', place='Goa')
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Quiet Hall')
+    with user.scope(marker='comparison'):  # two theatres, no revenue: no empty chart
+        await user.should_see('No bookings yet')
+    assert not elements(user, marker='comparison-box')
+
+    for theatre in (quiet, bare):
+        with user.client:
+            (box,) = ElementFilter(marker='charts-box', local_scope=False).within(marker=f'summary-{theatre.id}')
+        UserInteraction(user, {box}, None).trigger('visibility', True)
+    await eventually(lambda: len(elements(user, marker='chart-empty')) >= 4, message='the empty states')
+    with user.scope(marker=f'summary-{quiet.id}'):
+        await user.should_see('No bookings in the last 30 days')
+        await user.should_not_see('No shows yet')
+    with user.scope(marker=f'summary-{bare.id}'):
+        await user.should_see('No bookings in the last 30 days')
+        await user.should_see('No shows yet')
+    assert len(charts_in(user, quiet.id)) == 1  # its one show's sales: 0 of 40
+    assert charts_in(user, bare.id) == []
+
+
+async def test_long_and_marked_up_names_are_cut_on_the_axis_and_whole_and_escaped_in_the_tooltip(user: User) -> None:
+    meera = make_user(username='meera', role=Role.MANAGER)
+    theatre = make_theatre(meera, name='Prithvi', place='Mumbai')
+    long_name = 'The Extraordinarily Long and Winding Tale of the Travelling Players of Old Bombay'
+    make_booking(make_user(username='asha'), make_show(theatre, name=long_name), tickets=2)
+    make_show(theatre, name='<img src=x onerror=alert(1)>')
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Prithvi')
+    _, sales = await show_charts(user, theatre.id)
+    first, second = (label.split('\n')[0] for label in sales['yAxis']['data'])
+    assert first == 'The Extraordinarily Long an…' and len(first) == 28
+    assert second == '<img src=x onerror=alert(1)>'  # drawn on the canvas as text
+    tips = [item['tip'] for item in sales['series'][1]['data']]
+    assert f'<b>{long_name}</b>' in tips[0]
+    assert '&lt;img src=x onerror=alert(1)&gt;' in tips[1] and '<img' not in tips[1]
+
+
+async def test_the_theatres_are_compared_in_a_chart(user: User) -> None:
+    meera = make_user(username='meera', role=Role.MANAGER)
+    asha = make_user(username='asha')
+    prithvi = make_theatre(meera, name='Prithvi', place='Mumbai')
+    make_booking(asha, make_show(prithvi, name='Hamlet', num_tickets=50, price_cents=25000), tickets=3)
+    make_booking(asha, make_show(prithvi, name='Tughlaq', num_tickets=30, price_cents=25000), tickets=2)
+    tata = make_theatre(meera, name='Tata Theatre', place='Mumbai')
+    make_booking(asha, make_show(tata, name='Ghashiram', num_tickets=50, price_cents=10000), tickets=1)
+    await open_as(user, 'meera', '/summary')
+    await user.should_see('Revenue by theatre')
+    assert not elements(user, marker='chart-comparison')
+    with user.client:
+        (box,) = ElementFilter(marker='comparison-box', local_scope=False)
+    UserInteraction(user, {box}, None).trigger('visibility', True)
+    await eventually(lambda: elements(user, marker='chart-comparison'), message='the comparison')
+    (chart,) = elements(user, marker='chart-comparison')
+    options = chart.props['options']['baseOption']
+    assert options['yAxis']['data'] == ['Prithvi\nMumbai', 'Tata Theatre\nMumbai']  # best revenue first
+    (series,) = options['series']
+    assert [item['value'] for item in series['data']] == [1250.0, 100.0]
+    assert [item['label']['formatter'] for item in series['data']] == ['₹1,250\n6.3% full', '₹100\n2% full']
+    assert '5 of 80 tickets sold' in series['data'][0]['tip']
 
 
 async def test_another_manager_gets_no_chart_of_a_foreign_theatre(user: User) -> None:
