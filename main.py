@@ -16,7 +16,7 @@ from models import RunStatus, db
 from models.db import utcnow
 from models.migrate import upgrade
 from scheduler.jobs import MailScheduler
-from services import auth, cache, demo, exports, sessions, throttle
+from services import auth, cache, demo, exports, posters, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
 from services.kv import KV
@@ -62,7 +62,9 @@ def demo_logins(settings: Settings) -> list[str]:
     """Load demo data into an empty database; the logins are kept in var/ so every start can print them."""
     path = settings.var_dir / 'demo_logins.txt'
     with db.session_scope() as session:
-        logins = demo.load_demo_data(session, now=utcnow(), tz=settings.tz)
+        logins = demo.load_demo_data(session, now=utcnow())
+        if logins is not None:  # generated posters for most productions (a few keep the placeholder)
+            posters.add_demo_posters(session)
     if logins is not None:
         path.write_text(
             f'manager  {logins.manager[0]} / {logins.manager[1]}\n'
@@ -80,6 +82,7 @@ def serve(settings: Settings) -> None:
     from api.routes import register_api
     from services import workers
     from ui.error_page import BusyStatus, error_page
+    from ui.not_found import not_found_page
     from ui.pages import register_pages
 
     kv = prepare(settings)
@@ -108,6 +111,7 @@ def serve(settings: Settings) -> None:
     ]:
         print(line, flush=True)
     ui.run(
+        not_found_page,  # the root page NiceGUI builds for any path no route matches: our 404 page, in the frame
         host=settings.host,
         port=settings.port,
         title='TicketShow',

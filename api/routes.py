@@ -10,13 +10,18 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import files, seating, v1, waitlist
+from api import files, posters, seating, v1, waitlist
 from api.deps import domain_error_response
 from services.errors import DomainError
 
 MAX_BODY_BYTES = 64 * 1024
 SEATMAP_MAX_BYTES = 16 * 1024 * 1024  # a 100,000-seat map with every seat's position
 SEATMAP_PATH = re.compile(r'/api/v1/theatres/[^/]+/seatmap')
+POSTER_MAX_BYTES = 10 * 1024 * 1024  # the image itself: services.posters refuses anything larger too
+POSTER_PATH = re.compile(r'/api/v1/shows/[^/]+/poster')
+# The pages' file uploads (a poster, a seat map's JSON) go to NiceGUI's own route, which reads any size to disk.
+UPLOAD_MAX_BYTES = SEATMAP_MAX_BYTES + 64 * 1024  # the largest file a page takes, and the form around it
+UPLOAD_PATH = re.compile(r'/_nicegui/client/[^/]+/upload/[^/]+')
 
 
 def _too_large_text(limit: int) -> str:
@@ -27,17 +32,19 @@ TOO_LARGE = _too_large_text(MAX_BODY_BYTES)
 
 
 class BodyLimit:
-    """Requests to /api and /unsubscribe carry at most 64 KiB (a seat map 16 MiB); a larger one is answered 413
-    unread."""
+    """Requests to /api and /unsubscribe carry at most 64 KiB (a seat map 16 MiB, a poster 10 MiB), a page's file
+    upload 16 MiB; a larger one is answered 413 unread."""
 
     def __init__(self, inner: ASGIApp) -> None:
         self.inner = inner
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope['type'] != 'http' or not scope['path'].startswith(('/api/', '/unsubscribe')):
+        if scope['type'] != 'http' or not (
+            scope['path'].startswith(('/api/', '/unsubscribe')) or UPLOAD_PATH.fullmatch(scope['path'])
+        ):
             await self.inner(scope, receive, send)
             return
-        limit = SEATMAP_MAX_BYTES if SEATMAP_PATH.fullmatch(scope['path']) else MAX_BODY_BYTES
+        limit = _limit_for(scope['path'])
         length = dict(scope['headers']).get(b'content-length')
         if length is not None and (not length.isdigit() or int(length) > limit):
             await _too_large(send, limit)
@@ -55,6 +62,16 @@ class BodyLimit:
             return message
 
         await self.inner(scope, limited, send)
+
+
+def _limit_for(path: str) -> int:
+    if SEATMAP_PATH.fullmatch(path):
+        return SEATMAP_MAX_BYTES
+    if POSTER_PATH.fullmatch(path):
+        return POSTER_MAX_BYTES
+    if UPLOAD_PATH.fullmatch(path):
+        return UPLOAD_MAX_BYTES
+    return MAX_BODY_BYTES
 
 
 async def _too_large(send: Send, limit: int) -> None:
@@ -84,6 +101,8 @@ def register_api() -> None:
     app.include_router(v1.router)
     app.include_router(seating.router)
     app.include_router(waitlist.router)
+    app.include_router(posters.router)
+    app.include_router(posters.media_router)
     app.include_router(files.router)
     app.include_router(files.unsubscribe_router)
     app.add_exception_handler(DomainError, domain_error_response)

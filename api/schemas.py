@@ -7,11 +7,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr, model_validator
 
-from models import AuditAction, AuditObject, BookingStatus, ExportStatus, Role, TicketStatus
+from models import AgeRating, AuditAction, AuditObject, BookingStatus, ExportStatus, Role, TicketStatus
 from services.audit import AuditEntry, AuditPage
 from services.booking import BookingView, SeatRef, TicketView
 from services.checkin import Admission, DoorCount, DoorShow
 from services.exports import ExportView
+from services.posters import poster_urls
 from services.shows import ShowView
 from services.staff import StaffView
 from services.summary import TheatreSummary
@@ -55,10 +56,19 @@ class PasswordResetConfirmIn(Body):
     password: Annotated[StrictStr, Field(max_length=200)]
 
 
+ZONE_HELP = 'an IANA time-zone name like "Asia/Kolkata"; null: the app time zone (TICKETSHOW_TIMEZONE)'
+
+
 class TheatreIn(Body):
     name: Text
     place: Text
     capacity: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)]
+    address: Annotated[StrictStr, Field(max_length=1000)] | None = Field(
+        None, description='up to 300 characters, line breaks kept; left out or null: none'
+    )
+    timezone: Annotated[StrictStr, Field(max_length=100)] | None = Field(
+        None, description=ZONE_HELP + '; left out: the app time zone'
+    )
 
 
 Price = Annotated[Number, Field(ge=-1e12, le=1e12)]
@@ -73,7 +83,9 @@ class ShowIn(Body):
     num_tickets: Annotated[StrictInt | None, Field(ge=-MAX_INT, le=MAX_INT)] = Field(
         None, description='required for general admission; a reserved show sells its seat map (may be left out)'
     )
-    starts_at: dt.datetime = Field(description='ISO 8601; without an offset it is read in the app time zone')
+    starts_at: dt.datetime = Field(
+        description="ISO 8601; without an offset it is read in the theatre's time zone (the app's if it has none)"
+    )
     seating: Literal['general', 'reserved'] | None = Field(
         None,
         description='"general" (a number of tickets) or "reserved" (the seat map); left out: unchanged on '
@@ -82,6 +94,16 @@ class ShowIn(Body):
     section_prices: Annotated[dict[Annotated[str, Field(max_length=100)], Price], Field(max_length=50)] | None = Field(
         None, description='{"section name": price} for a reserved show; other sections cost ticket_price'
     )
+    description: Annotated[StrictStr, Field(max_length=5000)] | None = Field(
+        None, description='plain text up to 2000 characters, line breaks kept; left out or null: none'
+    )
+    duration_minutes: Annotated[StrictInt, Field(ge=-MAX_INT, le=MAX_INT)] | None = Field(
+        None, description='1 to 1440; left out or null: not said'
+    )
+    language: Annotated[StrictStr, Field(max_length=200)] | None = Field(
+        None, description='up to 40 characters, e.g. "Hindi" or "English, Hindi"; left out or null: not said'
+    )
+    age_rating: AgeRating | None = Field(None, description='who the show is for; "all" is all ages; null: not said')
 
 
 class BookingIn(Body):
@@ -136,6 +158,8 @@ class TheatreOut(BaseModel):
     capacity: int
     owner_id: int
     trend: str
+    address: str | None = Field(None, description='line breaks kept; null: none given')
+    timezone: str | None = Field(None, description=ZONE_HELP)
 
     @classmethod
     def of(cls, theatre: TheatreView) -> TheatreOut:
@@ -146,6 +170,8 @@ class TheatreOut(BaseModel):
             capacity=theatre.capacity,
             owner_id=theatre.owner_id,
             trend=f'/api/v1/theatres/{theatre.id}/trend.png',
+            address=theatre.address,
+            timezone=theatre.timezone,
         )
 
 
@@ -168,6 +194,15 @@ class ShowOut(BaseModel):
     cancel_reason: str | None = Field(
         None, description="the theatre's reason, told to the bookers; null unless cancelled"
     )
+    description: str | None = Field(None, description='plain text, line breaks kept; null: none')
+    duration_minutes: int | None = None
+    language: str | None = None
+    age_rating: AgeRating | None = Field(None, description='"all" (all ages), "7+", "12+", "16+" or "18+"')
+    theatre_address: str | None = None
+    theatre_timezone: str | None = Field(None, description="the theatre's time zone: " + ZONE_HELP)
+    poster: dict[int, str] | None = Field(
+        None, description='the poster (2:3 WebP) as {width: URL path} for widths 240, 480 and 960; null: none'
+    )
 
     @classmethod
     def of(cls, show: ShowView) -> ShowOut:
@@ -188,6 +223,13 @@ class ShowOut(BaseModel):
             section_prices={name: cents / 100 for name, cents in show.section_prices.items()},
             status='cancelled' if show.cancelled else 'scheduled',
             cancel_reason=show.cancel_reason if show.cancelled else None,
+            description=show.description,
+            duration_minutes=show.duration_minutes,
+            language=show.language,
+            age_rating=AgeRating(show.age_rating) if show.age_rating else None,
+            theatre_address=show.theatre_address,
+            theatre_timezone=show.theatre_timezone,
+            poster=poster_urls(show.poster_key),
         )
 
 

@@ -234,10 +234,12 @@ async def list_shows(
     min_rating: Annotated[float | None, Query(ge=0, le=5)] = None,
     starts_after: dt.datetime | None = None,
     starts_before: dt.datetime | None = None,
+    sort: search.SortOrder = search.SortOrder.DATE,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> ShowPageOut:
-    """Upcoming shows, soonest first; no token needed."""
+    """Upcoming shows, soonest first or by `sort` (price low to high, rating or tickets sold high to low; ties by
+    start time, then id); `q` matches a show's or theatre's name, the place or a tag. No token needed."""
     page = await call(
         search.search_shows,
         q=q,
@@ -246,6 +248,7 @@ async def list_shows(
         min_rating=min_rating,
         starts_after=_aware(starts_after),
         starts_before=_aware(starts_before),
+        sort=sort,
         limit=limit,
         offset=offset,
     )
@@ -260,9 +263,8 @@ async def get_show(show_id: int) -> ShowOut:
 
 
 def _show_fields(body: ShowIn) -> dict[str, Any]:
-    fields = body.model_dump()
-    fields['starts_at'] = _aware(body.starts_at)
-    return fields
+    """The body as the service takes it: a `starts_at` without an offset stays so, read in the theatre's zone."""
+    return body.model_dump()
 
 
 @router.post('/theatres/{theatre_id}/shows', status_code=201, response_model=ShowOut, responses=ERRORS, tags=['shows'])

@@ -65,6 +65,8 @@ FIELD_LABELS = {
     'total_cents': 'total',
     'kind': 'export of',
     'ticket_id': 'ticket',
+    'duration_minutes': 'duration (minutes)',
+    'timezone': 'time zone',
 }
 
 Audited = Booking | Show | Theatre | User | ExportJob

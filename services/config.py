@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         """Where export files go: a folder every instance can reach, when there are several."""
         return (self.export_dir_path or self.var_dir / 'exports').resolve()
 
+    media_dir_path: Path | None = Field(None, alias='TICKETSHOW_MEDIA_DIR')
+
+    @property
+    def media_dir(self) -> Path:
+        """Where uploaded images go (posters under `posters/`): a folder every instance can reach, when there are
+        several."""
+        return (self.media_dir_path or self.var_dir / 'media').resolve()
+
     def ensure_var_dir(self) -> Path:
         self.var_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         return self.var_dir

@@ -8,40 +8,148 @@ import random
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import Role, SeatKind, User
+from models import AgeRating, Role, SeatKind, User
 from services import auth, booking, shows, staff, theatres, waitlist
 from services.seating import layout, maps
 
-THEATRES = [
-    ('Prithvi Theatre', 'Mumbai', 220),
-    ('NCPA Experimental', 'Mumbai', 300),
-    ('Ranga Shankara', 'Bengaluru', 320),
-    ('Jagriti Theatre', 'Bengaluru', 200),
-    ('Kamani Auditorium', 'Delhi', 600),
-    ('Museum Theatre', 'Chennai', 250),
+ZONE = 'Asia/Kolkata'  # every demo theatre is in India, whatever the machine's or the app's time zone
+THEATRES = [  # name, place, capacity, address
+    ('Prithvi Theatre', 'Mumbai', 220, 'Janki Kutir, Juhu Church Road, Juhu\nMumbai 400049'),
+    ('NCPA Experimental', 'Mumbai', 300, 'NCPA Marg, Nariman Point\nMumbai 400021'),
+    ('Ranga Shankara', 'Bengaluru', 320, '36/2, 8th Cross, II Phase, J. P. Nagar\nBengaluru 560078'),
+    ('Jagriti Theatre', 'Bengaluru', 200, 'Ramagondanahalli, Varthur Road, Whitefield\nBengaluru 560066'),
+    ('Kamani Auditorium', 'Delhi', 600, '1 Copernicus Marg, Mandi House\nNew Delhi 110001'),
+    ('Museum Theatre', 'Chennai', 250, 'Government Museum, Pantheon Road, Egmore\nChennai 600008'),
 ]
-SHOW_NAMES = [
-    'Hamlet',
-    'Evam Indrajit',
-    'Tughlaq',
-    'Waiting for Godot',
-    'Hayavadana',
-    'The Glass Menagerie',
-    'Ghashiram Kotwal',
-    "A Midsummer Night's Dream",
-    'Nagamandala',
-    'Andha Yug',
-    'Jazz at Dusk',
-    'Stand-up Saturday',
-    'Carnatic Evening',
-    'The Magic Flute',
-    'Kathak Nights',
-    'Improv Jam',
-]
+# What each show is: description, minutes, language, age rating.
+SHOW_DETAILS: dict[str, tuple[str, int, str, AgeRating]] = {
+    'Hamlet': (
+        "Prince Hamlet comes home to find his father dead and his mother married to his uncle. A ghost's story sets "
+        "him on a path of doubt, feigned madness and revenge. Shakespeare's longest play, in a lean modern staging "
+        'with live music.',
+        170,
+        'English',
+        AgeRating.TWELVE,
+    ),
+    'Evam Indrajit': (
+        "Badal Sircar's classic about Amal, Vimal, Kamal and Indrajit, the one who keeps asking why. A writer watches "
+        'four ordinary lives go round in circles of office, marriage and routine. Funny, restless and still '
+        'uncomfortably true.',
+        110,
+        'Hindi',
+        AgeRating.TWELVE,
+    ),
+    'Tughlaq': (
+        "Girish Karnad's portrait of Muhammad bin Tughlaq, the idealist sultan who moved his capital from Delhi to "
+        "Daulatabad. A brilliant ruler's dreams become a nightmare for his people. A large cast, grand sets and sharp "
+        'political wit.',
+        150,
+        'Kannada',
+        AgeRating.TWELVE,
+    ),
+    'Waiting for Godot': (
+        'Two tramps wait by a bare tree for someone called Godot, who never comes. '
+        "Beckett's masterpiece is bleak, tender and very funny by turns. Performed without an interval.",
+        120,
+        'English',
+        AgeRating.TWELVE,
+    ),
+    'Hayavadana': (
+        'A woman, two friends and a fateful swap of heads, told with masks, music and a horse-headed man searching '
+        "for completeness. Girish Karnad's play draws on Thomas Mann and the Kathasaritsagara, told in the manner of "
+        'Yakshagana.',
+        130,
+        'Kannada',
+        AgeRating.TWELVE,
+    ),
+    'The Glass Menagerie': (
+        "Tennessee Williams' memory play: Tom looks back on his mother Amanda, his fragile sister Laura and her "
+        'collection of glass animals. One evening a gentleman caller arrives, and with him a hope the family cannot '
+        'hold.',
+        125,
+        'English',
+        AgeRating.TWELVE,
+    ),
+    'Ghashiram Kotwal': (
+        "Vijay Tendulkar's savage satire of power in 18th-century Pune, told through song, dance and a human wall of "
+        "Brahmins. A humiliated outsider becomes the city's police chief and takes his revenge. Set to Marathi folk "
+        'forms.',
+        140,
+        'Marathi',
+        AgeRating.SIXTEEN,
+    ),
+    "A Midsummer Night's Dream": (
+        'Four runaway lovers, a troupe of hopeless amateur actors and a quarrelling fairy king and queen lose '
+        "themselves in one enchanted forest. Shakespeare's most joyful comedy, with puppets and live music. A fine "
+        'first Shakespeare for the whole family.',
+        135,
+        'English',
+        AgeRating.ALL,
+    ),
+    'Nagamandala': (
+        'Rani, neglected by her husband, is visited at night by a cobra who takes his form. '
+        "Girish Karnad's play spins folk tales of Karnataka into a story of love, truth and trial, told by "
+        'storytellers with live music.',
+        120,
+        'Kannada',
+        AgeRating.TWELVE,
+    ),
+    'Andha Yug': (
+        "Dharamvir Bharati's verse drama, set on the last day of the Mahabharata war among the blind, the wounded and "
+        'the defeated. A meditation on violence and responsibility that has stayed on Indian stages since 1954.',
+        125,
+        'Hindi',
+        AgeRating.SIXTEEN,
+    ),
+    'Jazz at Dusk': (
+        'A quartet plays standards and Indian-inflected originals as the evening comes down. '
+        'Piano, double bass, drums and saxophone, with a guest vocalist in the second set.',
+        100,
+        'Instrumental',
+        AgeRating.ALL,
+    ),
+    'Stand-up Saturday': (
+        'Five comedians, one host and a room full of strangers about to become friends. '
+        "New material from the city's circuit, in English and Hindi. Some strong language.",
+        90,
+        'English, Hindi',
+        AgeRating.ADULTS,
+    ),
+    'Carnatic Evening': (
+        'A vocal concert in the Carnatic tradition with violin, mridangam and ghatam. '
+        'Kritis by Tyagaraja and Muthuswami Dikshitar, and a ragam-tanam-pallavi to close.',
+        150,
+        'Telugu, Tamil, Sanskrit',
+        AgeRating.ALL,
+    ),
+    'The Magic Flute': (
+        "Mozart's fairy-tale opera of a prince, a bird-catcher and the Queen of the Night, in a colourful chamber "
+        'production. Sung in German with English surtitles.',
+        160,
+        'German (English surtitles)',
+        AgeRating.SEVEN,
+    ),
+    'Kathak Nights': (
+        'An evening of Kathak, the storytelling dance of north India: rhythm, spins and stories of Krishna told with '
+        'the feet and the eyes. Live tabla, sarangi and vocals.',
+        90,
+        'Hindi, Urdu',
+        AgeRating.ALL,
+    ),
+    'Improv Jam': (
+        'Nothing is scripted: the audience calls out suggestions and the players build scenes, songs and a short '
+        'musical on the spot. No two nights are the same.',
+        80,
+        'English',
+        AgeRating.TWELVE,
+    ),
+}
+SHOW_NAMES = list(SHOW_DETAILS)
 TAGS = ['drama', 'comedy', 'classic', 'music', 'dance', 'family', 'hindi', 'english', 'kannada', 'tamil']
 
 
@@ -52,8 +160,15 @@ class DemoLogins:
     door: tuple[str, str]  # on the door staff of the manager's first theatre, which has a show tonight
 
 
-def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> DemoLogins | None:
-    """Fill an empty database; returns the demo logins, or None when there were users already."""
+def details(name: str) -> dict[str, Any]:
+    """A demo show's description, duration, language and age rating, as `shows.create_show` takes them."""
+    description, minutes, language, age = SHOW_DETAILS[name]
+    return {'description': description, 'duration_minutes': minutes, 'language': language, 'age_rating': age}
+
+
+def load_demo_data(session: Session, *, now: dt.datetime) -> DemoLogins | None:
+    """Fill an empty database; returns the demo logins, or None when there were users already. Every theatre is
+    in India (time zone Asia/Kolkata): its shows are at Indian evening hours wherever the app runs."""
     if session.scalar(select(func.count(User.id))):
         return None
     rng = random.Random(2026)
@@ -96,11 +211,14 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
         for i in range(1, 6)
     ]
     show_ids = []
+    tz = ZoneInfo(ZONE)
     today = now.astimezone(tz).date()
     tonight_id = 0
-    for index, (name, place, capacity) in enumerate(THEATRES):
+    for index, (name, place, capacity, address) in enumerate(THEATRES):
         owner = manager if index % 2 == 0 else other
-        theatre = theatres.create_theatre(session, actor_id=owner.id, name=name, place=place, capacity=capacity)
+        theatre = theatres.create_theatre(
+            session, actor_id=owner.id, name=name, place=place, capacity=capacity, address=address, timezone=ZONE
+        )
         seated = index == 2  # one theatre sells reserved seats from its seat map
         if seated:
             seatmap = maps.put_seatmap(session, actor_id=owner.id, theatre_id=theatre.id, body=demo_map(), now=now)
@@ -119,15 +237,17 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
                 num_tickets=capacity,
                 starts_at=tonight,
                 now=now,
+                **details('Hamlet'),
             ).id
         for _ in range(6):
             day = today + dt.timedelta(days=rng.randint(1, 35))
             starts = dt.datetime.combine(day, dt.time(rng.choice([11, 15, 18, 19, 20]), rng.choice([0, 30])), tzinfo=tz)
+            show_name = rng.choice(SHOW_NAMES)
             show = shows.create_show(
                 session,
                 actor_id=owner.id,
                 theatre_id=theatre.id,
-                name=rng.choice(SHOW_NAMES),
+                name=show_name,
                 rating=rng.choice([3.5, 3.8, 4.0, 4.2, 4.5, 4.8]),
                 tags=rng.sample(TAGS, 2),
                 ticket_price=rng.choice(['199', '250.50', '350', '499', '750']),
@@ -136,6 +256,7 @@ def load_demo_data(session: Session, *, now: dt.datetime, tz: dt.tzinfo) -> Demo
                 seating='reserved' if seated else 'general',
                 section_prices={'Balcony': '299'} if seated else None,
                 now=now,
+                **details(show_name),
             )
             show_ids.append(show.id)
     # Bookings spread over the past four weeks, so the summary's trend charts have a story to tell.

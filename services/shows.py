@@ -16,10 +16,15 @@ from services.access import managed_show, managed_theatre
 from services.auth import load_actor
 from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
+from services.formats import theatre_tz
 from services.seating.show_config import GENERAL, RESERVED, SeatingChoice, apply_seating, check_seating, check_switch
+from services.show_details import FIELDS as DETAIL_FIELDS
+from services.show_details import ShowDetails, check_details
 from services.validation import Checker, FormMoment, FormNumber, FormTags, FormText
+from services.words import plural
 
 STARTED = 'This show has started: its time, tickets and price can no longer change.'
+AUDITED = (*audit.SHOW_FIELDS, *DETAIL_FIELDS)  # what a show's change records: what sells it, and what it is
 
 
 @dataclass(frozen=True)
@@ -107,6 +112,14 @@ class ShowFields:
     num_tickets: int
     starts_at: dt.datetime
     seating: SeatingChoice
+    details: ShowDetails
+
+
+def _in_zone(starts_at: FormMoment, theatre: Theatre) -> FormMoment:
+    """A start without an offset (from the API) is a time at the theatre: read in its time zone."""
+    if isinstance(starts_at, dt.datetime) and starts_at.tzinfo is None:
+        return starts_at.replace(tzinfo=theatre_tz(theatre.timezone))
+    return starts_at
 
 
 def _check_fields(
@@ -121,6 +134,7 @@ def _check_fields(
     starts_at: FormMoment,
     seating: FormText,
     section_prices: object,
+    details: dict[str, object],
     now: dt.datetime,
     show: Show | None = None,
 ) -> ShowFields:
@@ -139,9 +153,10 @@ def _check_fields(
     if show is not None and starts_at == show.starts_at:
         start = show.starts_at  # an unchanged start may lie in the past: the rest of a past show can still be edited
     else:
-        start = check.future_datetime('starts_at', starts_at, now=now)
+        start = check.future_datetime('starts_at', starts_at, now=now, tz=theatre_tz(theatre.timezone))
+    about = check_details(check, details)
     check.done()
-    return ShowFields(clean_name, clean_rating, clean_tags, price, tickets, start, choice)
+    return ShowFields(clean_name, clean_rating, clean_tags, price, tickets, start, choice, about)
 
 
 def public_show(session: Session, *, show_id: int) -> ShowView:
@@ -170,10 +185,17 @@ def create_show(
     starts_at: FormMoment,
     seating: FormText = None,
     section_prices: object = None,
+    description: FormText = None,
+    duration_minutes: FormNumber = None,
+    language: FormText = None,
+    age_rating: FormText = None,
     now: dt.datetime | None = None,
 ) -> ShowView:
     """A new show of a theatre the actor manages: general admission unless `seating` is 'reserved' (then its
-    tickets are the theatre's seat map, `num_tickets` may be left out, and sections may have their own prices)."""
+    tickets are the theatre's seat map, `num_tickets` may be left out, and sections may have their own prices).
+
+    A date and time without an offset are read in the theatre's time zone. The description, duration, language
+    and age rating may be left out."""
     theatre = managed_theatre(session, load_actor(session, actor_id), theatre_id)
     fields = _check_fields(
         session,
@@ -183,9 +205,15 @@ def create_show(
         tags=tags,
         ticket_price=ticket_price,
         num_tickets=num_tickets,
-        starts_at=starts_at,
+        starts_at=_in_zone(starts_at, theatre),
         seating=seating,
         section_prices=section_prices,
+        details={
+            'description': description,
+            'duration_minutes': duration_minutes,
+            'language': language,
+            'age_rating': age_rating,
+        },
         now=now or utcnow(),
     )
     show = Show(
@@ -197,6 +225,7 @@ def create_show(
         tickets_sold=0,
         starts_at=fields.starts_at,
         tag_rows=[ShowTag(tag=tag) for tag in fields.tags],
+        **fields.details.columns(),
     )
     session.add(show)
     session.flush()
@@ -219,10 +248,15 @@ def update_show(
     starts_at: FormMoment,
     seating: FormText = None,
     section_prices: object = None,
+    description: FormText = None,
+    duration_minutes: FormNumber = None,
+    language: FormText = None,
+    age_rating: FormText = None,
     now: dt.datetime | None = None,
 ) -> ShowView:
     """Change a show. Existing bookings keep the price they were made at; `seating` and `section_prices` left
-    out (None) stay as they are, and the seating can change only while nothing is sold or held.
+    out (None) stay as they are, and the seating can change only while nothing is sold or held. The details
+    (description, duration, language, age rating) are replaced like the other fields: None clears one.
 
     Once a show has started its time, tickets and price are frozen (a new time would put it back on sale);
     its name, tags and rating may still change.
@@ -230,8 +264,9 @@ def update_show(
     show = managed_show(session, load_actor(session, actor_id), show_id)
     if show.cancelled:
         raise Conflict('This performance has been cancelled; it can no longer change.')
-    before = audit.fields_of(show, audit.SHOW_FIELDS)  # price and tickets included: a price change is a change
+    before = audit.fields_of(show, AUDITED)  # price and tickets included: a price change is a change
     moment = now or utcnow()
+    starts_at = _in_zone(starts_at, show.theatre)
     if show.starts_at <= moment:
         kept = show.num_tickets if show.reserved and num_tickets is None else num_tickets
         frozen = _changed_frozen_field(show, starts_at=starts_at, num_tickets=kept, ticket_price=ticket_price)
@@ -248,6 +283,12 @@ def update_show(
         starts_at=starts_at,
         seating=seating,
         section_prices=section_prices,
+        details={
+            'description': description,
+            'duration_minutes': duration_minutes,
+            'language': language,
+            'age_rating': age_rating,
+        },
         now=moment,
         show=show,
     )
@@ -263,6 +304,7 @@ def update_show(
             price_cents=fields.price_cents,
             num_tickets=fields.num_tickets,
             starts_at=fields.starts_at,
+            **fields.details.columns(),
         )
         .returning(Show.id)
         .execution_options(synchronize_session=False)
@@ -312,7 +354,7 @@ def delete_show(session: Session, *, actor_id: int, show_id: int) -> None:
     ).one()
     if count:
         raise Conflict(
-            f'"{show.name}" has {count} confirmed booking(s) for {tickets} ticket(s); '
+            f'"{show.name}" has {plural(count, "confirmed booking")} for {plural(tickets, "ticket")}; '
             'it can be deleted once none are left.'
         )
     session.execute(delete(Booking).where(Booking.show_id == show.id))

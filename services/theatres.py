@@ -17,8 +17,12 @@ from services.checkin import CHECKINS
 from services.errors import Conflict
 from services.shows import ShowView
 from services.validation import Checker, FormNumber, FormText
+from services.words import plural
 
 MAX_CAPACITY = 100_000
+ADDRESS_LENGTH = 300
+# What a theatre's audit events record on a change: where it is, with what it is.
+AUDITED = (*audit.THEATRE_FIELDS, 'address', 'timezone')
 
 
 @dataclass(frozen=True)
@@ -59,22 +63,53 @@ class DashboardEntry:
         return self.checked_in.get(show_id, 0)
 
 
-def _check_fields(name: FormText, place: FormText, capacity: FormNumber) -> tuple[str, str, int]:
+@dataclass(frozen=True)
+class _Fields:
+    name: str
+    place: str
+    capacity: int
+    address: str | None
+    timezone: str | None
+
+
+def _check_fields(
+    name: FormText, place: FormText, capacity: FormNumber, address: FormText, timezone: FormText
+) -> _Fields:
     check = Checker()
-    clean_name = check.text('name', name, label='Name')
-    clean_place = check.text('place', place, label='Place')
-    clean_capacity = check.integer('capacity', capacity, label='Capacity', low=1, high=MAX_CAPACITY)
+    fields = _Fields(
+        name=check.text('name', name, label='Name'),
+        place=check.text('place', place, label='Place'),
+        capacity=check.integer('capacity', capacity, label='Capacity', low=1, high=MAX_CAPACITY),
+        address=check.optional_text('address', address, label='Address', max_len=ADDRESS_LENGTH, multiline=True),
+        timezone=check.timezone('timezone', timezone),
+    )
     check.done()
-    return clean_name, clean_place, clean_capacity
+    return fields
 
 
 def create_theatre(
-    session: Session, *, actor_id: int, name: FormText, place: FormText, capacity: FormNumber
+    session: Session,
+    *,
+    actor_id: int,
+    name: FormText,
+    place: FormText,
+    capacity: FormNumber,
+    address: FormText = None,
+    timezone: FormText = None,
 ) -> TheatreView:
+    """A new theatre of the actor's; its address may be left out, and without a time zone (an IANA name) its
+    shows' times are the app's."""
     actor = load_actor(session, actor_id)
     require_role(actor, Role.MANAGER, Role.ADMIN, action='add theatres')
-    clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
-    theatre = Theatre(owner=actor, name=clean_name, place=clean_place, capacity=clean_capacity)
+    fields = _check_fields(name, place, capacity, address, timezone)
+    theatre = Theatre(
+        owner=actor,
+        name=fields.name,
+        place=fields.place,
+        capacity=fields.capacity,
+        address=fields.address,
+        timezone=fields.timezone,
+    )
     session.add(theatre)
     session.flush()
     audit.record(session, actor_id=actor_id, action=AuditAction.THEATRE_CREATED, target=theatre)
@@ -90,10 +125,15 @@ def update_theatre(
     name: FormText,
     place: FormText,
     capacity: FormNumber,
+    address: FormText = None,
+    timezone: FormText = None,
 ) -> TheatreView:
+    """Every field is replaced: an address or time zone left out (None) is cleared. A new time zone moves no
+    show: each keeps its moment, read from then on at the theatre's new local time."""
     actor = load_actor(session, actor_id)
     theatre = managed_theatre(session, actor, theatre_id)
-    clean_name, clean_place, clean_capacity = _check_fields(name, place, capacity)
+    fields = _check_fields(name, place, capacity, address, timezone)
+    clean_capacity = fields.capacity
     if theatre.seat_map is not None and clean_capacity != theatre.capacity:
         raise Conflict(
             f'This theatre has a seat map: its capacity is its {theatre.capacity:,} seats for sale. '
@@ -106,8 +146,9 @@ def update_theatre(
             f'Capacity cannot drop below {largest_show:,}: a show of this theatre offers that many tickets.',
             field='capacity',
         )
-    before = audit.fields_of(theatre, audit.THEATRE_FIELDS)
-    theatre.name, theatre.place, theatre.capacity = clean_name, clean_place, clean_capacity
+    before = audit.fields_of(theatre, AUDITED)
+    theatre.name, theatre.place, theatre.capacity = fields.name, fields.place, fields.capacity
+    theatre.address, theatre.timezone = fields.address, fields.timezone
     audit.record_change(session, actor_id=actor_id, action=AuditAction.THEATRE_CHANGED, target=theatre, before=before)
     session.flush()
     invalidate_after_commit(session, 'listing', 'theatres', f'theatre:{theatre.id!r}')
@@ -125,7 +166,7 @@ def delete_theatre(session: Session, *, actor_id: int, theatre_id: int) -> None:
     ).one()
     if confirmed[0]:
         raise Conflict(
-            f'"{theatre.name}" has {confirmed[0]} confirmed booking(s) for {confirmed[1]} ticket(s); '
+            f'"{theatre.name}" has {plural(confirmed[0], "confirmed booking")} for {plural(confirmed[1], "ticket")}; '
             'it can be deleted once none are left.'
         )
     show_ids = select(Show.id).where(Show.theatre_id == theatre.id)

@@ -5,14 +5,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
 from email_validator import EmailNotValidError, validate_email
 
 from services.config import get_settings
 from services.errors import Invalid
+from services.formats import canonical_zone
 
 _MARKUP = re.compile(r'[<>]')
+# Joiners shape Indic scripts and emoji (ZWNJ in Malayalam and Marathi spelling, ZWJ in conjuncts): kept in free text.
+_JOINERS = frozenset('\u200c\u200d')
+_BLANK_LINES = re.compile(r'\n{3,}')
 EMAIL_HINT = 'Enter an email address like name@example.com.'
 
 # Raw input, as the two faces hand it to a service, checked by `Checker` (never trusted: a page's values come
@@ -75,6 +80,58 @@ class Checker:
         elif _MARKUP.search(cleaned):
             self.fail(field, f'{label} must not contain < or >.')
         return cleaned
+
+    def optional_text(
+        self, field: str, value: object, *, label: str, max_len: int, multiline: bool = False
+    ) -> str | None:
+        """Free text that may be left out (None or blank: None). With `multiline` its line breaks are kept (any
+        kind becomes a newline; tabs become spaces, trailing spaces go, more than one empty line in a row becomes
+        one); it is plain text wherever it is shown, and like any text here refuses < and >."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            self.fail(field, f'{label} must be text.')
+            return None
+        cleaned = unicodedata.normalize('NFC', value)
+        allowed = _JOINERS
+        if multiline:
+            lines = cleaned.replace('\r\n', '\n').replace('\r', '\n').replace('\t', ' ').split('\n')
+            cleaned = _BLANK_LINES.sub('\n\n', '\n'.join(line.rstrip() for line in lines))
+            allowed = _JOINERS | {'\n'}
+        cleaned = cleaned.strip()
+        if not cleaned:
+            return None
+        if len(cleaned) > max_len:
+            self.fail(field, f'{label} must be at most {max_len:,} characters (it has {len(cleaned):,}).')
+        elif any(unicodedata.category(ch) in ('Cc', 'Cf') and ch not in allowed for ch in cleaned):
+            self.fail(field, f'{label} must not contain control characters.')
+        elif _MARKUP.search(cleaned):
+            self.fail(field, f'{label} must not contain < or >.')
+        return cleaned
+
+    def optional_integer(self, field: str, value: object, *, label: str, low: int, high: int) -> int | None:
+        """A whole number that may be left out (None or blank: None)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return self.integer(field, value, label=label, low=low, high=high)
+
+    def choice(self, field: str, value: object, choices: Mapping[str, str], *, label: str) -> str | None:
+        """One of `choices` (value → what people read), or None when left out (None or blank)."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if not isinstance(value, str) or value.strip() not in choices:
+            self.fail(field, f'{label} must be one of: {", ".join(choices.values())}.')
+            return None
+        return value.strip()
+
+    def timezone(self, field: str, value: object, *, label: str = 'Time zone') -> str | None:
+        """An IANA time-zone name, spelled as the database spells it; None (left out or blank): the app's."""
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        name = canonical_zone(value) if isinstance(value, str) and len(value) <= 64 else None
+        if name is None:
+            self.fail(field, f'{label} must be a time-zone name like Asia/Kolkata or Europe/London.')
+        return name
 
     def email(self, field: str, value: object, *, label: str = 'Email') -> str:
         if not isinstance(value, str) or not value.strip():
@@ -170,12 +227,18 @@ class Checker:
         return tags
 
     def future_datetime(
-        self, field: str, value: object, *, now: dt.datetime, label: str = 'Date and time'
+        self,
+        field: str,
+        value: object,
+        *,
+        now: dt.datetime,
+        label: str = 'Date and time',
+        tz: dt.tzinfo | None = None,
     ) -> dt.datetime:
-        """An aware datetime, or a (date text, time text) pair read in the app's time zone."""
+        """An aware datetime, or a (date text, time text) pair read in `tz` (default: the app's time zone)."""
         if isinstance(value, tuple) and len(value) == 2:
             try:
-                value = local_datetime(*value, get_settings().tz, field=field)
+                value = local_datetime(*value, tz or get_settings().tz, field=field)
             except Invalid as error:
                 self.fail(field, error.message)
                 return now
@@ -205,7 +268,7 @@ def _to_int(value: object) -> int | None:
 
 
 def local_datetime(date_text: object, time_text: object, tz: dt.tzinfo, *, field: str = 'starts_at') -> dt.datetime:
-    """A date ('YYYY-MM-DD') and a time ('HH:MM') read in the app's time zone, as an aware datetime."""
+    """A date ('YYYY-MM-DD') and a time ('HH:MM') read in `tz`, as an aware datetime."""
     if not str(date_text or '').strip():
         raise Invalid({field: 'Date is required.'})
     if not str(time_text or '').strip():

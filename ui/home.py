@@ -1,12 +1,20 @@
-"""The public listing: search and filter upcoming shows, a page of cards at a time."""
+"""The public listing: search, filter and sort upcoming shows, a page of cards at a time.
+
+Everything a person chooses lives in the address (ui/listing_url.py). A change pushes a history entry; further
+edits of the same text field replace it, so Back skips keystrokes. Back and Forward redraw that state without a
+reload, and a reload or a shared link opens it. The controls are ui/listing_controls.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
 
+from fastapi import Request
 from nicegui import ui
+from nicegui.events import GenericEventArguments
 
 from services import search
 from services.config import get_settings
@@ -14,143 +22,185 @@ from services.errors import DomainError
 from ui.common import call, principal, show_errors
 from ui.components import show_card
 from ui.layout import empty_state, frame
+from ui.listing_controls import LISTING_CSS, ListingControls
+from ui.listing_url import PARAM_NAMES, ListingState, quick_ranges
 
-HALF = 'w-[calc(50%-0.375rem)] sm:w-auto sm:min-w-[9rem]'  # two filters a row on a phone
-RATINGS = {0: 'Any rating', 3: '3+ stars', 4: '4+ stars', 4.5: '4.5+ stars'}
-
-
-@dataclass
-class Filters:
-    q: str = ''
-    place: str | None = None
-    tag: str | None = None
-    min_rating: float = 0
-    date_from: str = ''
-    date_to: str = ''
-    page: int = 1
-    errors: dict[str, str] = field(default_factory=dict)
-
-    def window(self) -> tuple[dt.datetime | None, dt.datetime | None]:
-        """The date range as local midnights: 'to' includes its whole day."""
-        tz = get_settings().tz
-        start = end = None
-        self.errors.clear()
-        try:
-            if self.date_from:
-                start = dt.datetime.combine(dt.date.fromisoformat(self.date_from), dt.time(), tzinfo=tz)
-        except ValueError:
-            self.errors['date_from'] = 'Enter a date like 2026-12-24.'
-        try:
-            if self.date_to:
-                end = dt.datetime.combine(
-                    dt.date.fromisoformat(self.date_to) + dt.timedelta(days=1), dt.time(), tzinfo=tz
-                )
-        except ValueError:
-            self.errors['date_to'] = 'Enter a date like 2026-12-24.'
-        return start, end
+TYPED = {'q', 'date_from', 'date_to'}  # typed into: further edits replace the field's own history entry
+ADDRESS_EVENT = 'listing_address'
+# Back and Forward between the listing's own entries stay on this page: tell the server which address is shown.
+_FOLLOW_HISTORY = (
+    f'<script>window.addEventListener("popstate", () => emitEvent("{ADDRESS_EVENT}", window.location.search));</script>'
+)
 
 
-async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
+async def home_page(request: Request) -> None:
+    ui.add_body_html(_FOLLOW_HISTORY)
+    ui.add_css(LISTING_CSS)
+    state, ignored = ListingState.from_query(request.query_params)
     who = await principal()
-    page_size = get_settings().page_size
-    filters = Filters(q=q[:100], place=place or None, tag=tag or None)
-    place_options, tag_options = await call(lambda s: (search.places(s), search.tags(s)), read=True)
-
+    places, tags = await call(lambda s: (search.places(s), search.tags(s)), read=True)
     with frame('Upcoming shows', who):
-        ui.label('Upcoming shows').classes('text-3xl font-bold')
-        with ui.card().classes('w-full p-3'):
-            with ui.row().classes('w-full items-start gap-3'):
-                query = (
-                    ui.input('Search shows or theatres')
-                    .props('outlined dense clearable debounce=350')
-                    .classes('w-full sm:w-auto grow sm:min-w-[14rem]')
-                    .mark('search')
-                )
-                query.props('prepend-inner-icon=search')
-                if filters.place not in place_options:
-                    filters.place = None
-                if filters.tag not in tag_options:
-                    filters.tag = None
-                place_select = (
-                    ui.select({None: 'Any place', **{p: p for p in place_options}}, label='Place')
-                    .props('outlined dense')
-                    .classes(HALF)
-                    .mark('place')
-                    .bind_value(filters, 'place')
-                )
-                tag_select = (
-                    ui.select({None: 'Any tag', **{t: t for t in tag_options}}, label='Tag')
-                    .props('outlined dense')
-                    .classes(HALF)
-                    .mark('tag')
-                    .bind_value(filters, 'tag')
-                )
-                rating_select = (
-                    ui.select(RATINGS, label='Rating')
-                    .props('outlined dense')
-                    .classes(HALF)
-                    .mark('min-rating')
-                    .bind_value(filters, 'min_rating')
-                )
-                date_from = (
-                    ui.input('From')
-                    .props('outlined dense type=date stack-label')
-                    .classes(HALF)
-                    .mark('date-from')
-                    .bind_value(filters, 'date_from')
-                )
-                date_to = (
-                    ui.input('To')
-                    .props('outlined dense type=date stack-label')
-                    .classes(HALF)
-                    .mark('date-to')
-                    .bind_value(filters, 'date_to')
-                )
-                ui.button('Clear', icon='filter_alt_off', on_click=lambda: ui.navigate.to('/')).props('flat no-caps')
-            query.bind_value(filters, 'q', forward=lambda v: v or '', backward=lambda v: v)
-        status = ui.label().classes('text-sm text-gray-600').mark('result-count')
-        latest = {'search': 0}
+        ui.label('Upcoming shows').classes('text-2xl sm:text-3xl font-bold')
+        listing = Listing(state, places=places, tags=tags)
+        ui.on(ADDRESS_EVENT, listing.follow_address)
+        listing.say_left_out(ignored)
+        if ignored:
+            ui.navigate.history.replace(listing.address)
+        await listing.show_results()
 
-        @ui.refreshable
-        async def results() -> None:
-            # Quick filter changes overlap: only the newest search draws, or each older one adds its cards too.
-            latest['search'] += 1
-            this_search = latest['search']
-            starts_after, starts_before = filters.window()
-            date_fields = {'date_from': date_from, 'date_to': date_to}
-            for name, element in date_fields.items():
-                element.error = filters.errors.get(name)
-            if filters.errors:
-                return
-            try:
-                page = await call(
-                    search.search_shows,
-                    read=True,
-                    q=filters.q,
-                    place=filters.place,
-                    tag=filters.tag,
-                    min_rating=filters.min_rating or None,
-                    starts_after=starts_after,
-                    starts_before=starts_before,
-                    limit=page_size,
-                    offset=(filters.page - 1) * page_size,
-                )
-            except DomainError as error:
-                if this_search == latest['search']:
-                    show_errors(error, {'starts_before': date_to})
-                return
-            if this_search != latest['search']:
-                return
-            pages = max(1, math.ceil(page.total / page_size))
-            status.text = f'{page.total} show{"s" if page.total != 1 else ""} found' + (
-                f' · page {filters.page} of {pages}' if pages > 1 else ''
-            )
+
+class Listing:
+    """One visitor's listing: its controls, its results, and the address kept in step with both."""
+
+    def __init__(self, state: ListingState, *, places: list[str], tags: list[str]) -> None:
+        self.state = state
+        self.page_size = get_settings().page_size
+        self.typing: str | None = None  # the text field whose next edit replaces its own history entry
+        self.searches = 0  # the newest search draws; an older one that ends later is dropped
+        self.controls = ListingControls(
+            places=places,
+            tags=tags,
+            on_change=lambda name, value: self.change(source=name, **{name: value}),
+            on_pick=self.pick,
+            on_clear=self.clear,
+            on_search_done=self.end_typing,
+        )
+        with ui.row().classes('w-full items-center justify-between gap-2'):
+            self.status = ui.label().classes('text-sm text-gray-600').mark('result-count')
+            self.controls.add_sort()
+        self.note = ui.label().classes('text-sm text-gray-600').mark('url-note')
+        self.results = ui.column().classes('w-full gap-4')
+        self.address = state.url()  # what the browser's address bar shows
+        self.controls.show(state)
+        self.controls.listen()
+
+    def publish(self, *, replace: bool = False) -> None:
+        """Put the state in the address bar: a new history entry, or (`replace`) instead of the current one."""
+        address = self.state.url()
+        if address != self.address:
+            (ui.navigate.history.replace if replace else ui.navigate.history.push)(address)
+            self.address = address
+
+    def say_left_out(self, ignored: list[str]) -> None:
+        names = ', '.join(PARAM_NAMES[name] for name in ignored)
+        self.note.text = f'Left out of this link, as it could not be read: {names}.' if ignored else ''
+        self.note.set_visibility(bool(ignored))
+
+    # --- changes ---------------------------------------------------------------------------------------------
+
+    async def change(self, *, source: str | None = None, **values: Any) -> None:
+        """A person changed something (with the `source` control, if one): the state, the address, the other
+        controls, the results."""
+        if self._apply(source, values):
+            await self.show_results()
+
+    def _apply(self, source: str | None, values: dict[str, Any]) -> bool:
+        if all(getattr(self.state, name) == value for name, value in values.items()):
+            return False
+        for name, value in values.items():
+            setattr(self.state, name, value)
+        if 'page' not in values:
+            self.state.page = 1
+        typing = source if source in TYPED else None
+        self.publish(replace=typing is not None and typing == self.typing)
+        self.typing = typing
+        self.say_left_out([])
+        self.controls.show(self.state, skip=[source] if source else [])
+        return True
+
+    async def end_typing(self, event: GenericEventArguments) -> None:
+        """Enter in (or leaving) the search box ends a search: what it holds counts now, without waiting for the
+        debounce, and the next edit makes a history entry of its own."""
+        text = event.args.strip()[:100] if isinstance(event.args, str) else self.state.q
+        changed = self._apply('q', {'q': text})
+        self.typing = None
+        if changed:
+            await self.show_results()
+
+    async def pick(self, label: str) -> None:
+        """A quick choice sets both dates; picking the one already chosen clears them."""
+        dates = quick_ranges(dt.datetime.now(get_settings().tz).date())[label]
+        chosen = (self.state.date_from, self.state.date_to) == dates
+        await self.change(date_from='' if chosen else dates[0], date_to='' if chosen else dates[1])
+
+    async def go_to_page(self, number: int) -> None:
+        await self.change(page=number)
+        with self.results:  # the clicked pagination is gone with the old page
+            ui.run_javascript('window.scrollTo({top: 0, behavior: "smooth"})')
+
+    async def clear(self) -> None:
+        self.controls.set_sheet(False)
+        await self.follow(ListingState(), push=True)
+
+    async def follow_address(self, event: GenericEventArguments) -> None:
+        """Back or Forward to another of the listing's addresses: show that state (and tidy what cannot be read)."""
+        query = event.args if isinstance(event.args, str) else ''
+        state, ignored = ListingState.from_query(dict(parse_qsl(query.removeprefix('?'), keep_blank_values=True)))
+        # The browser shows that address already; one that could not be read is replaced by the tidy one.
+        self.address = '' if ignored else state.url()
+        self.controls.set_sheet(False)  # Back on a phone with the filters up: they fold as well
+        await self.follow(state, push=False)
+        self.say_left_out(ignored)
+
+    async def follow(self, state: ListingState, *, push: bool) -> None:
+        self.state = state
+        self.typing = None
+        self.publish(replace=not push)
+        self.say_left_out([])
+        self.controls.show(self.state)
+        await self.show_results()
+
+    # --- results ---------------------------------------------------------------------------------------------
+
+    async def show_results(self) -> None:
+        self.searches += 1
+        this_search, state = self.searches, self.state
+        starts_after, starts_before, errors = state.window(get_settings().tz)
+        if errors:
+            for name, element in {'date_from': self.controls.date_from, 'date_to': self.controls.date_to}.items():
+                element.error = errors.get(name)
+            self.show_nothing()
+            return
+        query = {
+            'q': state.q,
+            'place': state.place,
+            'tag': state.tag,
+            'min_rating': state.min_rating or None,
+            'starts_after': starts_after,
+            'starts_before': starts_before,
+            'sort': state.sort,
+            'limit': self.page_size,
+        }
+        try:
+            page = await call(search.search_shows, read=True, **query, offset=(state.page - 1) * self.page_size)
+            pages = max(1, math.ceil(page.total / self.page_size))
+            if state.page > pages and this_search == self.searches:  # an old link past the end: the last page
+                state.page = pages
+                self.publish(replace=True)
+                page = await call(search.search_shows, read=True, **query, offset=(pages - 1) * self.page_size)
+        except DomainError as error:
+            if this_search == self.searches:
+                show_errors(error, self.controls.error_fields)
+                self.show_nothing()
+            return
+        if this_search != self.searches:
+            return
+        for element in self.controls.error_fields.values():
+            element.error = None
+        self.status.text = f'{page.total} show{"" if page.total == 1 else "s"} found' + (
+            f' · page {state.page} of {pages}' if pages > 1 else ''
+        )
+        self.results.clear()
+        with self.results:
             if not page.items:
                 empty_state(
                     'event_busy',
                     'No shows match your search',
                     'Try another place or tag, widen the dates, or clear the filters.',
                 )
+                if state != ListingState():
+                    with ui.row().classes('w-full justify-center'):
+                        ui.button('Clear the filters', icon='filter_alt_off', on_click=self.clear).props('no-caps')
                 return
             with ui.grid().classes('w-full gap-4 grid-cols-1 sm:grid-cols-2 lg:grid-cols-3'):
                 for show in page.items:
@@ -158,18 +208,14 @@ async def home_page(q: str = '', place: str = '', tag: str = '') -> None:
             if pages > 1:
                 with ui.row().classes('w-full justify-center'):
                     ui.pagination(
-                        1, pages, direction_links=True, value=filters.page, on_change=lambda e: go_to_page(e.value)
-                    ).mark('pagination')
+                        1,
+                        pages,
+                        direction_links=True,
+                        value=state.page,
+                        on_change=lambda e: self.go_to_page(e.value),
+                    ).props('max-pages=5 boundary-numbers').mark('pagination')
 
-        async def go_to_page(number: int) -> None:
-            if number != filters.page:
-                filters.page = number
-                results.refresh()
-
-        async def on_filter_change() -> None:
-            filters.page = 1
-            results.refresh()
-
-        for element in (query, date_from, date_to, place_select, tag_select, rating_select):
-            element.on_value_change(on_filter_change)
-        await results()
+    def show_nothing(self) -> None:
+        """No count and no cards while the filters cannot be searched: nothing stale that looks like an answer."""
+        self.status.text = ''
+        self.results.clear()

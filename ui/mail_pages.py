@@ -9,13 +9,14 @@ from nicegui import app, run, ui
 
 from models import MailKind, OutboxStatus, Role, RunStatus
 from services import preferences
-from services.errors import DomainError
+from services.errors import DomainError, NotFound
 from services.formats import when
 from services.mail import admin as mail_admin
 from services.sessions import Principal
 from ui.common import call, notify_error, principal
 from ui.guard import page_for
 from ui.layout import empty_state, frame
+from ui.not_found import answer_not_found
 
 KIND_LABELS: dict[str, str] = {MailKind.REMINDER: 'Daily reminder', MailKind.REPORT: 'Monthly reports'}
 QUEUE_STATUSES: dict[OutboxStatus, tuple[str, str]] = {  # label and badge colour, in the order the counts show
@@ -42,6 +43,8 @@ async def unsubscribe_page(t: str = '') -> None:
         try:
             done = await call(preferences.unsubscribe, token=t)
         except DomainError as error:
+            if isinstance(error, NotFound):
+                answer_not_found()
             ui.icon('link_off', size='48px', color='negative')
             ui.label(error.message).classes('text-lg').mark('unsubscribe-result')
             return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from nicegui import ui
@@ -10,116 +10,22 @@ from nicegui import ui
 from models import ExportKind, Role
 from services import shows, theatres, waitlist
 from services.errors import DomainError
-from services.formats import local, money, when
-from services.seating.show_config import prices_text
+from services.formats import duration, money, theatre_tz, when
 from services.sessions import Principal
+from services.show_details import age_rating_label
 from services.shows import ShowView
 from services.theatres import DashboardEntry, TheatreView
+from services.words import plural
 from ui.cancel_show_dialog import cancel_show_dialog
-from ui.common import call, notify_error, show_errors
+from ui.common import call, notify_error
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
+from ui.manage_forms import form_dialog, show_fields, show_values, theatre_fields, zone_label
+from ui.poster_dialog import poster_dialog
 from ui.show_seats_dialog import show_seats_dialog
 from ui.staff_dialog import staff_dialog
 from ui.waitlist_dialog import waitlist_dialog
-
-Fields = dict[str, Any]
-
-
-async def _form_dialog(
-    title: str, build: Callable[[], Fields], save: Callable[[dict[str, Any]], Awaitable[Any]], *, mark: str
-) -> bool:
-    """A dialog with a form; errors stay beside the fields until the save succeeds."""
-    with ui.dialog().props('persistent') as dialog, ui.card().classes('w-full max-w-lg p-6 gap-2').mark(mark):
-        ui.label(title).classes('text-xl font-bold')
-        fields = build()
-        for element in fields.values():
-            element.classes('w-full')
-
-        async def submit() -> None:
-            values = {name: element.value for name, element in fields.items()}
-            save_button.props('loading')
-            try:
-                await save(values)
-            except DomainError as error:
-                show_errors(error, fields)
-                return
-            finally:
-                save_button.props(remove='loading')
-            dialog.submit(True)
-
-        with ui.row().classes('w-full justify-end mt-2'):
-            ui.button('Cancel', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-            save_button = ui.button('Save', on_click=submit).props('unelevated no-caps').mark('save')
-    result = await dialog
-    dialog.delete()
-    return bool(result)
-
-
-def _theatre_fields(current: TheatreView | None) -> Fields:
-    return {
-        'name': ui.input('Theatre name', value=current.name if current else '').props('outlined'),
-        'place': ui.input('Place (city or area)', value=current.place if current else '').props('outlined'),
-        'capacity': ui.input('Capacity (seats)', value=str(current.capacity) if current else '').props(
-            'outlined inputmode=numeric'
-        ),
-    }
-
-
-def _start_text(show: ShowView) -> tuple[str, str]:
-    start = local(show.starts_at)
-    return start.strftime('%Y-%m-%d'), start.strftime('%H:%M')
-
-
-def _show_fields(current: ShowView | None, theatre: TheatreView) -> Fields:
-    day, clock = _start_text(current) if current else ('', '19:30')
-    fields: Fields = {
-        'name': ui.input('Show name', value=current.name if current else '').props('outlined'),
-        'rating': ui.input('Rating (0–5)', value=f'{current.rating:g}' if current else '').props(
-            'outlined inputmode=decimal'
-        ),
-        'tags': ui.input('Tags, separated by commas', value=', '.join(current.tags) if current else '').props(
-            'outlined hint="e.g. drama, hindi"'
-        ),
-        'ticket_price': ui.input(
-            'Ticket price', value=money(current.price_cents)[1:].replace(',', '') if current else ''
-        ).props('outlined inputmode=decimal'),
-        'starts_at': ui.input('Date', value=day).props('outlined type=date stack-label'),
-        'time': ui.input('Time', value=clock).props('outlined type=time stack-label'),
-    }
-    reserved = current.reserved if current is not None else theatre.has_seatmap
-    if theatre.has_seatmap or reserved:
-        fields['seating'] = ui.select(
-            {'general': 'General admission: a number of tickets', 'reserved': 'Reserved seats from the seat map'},
-            value='reserved' if reserved else 'general',
-            label='Seating',
-        ).props('outlined')
-        fields['section_prices'] = (
-            ui.input(
-                'Section prices',
-                value=prices_text(current.section_prices) if current else '',
-                placeholder='e.g. Balcony: 299; Stalls: 450',
-            )
-            .props('outlined hint="Other sections cost the ticket price"')
-            .bind_visibility_from(fields['seating'], 'value', value='reserved')
-        )
-    fields['num_tickets'] = ui.input(
-        f'Number of tickets (at most {theatre.capacity:,})', value=str(current.num_tickets) if current else ''
-    ).props('outlined inputmode=numeric')
-    if 'seating' in fields:
-        fields['num_tickets'].bind_visibility_from(fields['seating'], 'value', value='general')
-    return fields
-
-
-def _show_values(values: dict[str, Any], current: ShowView | None = None) -> dict[str, Any]:
-    values = dict(values)
-    start = (values['starts_at'], values.pop('time'))
-    # An untouched start goes back as it was, so a show that has begun can still be edited (services/shows.py).
-    values['starts_at'] = current.starts_at if current is not None and start == _start_text(current) else start
-    if values.get('seating') == 'reserved':
-        values['num_tickets'] = None  # the seat map's seats for sale
-    return values
 
 
 @page_for(
@@ -148,9 +54,9 @@ async def manage_page(who: Principal) -> None:
                 _theatre_card(entry, who, admin=who.role == Role.ADMIN, actions=actions, waiting=waiting)
 
         async def add_theatre() -> None:
-            if await _form_dialog(
+            if await form_dialog(
                 'Add a theatre',
-                lambda: _theatre_fields(None),
+                lambda: theatre_fields(None),
                 lambda v: call(theatres.create_theatre, actor_id=who.user_id, **v),
                 mark='theatre-dialog',
             ):
@@ -158,9 +64,9 @@ async def manage_page(who: Principal) -> None:
                 board.refresh()
 
         async def edit_theatre(theatre: TheatreView) -> None:
-            if await _form_dialog(
+            if await form_dialog(
                 f'Edit {theatre.name}',
-                lambda: _theatre_fields(theatre),
+                lambda: theatre_fields(theatre),
                 lambda v: call(theatres.update_theatre, actor_id=who.user_id, theatre_id=theatre.id, **v),
                 mark='theatre-dialog',
             ):
@@ -182,20 +88,20 @@ async def manage_page(who: Principal) -> None:
             board.refresh()
 
         async def add_show(theatre: TheatreView) -> None:
-            if await _form_dialog(
+            if await form_dialog(
                 f'Add a show at {theatre.name}',
-                lambda: _show_fields(None, theatre),
-                lambda v: call(shows.create_show, actor_id=who.user_id, theatre_id=theatre.id, **_show_values(v)),
+                lambda: show_fields(None, theatre),
+                lambda v: call(shows.create_show, actor_id=who.user_id, theatre_id=theatre.id, **show_values(v)),
                 mark='show-dialog',
             ):
                 ui.notify('Show added.', type='positive')
                 board.refresh()
 
         async def edit_show(show: ShowView, theatre: TheatreView) -> None:
-            if await _form_dialog(
+            if await form_dialog(
                 f'Edit {show.name}',
-                lambda: _show_fields(show, theatre),
-                lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **_show_values(v, show)),
+                lambda: show_fields(show, theatre),
+                lambda v: call(shows.update_show, actor_id=who.user_id, show_id=show.id, **show_values(v, show)),
                 mark='show-dialog',
             ):
                 ui.notify('Show saved.', type='positive')
@@ -258,12 +164,20 @@ def _theatre_card(
     waiting: dict[int, int],
 ) -> None:
     theatre = entry.theatre
+    tz = theatre_tz(theatre.timezone)
     with ui.card().classes('w-full p-4 gap-3').mark(f'theatre-{theatre.id}'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
-            with ui.column().classes('gap-0'):
-                ui.label(theatre.name).classes('text-xl font-bold').mark('theatre-name')
-                detail = f'{theatre.place} · {theatre.capacity:,} seats · {len(entry.shows)} show(s)'
+            with ui.column().classes('gap-0 min-w-0'):
+                ui.label(theatre.name).classes('text-xl font-bold break-words').mark('theatre-name')
+                detail = f'{theatre.place} · {theatre.capacity:,} seats · {plural(len(entry.shows), "show")}'
                 ui.label(detail + (f' · owner {theatre.owner_name}' if admin else '')).classes('text-sm text-gray-600')
+                if theatre.address:
+                    ui.label(theatre.address).classes('text-sm text-gray-600 whitespace-pre-line break-words').mark(
+                        'theatre-address'
+                    )
+                ui.label(f'Times in {zone_label(theatre.timezone)}').classes('text-sm text-gray-600').mark(
+                    'theatre-zone'
+                )
             with ui.row().classes('gap-1 items-center'):
                 export_buttons(who, ExportKind.THEATRE, theatre.id)
                 ui.button(
@@ -297,10 +211,12 @@ def _theatre_card(
                             if show.cancelled:
                                 ui.badge('Cancelled', color='negative').mark('manage-show-cancelled')
                         ui.label(
-                            f'{when(show.starts_at)} · {money(show.price_cents)} · '
+                            f'{when(show.starts_at, tz)} · {money(show.price_cents)} · '
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold'
                             + (f' · {", ".join(show.tags)}' if show.tags else '')
-                        ).classes('text-sm text-gray-600')
+                        ).classes('text-sm text-gray-600 break-words').mark('manage-show-when')
+                        if about := _about(show):
+                            ui.label(about).classes('text-sm text-gray-600 break-words').mark('manage-show-about')
                         if show.cancelled and show.cancel_reason:
                             ui.label(f'Reason: {show.cancel_reason}').classes('text-sm text-gray-600 break-words').mark(
                                 'manage-show-reason'
@@ -321,6 +237,9 @@ def _theatre_card(
                         ui.button(icon='edit', on_click=lambda s=show: actions['edit_show'](s, theatre)).props(
                             'flat round dense aria-label="Edit show"'
                         ).mark('edit-show')
+                        ui.button(icon='image', on_click=lambda s=show: poster_dialog(s, who)).props(
+                            'flat round dense aria-label="Poster"'
+                        ).mark('show-poster').tooltip('Poster')
                         if _open(show):
                             ui.button(icon='event_busy', on_click=lambda s=show: actions['cancel_show'](s)).props(
                                 'flat round dense color=negative aria-label="Cancel performance"'
@@ -328,6 +247,16 @@ def _theatre_card(
                         ui.button(icon='delete', on_click=lambda s=show: actions['delete_show'](s)).props(
                             'flat round dense color=negative aria-label="Delete show"'
                         ).mark('delete-show')
+
+
+def _about(show: ShowView) -> str:
+    """'2 h 30 min · Hindi · 12+': what the show's details say, those it has."""
+    parts = [
+        duration(show.duration_minutes) if show.duration_minutes else None,
+        show.language,
+        age_rating_label(show.age_rating),
+    ]
+    return ' · '.join(part for part in parts if part)
 
 
 def _waitlist_button(show: ShowView, waiting: int, actions: dict[str, Callable[..., Any]]) -> None:

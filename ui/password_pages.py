@@ -10,6 +10,7 @@ from services import password_reset
 from services.errors import DomainError, Invalid
 from ui.common import call, call_hashing, client_of, principal, show_errors
 from ui.layout import frame
+from ui.not_found import answer_not_found
 
 CARD = 'w-full max-w-sm mx-auto p-6 gap-3'
 
@@ -52,6 +53,7 @@ async def reset_password_page(token: str = '') -> None:
     usable = await call(password_reset.link_is_valid, read=True, token=token)
     with frame('Choose a new password', who), ui.card().classes(CARD) as card:
         if not usable:
+            answer_not_found()
             _invalid_link()
             return
         ui.label('Choose a new password').classes('text-2xl font-bold')

@@ -21,9 +21,11 @@ from services.seating import edit, layout, maps
 from services.seating.edit import Body, Key
 from services.seating.layout import Stage
 from services.sessions import Principal
+from services.words import plural
 from ui.common import call, notify_error, path_id
 from ui.guard import page_for
 from ui.layout import frame
+from ui.not_found import not_found
 from ui.seat_map import SELECTED_STROKE, Dot, SeatCanvas, frame_of, section_colours, svg
 
 DRAG_PIXELS = 6  # a press and release further apart than this is a rectangle, not a click
@@ -82,8 +84,9 @@ async def seatmap_page(who: Principal, theatre_id: str) -> None:
         try:
             theatre = await call(theatres.get_theatre, actor_id=who.user_id, theatre_id=path_id(theatre_id), read=True)
         except NotFound:
-            ui.label('No such theatre.').classes('text-lg').mark('no-theatre')
-            ui.link('← Dashboard', '/manage')
+            not_found(
+                who, 'No such theatre', 'This link leads to no theatre of yours. Your theatres are on the Dashboard.'
+            )
             return
         try:
             saved = await call(maps.get_seatmap, actor_id=who.user_id, theatre_id=theatre.id, read=True)
@@ -129,7 +132,7 @@ async def seatmap_page(who: Principal, theatre_id: str) -> None:
             total = len(dots)
             blocked = sum(1 for dot in dots if dot.fill == 'none')
             status.text = (
-                f'{total:,} seats · {total - blocked:,} for sale · {len(editor.selected):,} selected'
+                f'{plural(total, "seat")} · {total - blocked:,} for sale · {len(editor.selected):,} selected'
                 if total
                 else 'No seats yet: generate a map below, or import one.'
             )
@@ -229,7 +232,7 @@ async def seatmap_page(who: Principal, theatre_id: str) -> None:
                 notify_error(failure)
                 return
             problem.text = ''
-            ui.notify(f'Seat map saved: {view.seats:,} seats for sale.', type='positive')
+            ui.notify(f'Seat map saved: {plural(view.seats, "seat")} for sale.', type='positive')
 
         with ui.card().classes('w-full p-3 gap-2'):
             with ui.row().classes('w-full items-center gap-1'):

@@ -8,18 +8,19 @@ from urllib.parse import quote
 
 from nicegui import ui
 
-from services import booking, shows, waitlist
+from services import booking, productions, shows, waitlist
 from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError, NotFound
-from services.formats import money, when
-from ui.common import call, notify_error, principal
-from ui.components import availability, rating_badge
-from ui.layout import empty_state, frame
+from services.formats import money, theatre_tz, when
+from ui.common import call, notify_error, path_id, principal
+from ui.layout import frame
+from ui.not_found import not_found
 from ui.seat_picker import seat_picker
+from ui.show_hero import about, hero
 from ui.waitlist_card import cancelled_banner, waitlist_card
 
 
-async def show_page(show_id: int) -> None:
+async def show_page(show_id: str) -> None:
     who = await principal()
     with frame('Show', who):
         stale: dict[str, Any] = {}  # a refusal's message, shown again once the card is redrawn with fresh seats
@@ -27,11 +28,9 @@ async def show_page(show_id: int) -> None:
         @ui.refreshable
         async def detail() -> None:
             try:
-                show = await call(shows.public_show, show_id=show_id, read=True)
+                show = await call(shows.public_show, show_id=path_id(show_id), read=True)
             except NotFound:
-                empty_state(
-                    'search_off', 'This show does not exist', 'It may have been removed.', action=('Browse shows', '/')
-                )
+                not_found(who, 'No such show', 'This show does not exist. It may have been removed.')
                 return
             ui.page_title(f'{show.name} · TicketShow')
             ui.link('← All shows', '/').classes('text-sm')
@@ -41,10 +40,12 @@ async def show_page(show_id: int) -> None:
             entry = None
             if who is not None and not closed:
                 entry = await call(waitlist.my_entry, show_id=show.id, user_id=who.user_id, read=True)
+            dates = await call(productions.other_dates, show_id=show.id, read=True)
             wanted = stale.pop('wanted', None)  # a refusal for too few tickets unfolds the waiting list
             refusal = stale.pop('error', None)
+            hero(show)
             with ui.row().classes('w-full gap-6 items-start'):
-                _details(show)
+                about(show, dates)
                 if show.cancelled:
                     return
 
@@ -56,11 +57,11 @@ async def show_page(show_id: int) -> None:
                 if show.reserved and not show.has_started() and not show.housefull:
                     reserved.append(show)
                     if who is not None and short:  # for those who cannot find enough free seats on the map below
-                        with ui.column().classes('grow basis-72 gap-4'):
+                        with ui.column().classes('grow basis-72 gap-4 max-sm:order-first'):
                             the_list()
                     return
                 offered = entry is not None and entry.offer_open()
-                with ui.column().classes('grow basis-72 gap-4'):
+                with ui.column().classes('grow basis-72 gap-4 max-sm:order-first'):
                     if offered:  # first: it is what this person came for
                         the_list()
                     with ui.card().classes('w-full p-6 gap-3').mark('booking-card'):
@@ -95,32 +96,6 @@ async def show_page(show_id: int) -> None:
             await seat_picker(reserved[0], who)
 
 
-def _details(show: shows.ShowView) -> None:
-    with ui.card().classes('grow basis-80 p-6 gap-3'):
-        with ui.row().classes('w-full items-start justify-between no-wrap'):
-            ui.label(show.name).classes('text-3xl font-bold break-words min-w-0').mark('show-title')
-            rating_badge(show.rating)
-        with ui.row().classes('items-center gap-2 text-gray-700 no-wrap'):
-            ui.icon('place')
-            ui.label(f'{show.theatre_name} · {show.place}').classes('min-w-0 break-words')
-        with ui.row().classes('items-center gap-2 text-gray-700'):
-            ui.icon('event')
-            ui.label(when(show.starts_at)).classes('font-medium' + (' line-through' if show.cancelled else ''))
-        if show.tags:
-            with ui.row().classes('gap-1'):
-                for tag in show.tags:
-                    ui.badge(tag, color='secondary').props('outline')
-        if show.reserved and show.section_prices:
-            low = min([show.price_cents, *show.section_prices.values()])
-            ui.label(f'From {money(low)} per seat').classes('text-xl font-bold')
-        else:
-            ui.label(f'{money(show.price_cents)} per ticket').classes('text-xl font-bold')
-        if show.cancelled:
-            ui.badge('Cancelled', color='negative').classes('text-sm px-2 py-1').mark('show-cancelled')
-        else:
-            availability(show)
-
-
 def _booking_form(
     show: shows.ShowView, user_id: int, *, refused: Callable[[str, int], None], error: str | None = None
 ) -> None:
@@ -151,7 +126,7 @@ def _booking_form(
         count = int(tickets.value)
         with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('confirm-dialog'):
             ui.label('Confirm your booking').classes('text-xl font-bold')
-            ui.label(f'{count} × {show.name}, {when(show.starts_at)}')
+            ui.label(f'{count} × {show.name}, {when(show.starts_at, theatre_tz(show.theatre_timezone))}')
             ui.label(f'{count} × {money(show.price_cents)} = {money(show.price_cents * count)}').classes(
                 'text-lg font-bold'
             )

@@ -16,7 +16,8 @@ from services.formats import local, money, when
 from services.sessions import Principal
 from ui.common import call, notify_error
 from ui.guard import page_for
-from ui.layout import empty_state, frame
+from ui.layout import frame
+from ui.not_found import not_found
 
 QR_SCALE = 10  # pixels a module: a 33-module code (quiet zone included) is 330 px, shown at 280 CSS px
 
@@ -72,11 +73,8 @@ async def ticket_page(who: Principal, booking_id: str) -> None:
                 etickets.ticket_document, booking_id=booking_id_of(booking_id), actor_id=who.user_id, read=True
             )
         except NotFound:
-            empty_state(
-                'search_off',
-                'No such booking',
-                'This link leads to no booking of yours. Your tickets are under My bookings.',
-                action=('My bookings', '/bookings'),
+            not_found(
+                who, 'No such booking', 'This link leads to no booking of yours. Your tickets are under My bookings.'
             )
             return None
         images = await run.io_bound(_codes, document)

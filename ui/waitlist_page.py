@@ -16,7 +16,8 @@ from services.sessions import Principal
 from services.waitlist import EntryView
 from ui.common import call, path_id
 from ui.guard import page_for
-from ui.layout import empty_state, frame
+from ui.layout import frame
+from ui.not_found import not_found
 from ui.waitlist_parts import (
     OFFER_CSS,
     accept_offer,
@@ -39,11 +40,10 @@ async def waitlist_page(who: Principal, entry_id: str) -> None:
             try:
                 entry = await call(waitlist.get_entry, entry_id=path_id(entry_id), user_id=who.user_id, read=True)
             except NotFound:
-                empty_state(
-                    'search_off',
+                not_found(
+                    who,
                     'No such waiting-list entry',
                     'This link leads to no waiting list of yours. Your waiting lists are under My bookings.',
-                    action=('My bookings', '/bookings'),
                 )
                 return
             ui.page_title(f'Waiting list: {entry.show_name} · TicketShow')

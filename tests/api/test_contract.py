@@ -171,6 +171,17 @@ def show_json(show_id: int) -> dict[str, Any]:
             'section_prices': {row.section: row.price_cents / 100 for row in show.price_rows},
             'status': show.status.value,
             'cancel_reason': show.cancel_reason,
+            'description': show.description,
+            'duration_minutes': show.duration_minutes,
+            'language': show.language,
+            'age_rating': show.age_rating.value if show.age_rating else None,
+            'theatre_address': show.theatre.address,
+            'theatre_timezone': show.theatre.timezone,
+            'poster': (
+                {str(w): f'/media/posters/{show.poster_key}-{w}.webp' for w in (240, 480, 960)}
+                if show.poster_key
+                else None
+            ),
         }
 
 
@@ -193,6 +204,8 @@ def theatre_json(theatre: models.Theatre) -> dict[str, Any]:
             'capacity': row.capacity,
             'owner_id': row.owner_id,
             'trend': f'/api/v1/theatres/{row.id}/trend.png',
+            'address': row.address,
+            'timezone': row.timezone,
         }
 
 
@@ -486,7 +499,7 @@ async def test_a_theatre_with_live_bookings_is_not_deleted(user: User) -> None:
     before = database()
     response = await user.http_client.delete(f'{API}/theatres/{prithvi.id}', headers=headers)
     assert response.status_code == 409
-    assert '1 confirmed booking(s) for 2 ticket(s)' in response.json()['detail']
+    assert '1 confirmed booking for 2 tickets' in response.json()['detail']
     assert database() == before
 
 
@@ -816,7 +829,7 @@ async def test_a_show_with_live_bookings_is_not_deleted(user: User) -> None:
     before = database()
     response = await user.http_client.delete(f'{API}/shows/{hamlet.id}', headers=headers)
     assert response.status_code == 409
-    assert '1 confirmed booking(s) for 3 ticket(s)' in response.json()['detail']
+    assert '1 confirmed booking for 3 tickets' in response.json()['detail']
     assert database() == before
 
 
@@ -1109,7 +1122,7 @@ async def test_exports_run_in_the_background_and_are_downloaded(user: User) -> N
         if name.endswith('.xlsx'):
             assert file.content.startswith(b'PK')
             table = pd.read_excel(io.BytesIO(file.content), sheet_name=None)
-            assert 'Hamlet' in table['Show']['show'].tolist()
+            assert 'Hamlet' in table['Show']['Show'].tolist()  # Excel's headers are for people
         else:
             assert file.headers['content-type'].startswith('text/csv')
             table = pd.read_csv(io.BytesIO(file.content), encoding='utf-8-sig')

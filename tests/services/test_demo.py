@@ -1,4 +1,6 @@
 import datetime as dt
+import re
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -6,11 +8,12 @@ from models import OutboxMessage, Role, Show, Theatre, User
 from models.db import session_scope, utcnow
 from services import auth, checkin, demo, search
 from services.config import get_settings
+from services.show_details import AGE_RATING_LABELS
 
 
 def test_demo_data_fills_an_empty_database_once(database):
     with session_scope() as s:
-        logins = demo.load_demo_data(s, now=utcnow(), tz=get_settings().tz)
+        logins = demo.load_demo_data(s, now=utcnow())
     assert logins is not None
     with session_scope() as s:
         assert s.scalar(select(func.count(Theatre.id))) == 6
@@ -26,5 +29,29 @@ def test_demo_data_fills_an_empty_database_once(database):
         assert door_shows[0].tickets_sold > 0 and door_shows[0].checked_in == 0
         assert s.scalar(select(func.count(OutboxMessage.id))) == 0  # no email to made-up people
     with session_scope() as s:
-        assert demo.load_demo_data(s, now=utcnow(), tz=get_settings().tz) is None
+        assert demo.load_demo_data(s, now=utcnow()) is None
         assert s.scalar(select(func.count(User.id))) == 9
+
+
+def test_demo_shows_say_what_they_are_and_theatres_where_they_are(database, monkeypatch):
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')  # a newcomer's machine: the Indian theatres keep Indian hours
+    get_settings.cache_clear()
+    with session_scope() as s:
+        demo.load_demo_data(s, now=utcnow())
+    kolkata = ZoneInfo('Asia/Kolkata')
+    with session_scope() as s:
+        for theatre in s.scalars(select(Theatre)):
+            assert theatre.timezone == 'Asia/Kolkata'
+            assert theatre.address and '\n' in theatre.address and len(theatre.address) <= 300
+        shows = s.scalars(select(Show)).all()
+        assert len(shows) == 37
+        for show in shows:
+            assert show.description and len(show.description) <= 2000
+            assert 2 <= len(re.findall(r'[.!?](?:\s|$)', show.description)) <= 4, show.description
+            assert show.duration_minutes and 1 <= show.duration_minutes <= 1440
+            assert show.language and len(show.language) <= 40
+            assert show.age_rating is not None and show.age_rating.value in AGE_RATING_LABELS
+        soon = utcnow() + dt.timedelta(hours=4)  # tonight's show is three hours from now, on the hour
+        later = [show.starts_at.astimezone(kolkata) for show in shows if show.starts_at > soon]
+        assert {start.hour for start in later} <= {11, 15, 18, 19, 20}  # Indian show times, not UTC ones
+        assert {start.minute for start in later} <= {0, 30}

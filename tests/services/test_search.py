@@ -8,6 +8,8 @@ from services import search
 from services.errors import Invalid
 from tests.factories import make_show, make_theatre, make_user
 
+DAY = dt.timedelta(days=1)
+
 
 @pytest.fixture
 def catalogue(database):
@@ -77,3 +79,97 @@ def test_filter_choices_come_from_upcoming_shows(catalogue):
     with session_scope() as s:
         assert search.places(s) == ['Bengaluru', 'Mumbai']
         assert search.tags(s) == ['comedy', 'drama', 'english', 'kannada', 'music']
+
+
+# --- free text over places and tags, sort orders, stable pages ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    'q, expected',
+    [
+        ('bengal', ['100% Improv_Night', 'Tughlaq']),  # the theatre's place
+        ('MUMBAI', ['Jazz at Dusk', 'Hamlet']),
+        ('kannada', ['Tughlaq']),  # a tag
+        ('ENGL', ['Hamlet']),  # part of a tag
+        ('music', ['Jazz at Dusk']),
+    ],
+)
+def test_free_text_matches_the_place_and_tags(catalogue, q, expected):
+    assert names(q=q) == expected
+
+
+def test_free_text_on_tags_matches_wildcards_literally(database):
+    theatre = make_theatre(make_user(role=Role.MANAGER), place='Pune')
+    make_show(theatre, name='Plain', tags=('drama',))
+    make_show(theatre, name='Marked', tags=('50%_off',))
+    assert names(q='%_') == ['Marked']
+    assert names(q='0%') == ['Marked']
+    assert names(q='a_a') == []  # '_' is no wildcard: 'drama' does not match
+
+
+@pytest.mark.parametrize(
+    'sort, expected',
+    [
+        ('date', ['Jazz at Dusk', 'Hamlet', '100% Improv_Night', 'Tughlaq']),
+        ('price', ['Tughlaq', 'Jazz at Dusk', '100% Improv_Night', 'Hamlet']),
+        ('rating', ['Hamlet', 'Tughlaq', 'Jazz at Dusk', '100% Improv_Night']),
+        ('popularity', ['100% Improv_Night', 'Hamlet', 'Tughlaq', 'Jazz at Dusk']),
+        (search.SortOrder.PRICE, ['Tughlaq', 'Jazz at Dusk', '100% Improv_Night', 'Hamlet']),
+    ],
+)
+def test_sort_orders(priced_catalogue, sort, expected):
+    assert names(sort=sort) == expected
+
+
+@pytest.fixture
+def priced_catalogue(database):
+    """Prices and sales that each order differently from the dates (the soonest show is neither cheapest,
+    best rated nor most booked)."""
+    manager = make_user(role=Role.MANAGER)
+    mumbai = make_theatre(manager, place='Mumbai')
+    make_show(mumbai, name='Jazz at Dusk', starts_in=DAY, price_cents=30000, rating=3.0, tickets_sold=1)
+    make_show(mumbai, name='Hamlet', starts_in=2 * DAY, price_cents=90000, rating=4.5, tickets_sold=30)
+    make_show(mumbai, name='100% Improv_Night', starts_in=5 * DAY, price_cents=50000, rating=2.0, tickets_sold=45)
+    make_show(mumbai, name='Tughlaq', starts_in=10 * DAY, price_cents=20000, rating=4.0, tickets_sold=12)
+
+
+def test_ties_go_by_start_time_then_id(database):
+    theatre = make_theatre(make_user(role=Role.MANAGER))
+    same_moment = utcnow().replace(microsecond=0) + 3 * DAY
+    later = make_show(theatre, name='Later', starts_in=4 * DAY, price_cents=10000, rating=4.0)
+    first = make_show(theatre, name='Same A', starts_at=same_moment, price_cents=10000, rating=4.0)
+    second = make_show(theatre, name='Same B', starts_at=same_moment, price_cents=10000, rating=4.0)
+    assert first.id < second.id
+    earlier = make_show(theatre, name='Earlier', starts_in=2 * DAY, price_cents=10000, rating=4.0)
+    for sort in search.SortOrder:
+        assert names(sort=sort) == [earlier.name, first.name, second.name, later.name], sort
+
+
+def test_pages_neither_repeat_nor_skip_a_show_in_any_order(database):
+    """Many shows with equal prices, ratings and sales: every order's pages together list each show once."""
+    theatre = make_theatre(make_user(role=Role.MANAGER))
+    moment = utcnow().replace(microsecond=0) + 2 * DAY
+    for number in range(23):
+        make_show(
+            theatre,
+            name=f'Play {number:02d}',
+            starts_at=moment + (number % 3) * DAY,  # three start times, many ties within each
+            price_cents=10000 * (1 + number % 2),
+            rating=4.0,
+            tickets_sold=number % 4,
+        )
+    with session_scope() as s:
+        for sort in search.SortOrder:
+            pages = [search.search_shows(s, sort=sort, limit=5, offset=offset) for offset in range(0, 23, 5)]
+            seen = [show.name for page in pages for show in page.items]
+            assert sorted(seen) == [f'Play {number:02d}' for number in range(23)], sort
+
+
+def test_an_unknown_sort_is_refused(catalogue):
+    with pytest.raises(Invalid) as error, session_scope() as s:
+        search.search_shows(s, sort='cheapest')
+    assert error.value.errors == {'sort': 'Sort by date, price, rating or popularity.'}
+
+
+def test_the_sort_order_is_part_of_the_cache_key():
+    assert search.ShowQuery(sort=search.SortOrder.PRICE).cache_key() != search.ShowQuery().cache_key()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 from nicegui import ElementFilter, ui
 from nicegui.element import Element
 from nicegui.testing import User
@@ -31,6 +32,38 @@ async def open_as(user: User, username: str, path: str) -> None:
     """Log in as `username` on the way to `path`, and wait until the page is there."""
     await log_in(user, username, target=path)
     await landed_on(user, path)
+
+
+async def open_not_found(user: User, path: str) -> None:
+    """Open a page that answers 404, after checking that it does: the simulated browser's `open` takes only a 200,
+    so it is handed the very response the app gave (the page it built, status aside) to connect to."""
+    response = await user.http_client.get(path, follow_redirects=True)
+    assert response.status_code == 404, f'{path} answered {response.status_code}, not 404'
+    response.status_code = 200
+
+    async def the_same(*_args: Any, **_kwargs: Any) -> httpx.Response:
+        return response
+
+    user.http_client.get = the_same  # type: ignore[method-assign]
+    try:
+        await user.open(path)
+    finally:
+        del user.http_client.get
+
+
+def shows_not_found_pages(user: User) -> None:
+    """Let the simulated browser open pages that answer 404 wherever it goes (its `open` takes only a 200), as a
+    real browser shows them: for tests about something else that pass through such a page (the guard's, with a
+    path's `{id}` left in). The status itself is what `open_not_found` and tests/ui/test_not_found.py check."""
+    get = user.http_client.get
+
+    async def get_showing_404_pages(*args: Any, **kwargs: Any) -> httpx.Response:
+        response = await get(*args, **kwargs)
+        if response.status_code == 404 and response.headers.get('x-nicegui-content') == 'page':
+            response.status_code = 200
+        return response
+
+    user.http_client.get = get_showing_404_pages  # type: ignore[method-assign]
 
 
 async def eventually(

@@ -18,7 +18,7 @@ from services.config import get_settings
 from services.mail import outbox
 from services.mail.links import unsubscribe_token
 from tests.factories import make_booking, make_show, make_theatre, make_user
-from tests.ui.helpers import count, elements, eventually, open_as
+from tests.ui.helpers import count, elements, eventually, open_as, open_not_found
 
 
 def wants(user_id: int) -> tuple[bool, bool]:
@@ -61,7 +61,7 @@ async def test_a_forged_unsubscribe_link_changes_nothing(user: User) -> None:
     asha = make_user(username='asha')
     await user.open('/')
     token = unsubscribe_token('not-the-secret', user_id=asha.id, kind='reminders')
-    await user.open(f'/unsubscribe?t={token}')
+    await open_not_found(user, f'/unsubscribe?t={token}')
     await user.should_see('This unsubscribe link is not valid.')
     assert wants(asha.id) == (True, True)
 

@@ -88,6 +88,7 @@ async def test_add_a_theatre(user: User) -> None:
     assert (theatre.name, theatre.place, theatre.capacity) == ('Prithvi', 'Mumbai', 250)
     with session_scope() as session:
         assert session.get_one(Theatre, theatre.id).owner.username == 'meera'
+    await user.should_see(marker=f'theatre-{theatre.id}')  # the board redraws after the notification
     with user.scope(marker=f'theatre-{theatre.id}'):
         await user.should_see('Prithvi')
         await user.should_see('Mumbai · 250 seats · 0 show(s)')
@@ -189,6 +190,7 @@ async def test_add_a_show(user: User) -> None:
         0,
     )
     assert show.starts_at == starts_at
+    await user.should_see(marker=f'manage-show-{show.id}')  # the board redraws after the notification
     with user.scope(marker=f'manage-show-{show.id}'):
         await user.should_see('Hamlet')
         await user.should_see('₹250.50 · 0/120 sold · drama, english')
@@ -260,6 +262,7 @@ async def test_edit_a_show(user: User) -> None:
     assert saved.starts_at == show.starts_at  # the untouched date and time leave the start as it was
     with session_scope() as session:
         assert session.scalars(select(Booking.price_cents)).one() == 25000  # bookings keep their price
+    await user.should_see('Hamlet (revival)')  # the redrawn board, not the row it replaces
     with user.scope(marker=f'manage-show-{show.id}'):
         await user.should_see('Hamlet (revival)')
         await user.should_see('₹300 · 2/80 sold · classic')
@@ -330,7 +333,7 @@ async def test_a_show_with_confirmed_bookings_is_not_deleted(user: User) -> None
         user.find(marker='delete-show').click()
     await open_dialog(user, 'confirm-dialog')
     user.find(marker='confirm-delete').click()
-    await user.should_see('"Hamlet" has 1 confirmed booking(s) for 2 ticket(s); it can be deleted once none are left.')
+    await user.should_see('"Hamlet" has 1 confirmed booking for 2 tickets; it can be deleted once none are left.')
     assert count(Show) == 1
     assert count(Booking) == 1
     assert tickets_sold(show.id) == 2
@@ -363,7 +366,7 @@ async def test_a_theatre_with_confirmed_bookings_is_not_deleted(user: User) -> N
         user.find(marker='delete-theatre').click()
     await open_dialog(user, 'confirm-dialog')
     user.find(marker='confirm-delete').click()
-    await user.should_see('"Prithvi" has 1 confirmed booking(s) for 3 ticket(s); it can be deleted once none are left.')
+    await user.should_see('"Prithvi" has 1 confirmed booking for 3 tickets; it can be deleted once none are left.')
     assert count(Theatre) == 1
     assert count(Show) == 2
     assert count(Booking) == 1

@@ -22,7 +22,16 @@ from services.mail import outbox
 from services.passwords import verify_password
 from services.sessions import digest
 from tests.factories import PASSWORD, make_user
-from tests.ui.helpers import api_token, error_of, eventually, field, live_sessions, open_as, token_works
+from tests.ui.helpers import (
+    api_token,
+    error_of,
+    eventually,
+    field,
+    live_sessions,
+    open_as,
+    open_not_found,
+    token_works,
+)
 
 NEW_PASSWORD = 'a-brand-new-one-9'
 
@@ -100,7 +109,7 @@ async def test_the_emailed_link_changes_the_password_and_logs_out_everywhere(use
     assert not token_works(phone)
     user.find(marker='reset-login').click()
     await user.should_see(marker='login-submit')
-    await user.open(link)  # a second time: used up
+    await open_not_found(user, link)  # a second time: used up
     await user.should_see(password_reset.INVALID_LINK)
 
 
@@ -137,7 +146,7 @@ async def test_password_problems_show_beside_their_fields_and_keep_the_link(user
 
 async def test_an_expired_link_says_so_and_offers_a_new_one(user: User) -> None:
     make_user(username='asha')
-    await user.open(reset_link('asha', expires_in=dt.timedelta(seconds=-1)))
+    await open_not_found(user, reset_link('asha', expires_in=dt.timedelta(seconds=-1)))
     await user.should_see(password_reset.INVALID_LINK)
     await user.should_not_see(marker='reset-submit')
     user.find(marker='ask-again').click()
@@ -146,7 +155,7 @@ async def test_an_expired_link_says_so_and_offers_a_new_one(user: User) -> None:
 
 async def test_a_made_up_or_missing_token_says_the_link_is_invalid(user: User) -> None:
     for path in ('/reset-password?token=made-up', '/reset-password', '/reset-password?token=' + 'x' * 5000):
-        await user.open(path)
+        await open_not_found(user, path)
         await user.should_see(password_reset.INVALID_LINK)
         await user.should_not_see(marker='reset-submit')
 

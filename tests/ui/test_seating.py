@@ -35,6 +35,7 @@ from tests.ui.helpers import (
     log_in,
     open_as,
     open_dialog,
+    open_not_found,
     texts,
 )
 from tests.ui.seating_helpers import (
@@ -266,7 +267,7 @@ async def test_book_these_seats_books_exactly_the_held_seats(user: User) -> None
     assert sold == wanted
     assert claims_of(place.show_id, ClaimKind.SOLD) == wanted
     assert claims_of(place.show_id, ClaimKind.HELD) == set()  # the hold became the sale
-    await see(user, 'Booked 2 ticket(s) for Hamlet')
+    await see(user, 'Booked 2 tickets for Hamlet')
     assert texts(user, 'booking-seats') == ['Stalls C3, C4']
 
 
@@ -502,9 +503,10 @@ async def test_a_save_that_would_remove_a_booked_seat_is_refused_naming_it(user:
 async def test_another_manager_is_told_there_is_no_such_theatre(user: User) -> None:
     place = venue()
     make_user(username='kiran', role=Role.MANAGER)
-    await open_as(user, 'kiran', f'/theatres/{place.theatre.id}/seatmap')
-    await see(user, marker='no-theatre')
-    await see(user, 'No such theatre.')
+    await open_as(user, 'kiran', '/manage')
+    await open_not_found(user, f'/theatres/{place.theatre.id}/seatmap')
+    await see(user, marker='not-found')
+    await see(user, 'No such theatre')
     await user.should_not_see(marker='seat-map')
     await user.should_not_see(marker='save-map')
 

@@ -19,7 +19,7 @@ from services import checkin
 from services.formats import local, when
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
-from tests.ui.helpers import elements, eventually, landed_on, open_as, texts
+from tests.ui.helpers import elements, eventually, landed_on, open_as, open_not_found, texts
 from ui.ticket_page import booking_id_of, checked_in_text, spaced
 
 
@@ -132,7 +132,8 @@ async def test_a_cancelled_booking_is_marked_and_its_codes_are_struck(user: User
 async def test_another_persons_booking_is_not_found(user: User) -> None:
     _, booking = seed()
     make_user(username='ravi', name='Ravi Kumar')
-    await open_as(user, 'ravi', f'/bookings/{booking.id}')
+    await open_as(user, 'ravi', '/bookings')
+    await open_not_found(user, f'/bookings/{booking.id}')
     await user.should_see('No such booking')
     await user.should_not_see(marker='ticket-header')
     await user.should_not_see(booking.reference)
@@ -143,7 +144,8 @@ async def test_another_persons_booking_is_not_found(user: User) -> None:
 
 async def test_the_theatres_manager_sees_no_ticket_either(user: User) -> None:
     _, booking = seed()
-    await open_as(user, 'meera', f'/bookings/{booking.id}')
+    await open_as(user, 'meera', '/bookings')
+    await open_not_found(user, f'/bookings/{booking.id}')
     await user.should_see('No such booking')
     assert not elements(user, marker='ticket-qr')
 
@@ -160,7 +162,7 @@ async def test_an_id_that_is_no_booking_is_not_found(user: User) -> None:
     seed()
     await open_as(user, 'asha', '/bookings')
     for path in ('/bookings/999999', '/bookings/abc', '/bookings/0', '/bookings/99999999999999999999'):
-        await user.open(path)
+        await open_not_found(user, path)
         await user.should_see('No such booking')
         assert not elements(user, marker='ticket-header')
 

@@ -23,7 +23,7 @@ from services import cancellation, waitlist
 from services.errors import Conflict
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, HOUSE_SEATS, create_reserved, put_map, seat_ids
-from tests.ui.helpers import count, elements, eventually, landed_on, log_in, open_as, open_dialog, texts
+from tests.ui.helpers import count, elements, eventually, landed_on, log_in, open_as, open_dialog, open_not_found, texts
 
 DAYS_5 = dt.timedelta(days=5)  # after the factories' default of three days
 
@@ -304,10 +304,11 @@ async def test_someone_elses_entry_is_not_found(user: User) -> None:
     show, _ = sold_out()
     mine = join(make_user(username='asha'), show.id, 2)
     make_user(username='bob')
-    await open_as(user, 'bob', f'/waitlist/{mine.id}')
+    await open_as(user, 'bob', '/bookings')
+    await open_not_found(user, f'/waitlist/{mine.id}')
     await see(user, 'No such waiting-list entry')
     assert not elements(user, marker='waitlist-entry')
-    await user.open('/waitlist/not-a-number')
+    await open_not_found(user, '/waitlist/not-a-number')
     await see(user, 'No such waiting-list entry')
 
 
