@@ -61,3 +61,11 @@ def percent(part: float, whole: float) -> str:
         tenths = _half_up(share * 1000)
         return f'{tenths // 10}%' if tenths % 10 == 0 else f'{tenths // 10}.{tenths % 10}%'
     return f'{_half_up(share * 100):,}%'
+
+
+ROLE_NAMES = {'user': 'Audience member', 'manager': 'Theatre manager', 'admin': 'Admin'}
+
+
+def role_name(role: str) -> str:
+    """What a role is called on a page: 'Audience member', never the stored 'user'."""
+    return ROLE_NAMES.get(str(role), str(role).capitalize())

@@ -9,11 +9,10 @@ from services import auth, preferences, sessions
 from services.errors import DomainError
 from services.formats import when
 from services.sessions import Principal
+from services.words import role_name
 from ui.common import call, call_hashing, notify_error, show_errors
 from ui.guard import page_for
 from ui.layout import frame
-
-ROLE_NAMES = {Role.USER: 'Audience member', Role.MANAGER: 'Theatre manager', Role.ADMIN: 'Admin'}
 
 
 @page_for()
@@ -22,7 +21,7 @@ async def account_page(who: Principal) -> None:
         ui.label('Your account').classes('text-3xl font-bold')
         with ui.card().classes('w-full p-4 gap-1'):
             ui.label(who.name).classes('text-xl font-bold')
-            role = ROLE_NAMES[who.role]
+            role = role_name(who.role)
             ui.label(f'@{who.username} · {role}').classes('text-gray-600')
 
         with ui.row().classes('w-full gap-4 items-start'):

@@ -13,7 +13,9 @@ from services.errors import DomainError
 from services.formats import when
 from services.sessions import Principal
 from services.users import UserView
+from services.words import role_name
 from ui.common import call, notify_error
+from ui.confirm import confirm
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 
@@ -57,6 +59,15 @@ async def users_page(who: Principal) -> None:
             listing.refresh()
 
         async def toggle(account: UserView) -> None:
+            if account.is_active and not await confirm(
+                f'Disable {account.username}?',
+                f'{account.name} is logged out everywhere and cannot log in until the account is enabled again. '
+                'Their bookings stay as they are.',
+                yes='Disable',
+                no='Cancel',
+                mark='confirm-disable',
+            ):
+                return
             try:
                 await call(users.set_active, actor_id=who.user_id, user_id=account.id, active=not account.is_active)
             except DomainError as error:
@@ -95,9 +106,11 @@ def _user_row(
     with ui.card().classes('w-full p-3').mark(f'user-{account.username}'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
             with ui.column().classes('gap-0'):
-                ui.label(f'{account.name} (@{account.username})').classes('font-medium')
+                ui.label(f'{account.name} (@{account.username})').classes('font-medium break-all')
                 seen = when(account.last_seen_at) if account.last_seen_at else 'never'
-                ui.label(f'{account.role} · {account.email} · last login {seen}').classes('text-sm text-gray-600')
+                ui.label(f'{role_name(account.role)} · {account.email} · last login {seen}').classes(
+                    'text-sm text-gray-600'
+                )
             with ui.row().classes('items-center gap-2'):
                 ui.badge(
                     'Active' if account.is_active else 'Disabled', color='positive' if account.is_active else 'grey'

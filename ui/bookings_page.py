@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 
 from nicegui import ui
+from nicegui.events import ValueChangeEventArguments
 
 from models import BookingStatus, ExportKind
 from services import booking, ratings, waitlist
@@ -14,7 +16,7 @@ from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
 from services.words import plural
-from ui.common import call, notify_error
+from ui.common import call, notify_error, path_id
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
@@ -22,7 +24,8 @@ from ui.waitlist_section import waitlist_section
 
 
 @page_for()
-async def bookings_page(who: Principal, booked: int | None = None) -> None:
+async def bookings_page(who: Principal, booked: str = '') -> None:
+    just_booked = path_id(booked)  # the booking the person just made, said once; anything else: nothing
     with frame('My bookings', who):
         ui.add_css('.called-off { color: #b91c1c; } .body--dark .called-off { color: #fca5a5; }')
         with ui.row().classes('w-full items-center justify-between'):
@@ -51,7 +54,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
             with ui.column().classes('w-full gap-3').mark('upcoming'):
                 for item in live:
                     _booking_row(item, cancel)
-            just_made = next((item for item in live if item.id == booked), None)
+            just_made = next((item for item in live if item.id == just_booked), None)
             if just_made is not None and not announced:
                 announced.append(just_made.id)
                 ui.notify(
@@ -59,6 +62,7 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                     f'{money(just_made.total_cents)}. Your reference is {just_made.reference}.',
                     type='positive',
                 )
+                ui.navigate.history.replace('/bookings')  # a reload or a bookmark does not say it again
             if not first:
                 waitlist_section(entries, who, listing.refresh)
             cancelled = [item for item in mine.upcoming if item.status == BookingStatus.CANCELLED]
@@ -75,13 +79,14 @@ async def bookings_page(who: Principal, booked: int | None = None) -> None:
                         if item.status == BookingStatus.CONFIRMED:
                             _rating_row(item, scores.get(item.show_id), rate)
 
-        async def rate(item: BookingView, score: float | None) -> None:
+        async def rate(item: BookingView, score: int) -> int | None:
             try:
-                await call(ratings.rate_show, user_id=who.user_id, show_id=item.show_id, score=int(score or 0))
+                saved = await call(ratings.rate_show, user_id=who.user_id, show_id=item.show_id, score=score)
             except DomainError as error:
                 notify_error(error)
-                return
-            ui.notify(f'Thanks: you rated {item.show_name} {int(score or 0)} of 5.', type='positive')
+                return None
+            ui.notify(f'Thanks: you rated {item.show_name} {saved} of 5.', type='positive')
+            return saved
 
         async def cancel(item: BookingView) -> None:
             with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('cancel-dialog'):
@@ -163,12 +168,34 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
                     )
 
 
+def rated_text(score: int | None) -> str:
+    return f'You rated it {score} of 5' if score else 'How was it?'
+
+
 def _rating_row(
-    item: BookingView, score: int | None, on_rate: Callable[[BookingView, float | None], Awaitable[None]]
+    item: BookingView, score: int | None, on_rate: Callable[[BookingView, int], Awaitable[int | None]]
 ) -> None:
-    """Stars under a past booking: how was it? One rating a show; changing it replaces the old one."""
+    """Stars under a past booking: how was it? One rating a show; changing it replaces the old one. The words
+    beside the stars say the stored score as soon as it is saved; a refused score puts the stars back."""
+    stored = {'score': score}
     with ui.row().classes('items-center gap-2 -mt-2 ml-4').mark(f'rate-{item.id}'):
-        ui.label('Your rating' if score else 'How was it?').classes('text-sm text-gray-600')
-        stars = ui.rating(value=score, max=5, size='sm', color='amber-8', on_change=lambda e: on_rate(item, e.value))
+        state = ui.label(rated_text(score)).classes('text-sm text-gray-600').mark('rating-state')
+        state.props['aria-live'] = 'polite'  # a screen reader hears the confirmation too
+
+        saving = asyncio.Lock()  # quick clicks are saved in their order, so the last one is what stays
+
+        async def chosen(event: ValueChangeEventArguments) -> None:
+            choice = int(event.value or 0)
+            if choice == (stored['score'] or 0):  # the stars put back below, or the same star again
+                return
+            async with saving:
+                saved = await on_rate(item, choice)
+                if saved is not None:
+                    stored['score'] = saved
+                state.set_text(rated_text(stored['score']))
+                stars.set_value(stored['score'])
+
+        stars = ui.rating(value=score, max=5, size='sm', color='amber-8', on_change=chosen)
+        stars.props['no-reset'] = True  # clicking the chosen star again keeps it, rather than clearing to 0
         stars.props['aria-label'] = f'Rate {item.show_name}'  # a value, never parsed: names may hold quotes
         stars.mark('rating-stars')

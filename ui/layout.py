@@ -38,6 +38,12 @@ def _account_items(who: Principal) -> list[tuple[str, str, str]]:
     ]
 
 
+NOTIFY_DEFAULTS = (
+    '<script>window.addEventListener("DOMContentLoaded", () =>'
+    ' Quasar.Notify.setDefaults({badgeStyle: "display: none"}));</script>'
+)
+
+
 @contextmanager
 def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
     """Header, a centred content column (yielded) and a footer."""
@@ -62,6 +68,8 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         ' .body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
         ' { color: #374151 !important; } }'
     )
+    # The same message again replaces the one showing (Quasar's grouping) without a counter badge piling up on it.
+    ui.add_body_html(NOTIFY_DEFAULTS)
     dark = ui.dark_mode(app.storage.user.get('dark', False))
     nav = _nav_items(who, door=door_worker())
     with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):

@@ -18,6 +18,7 @@ from services.theatres import DashboardEntry, TheatreView
 from services.words import plural
 from ui.cancel_show_dialog import cancel_show_dialog
 from ui.common import call, notify_error
+from ui.confirm import confirm
 from ui.exports_page import export_buttons
 from ui.guard import page_for
 from ui.layout import empty_state, frame
@@ -74,7 +75,7 @@ async def manage_page(who: Principal) -> None:
                 board.refresh()
 
         async def delete_theatre(theatre: TheatreView) -> None:
-            if not await _confirm(
+            if not await confirm(
                 f'Delete {theatre.name}?',
                 'Its shows are deleted with it. A theatre whose shows have confirmed bookings cannot be deleted.',
             ):
@@ -108,7 +109,7 @@ async def manage_page(who: Principal) -> None:
                 board.refresh()
 
         async def delete_show(show: ShowView) -> None:
-            if not await _confirm(f'Delete {show.name}?', 'A show with confirmed bookings cannot be deleted.'):
+            if not await confirm(f'Delete {show.name}?', 'A show with confirmed bookings cannot be deleted.'):
                 return
             try:
                 await call(shows.delete_show, actor_id=who.user_id, show_id=show.id)
@@ -134,20 +135,6 @@ async def manage_page(who: Principal) -> None:
         }
         await board()
     return None
-
-
-async def _confirm(title: str, text: str) -> bool:
-    with ui.dialog() as dialog, ui.card().classes('p-6 gap-3').mark('confirm-dialog'):
-        ui.label(title).classes('text-xl font-bold')
-        ui.label(text)
-        with ui.row().classes('w-full justify-end'):
-            ui.button('Keep', on_click=lambda: dialog.submit(False)).props('flat no-caps')
-            ui.button('Delete', on_click=lambda: dialog.submit(True)).props('unelevated no-caps color=negative').mark(
-                'confirm-delete'
-            )
-    result = await dialog
-    dialog.delete()
-    return bool(result)
 
 
 def _open(show: ShowView) -> bool:

@@ -61,7 +61,15 @@ async def test_admin_disables_an_account_and_its_sessions_end(user: User) -> Non
     ravi_token = api_token('ravi')
     await log_in(user, 'root', target='/admin/users')
     await user.should_see('Ravi Kumar (@ravi)')
+    await user.should_see('Audience member · ')  # the role by its name, not the stored 'user'
     user.find(marker='toggle-user').click()  # an admin has no button for themself
+    await user.should_see('Disable ravi?')  # asked first: keeping the account changes nothing
+    user.find('Cancel').click()
+    await user.should_not_see('Disable ravi?')
+    assert token_works(ravi_token)
+    user.find(marker='toggle-user').click()
+    await user.should_see(marker='confirm-disable')
+    user.find(marker='confirm-disable').click()
     await user.should_see('ravi is disabled and logged out.')
     assert not token_works(ravi_token)
 

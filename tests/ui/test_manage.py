@@ -91,7 +91,7 @@ async def test_add_a_theatre(user: User) -> None:
     await user.should_see(marker=f'theatre-{theatre.id}')  # the board redraws after the notification
     with user.scope(marker=f'theatre-{theatre.id}'):
         await user.should_see('Prithvi')
-        await user.should_see('Mumbai · 250 seats · 0 show(s)')
+        await user.should_see('Mumbai · 250 seats · 0 shows')
     await user.should_not_see(marker='theatre-dialog')
 
 

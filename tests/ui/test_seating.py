@@ -631,7 +631,7 @@ async def test_the_seats_dialog_keeps_a_seat_back_as_a_house_seat(user: User) ->
     assert claims_of(place.show_id, ClaimKind.BLOCKED) == set()  # not before Save
 
     user.find(marker='save-house').click()
-    await see(user, '1 house seat(s) kept back from sale.')
+    await see(user, '1 house seat kept back from sale.')
     assert claims_of(place.show_id, ClaimKind.BLOCKED) == {place.ids['Circle B4']}
     with session_scope() as session:
         assert session.get_one(Show, place.show_id).num_tickets == HOUSE_SEATS - 1
@@ -641,7 +641,7 @@ async def test_the_seats_dialog_keeps_a_seat_back_as_a_house_seat(user: User) ->
 
     click_seat(user, 'Circle B4')  # clicked again: back on sale
     user.find(marker='save-house').click()
-    await see(user, '0 house seat(s) kept back from sale.')
+    await see(user, '0 house seats kept back from sale.')
     assert claims_of(place.show_id, ClaimKind.BLOCKED) == set()
     with session_scope() as session:
         assert session.get_one(Show, place.show_id).num_tickets == HOUSE_SEATS
