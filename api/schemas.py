@@ -181,7 +181,13 @@ class ShowOut(BaseModel):
     theatre_name: str
     place: str
     name: str
-    rating: float
+    rating: float = Field(description="the manager's rating, 0–5")
+    audience_rating: float | None = Field(
+        None,
+        description="the audience's average score (1–5, one decimal) over every performance of the show at this "
+        'theatre; null: nobody has rated it',
+    )
+    ratings: int = Field(0, description='how many people gave that average')
     tags: list[str]
     ticket_price: float
     num_tickets: int
@@ -213,6 +219,8 @@ class ShowOut(BaseModel):
             place=show.place,
             name=show.name,
             rating=show.rating,
+            audience_rating=show.audience_rating,
+            ratings=show.ratings,
             tags=show.tags,
             ticket_price=show.price_cents / 100,
             num_tickets=show.num_tickets,

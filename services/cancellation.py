@@ -36,7 +36,7 @@ from services.errors import Conflict
 from services.mail import waitlist_mail
 from services.seating import claims, is_reserved
 from services.show_lock import lock_show
-from services.shows import ShowView
+from services.shows import ShowView, show_view
 from services.validation import Checker, FormText
 
 REASON_LENGTH = 500
@@ -140,4 +140,4 @@ def cancel_show(
         at=now,
     )
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
-    return ShowView.of(show)
+    return show_view(session, show)

@@ -33,7 +33,7 @@ from services.cache import invalidate_after_commit
 from services.config import get_settings
 from services.errors import Conflict, Invalid
 from services.hooks import on_commit
-from services.shows import ShowView
+from services.shows import ShowView, show_view
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,7 @@ def set_poster(session: Session, *, actor_id: int, show_id: int, image: bytes) -
     _write(folder, poster)
     _replace(session, show, poster.key, actor_id=actor_id)
     on_commit(session, functools.partial(_write, folder, poster))
-    return ShowView.of(show)
+    return show_view(session, show)
 
 
 def release(session: Session, key: str | None) -> None:
@@ -249,7 +249,7 @@ def remove_poster(session: Session, *, actor_id: int, show_id: int) -> ShowView:
     """Back to the generated placeholder; nothing happens to a show that has no poster."""
     show = _show_to_change(session, actor_id, show_id)
     _replace(session, show, None, actor_id=actor_id)
-    return ShowView.of(show)
+    return show_view(session, show)
 
 
 # --- demo data --------------------------------------------------------------------------------------------------

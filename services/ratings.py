@@ -1,17 +1,114 @@
-"""Audience ratings: a person who booked a show scores it 1–5 once it has started; they may change their mind."""
+"""Audience ratings: a person who booked a show scores it 1–5 once it has started; they may change their mind.
+
+What the audience thinks of a show is read per production (its performances at one theatre under one name, as
+services/productions.py has it): an upcoming date has no scores of its own yet, but the earlier dates of the run
+speak for it."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Float, Subquery, and_, case, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from models import Booking, BookingStatus, Show, ShowRating
 from models.db import get_by_id, utcnow
 from services.auth import load_actor
+from services.cache import invalidate_after_commit
 from services.errors import Conflict, NotFound
 from services.validation import Checker, FormNumber
+
+# The listing's "Minimum rating" and "Highest rated" trust the audience once this many people have rated a show:
+# one or two scores (the cast's friends, one bad night) say more about who rated than about the show, so until
+# then the manager's rating stands in.
+MIN_AUDIENCE_RATINGS = 3
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A production's audience scores: their average to one decimal (None: nobody has rated) and their number."""
+
+    average: float | None = None
+    count: int = 0
+
+
+NOBODY = Audience()
+
+
+def _average() -> ColumnElement[float]:
+    return func.round(func.avg(ShowRating.score), 1, type_=Float)
+
+
+def _same_production(show: type[Show], theatre_id: object, name: object) -> ColumnElement[bool]:
+    return and_(show.theatre_id == theatre_id, func.lower(show.name) == func.lower(name))
+
+
+def production_scores(*theatre_ids: int) -> Subquery:
+    """Every rated production's scores, one row each (theatre_id, name_key, average, count): a grouped subquery
+    to join a page of shows to with `scores_of`, so a whole page costs no query of its own. Given theatre ids,
+    only theirs."""
+    rated = aliased(Show, name='rated_show')
+    query = (
+        select(
+            rated.theatre_id.label('theatre_id'),
+            func.lower(rated.name).label('name_key'),
+            _average().label('average'),
+            func.count(ShowRating.id).label('count'),
+        )
+        .join(rated, rated.id == ShowRating.show_id)
+        .group_by(rated.theatre_id, func.lower(rated.name))
+    )
+    if theatre_ids:
+        query = query.where(rated.theatre_id.in_(theatre_ids))
+    return query.subquery('audience')
+
+
+def scores_of(scores: Subquery) -> ColumnElement[bool]:
+    """The join condition of `Show` to `production_scores()` (an outer join: most shows are unrated)."""
+    return and_(scores.c.theatre_id == Show.theatre_id, scores.c.name_key == func.lower(Show.name))
+
+
+def effective_rating(scores: Subquery) -> ColumnElement[float]:
+    """The audience's average once enough people rated (MIN_AUDIENCE_RATINGS), else the manager's rating."""
+    return case((scores.c.count >= MIN_AUDIENCE_RATINGS, scores.c.average), else_=Show.rating)
+
+
+def audience(average: float | None, count: int | None) -> Audience:
+    """An `Audience` from a row of `production_scores()`, or from an outer join that found none."""
+    return Audience(average, count) if count else NOBODY
+
+
+def audience_of(session: Session, show: Show) -> Audience:
+    """The audience scores of one show's production (one query)."""
+    average, count = session.execute(
+        select(_average(), func.count(ShowRating.id))
+        .join(Show, Show.id == ShowRating.show_id)
+        .where(_same_production(Show, show.theatre_id, show.name))
+    ).one()
+    return audience(average, count)
+
+
+def audiences(session: Session, theatre_ids: Iterable[int]) -> dict[int, Audience]:
+    """The audience scores of every rated show of these theatres, by show id (one query)."""
+    ids = sorted(set(theatre_ids))
+    if not ids:
+        return {}
+    scores = production_scores(*ids)
+    rows = session.execute(
+        select(Show.id, scores.c.average, scores.c.count)
+        .join(scores, scores_of(scores))
+        .where(Show.theatre_id.in_(ids))
+    )
+    return {show_id: audience(average, count) for show_id, average, count in rows}
+
+
+def invalidate_production(session: Session, theatre_id: int, name: str) -> None:
+    """After the commit, forget what showed this production's audience rating: the listing (and dashboards) and
+    each of its performances' cached page."""
+    ids = session.scalars(select(Show.id).where(_same_production(Show, theatre_id, name)))
+    invalidate_after_commit(session, 'listing', *(f'show:{show_id!r}' for show_id in ids))
 
 
 def rate_show(
@@ -43,6 +140,7 @@ def rate_show(
     else:
         rating.score, rating.rated_at = clean, now
     session.flush()
+    invalidate_production(session, show.theatre_id, show.name)
     return clean
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, contains_eager
 
 from models import Show, ShowStatus, ShowTag, Theatre
 from models.db import utcnow
+from services import ratings
 from services.cache import cached
 from services.errors import Invalid
 from services.shows import ShowView
@@ -32,9 +33,14 @@ class SortOrder(StrEnum):
     POPULARITY = 'popularity'  # most tickets sold first
 
 
+# Each rated production's audience scores, joined (outer) into the listing's queries: no query per show.
+SCORES = ratings.production_scores()
+
+
 def rating_of_show() -> ColumnElement[float]:
-    """The rating the listing filters and sorts by: the one place to change when audience ratings take over."""
-    return Show.rating.expression
+    """The rating the listing filters and sorts by: the audience's average once enough people have rated the
+    show's production (ratings.MIN_AUDIENCE_RATINGS), else the manager's. Needs SCORES joined."""
+    return ratings.effective_rating(SCORES)
 
 
 def _order(sort: SortOrder) -> list[ColumnElement[Any]]:
@@ -164,17 +170,22 @@ def _sort_order(sort: SortOrder | str) -> SortOrder:
 
 def _run(session: Session, query: ShowQuery, now: dt.datetime) -> ShowPage:
     where = query.conditions(now)
-    total = session.scalar(select(func.count(Show.id)).join(Show.theatre).where(where)) or 0
-    shows = session.scalars(
-        select(Show)
+    counting = select(func.count(Show.id)).join(Show.theatre)
+    if query.min_rating:  # only a rating filter needs the scores to count: the join adds no rows
+        counting = counting.outerjoin(SCORES, ratings.scores_of(SCORES))
+    total = session.scalar(counting.where(where)) or 0
+    rows = session.execute(
+        select(Show, SCORES.c.average, SCORES.c.count)
         .join(Show.theatre)
+        .outerjoin(SCORES, ratings.scores_of(SCORES))
         .options(contains_eager(Show.theatre))
         .where(where)
         .order_by(*_order(query.sort))
         .limit(query.limit)
         .offset(query.offset)
     ).all()
-    return ShowPage(items=[ShowView.of(s) for s in shows], total=total, limit=query.limit, offset=query.offset)
+    items = [ShowView.of(show, audience=ratings.audience(average, count)) for show, average, count in rows]
+    return ShowPage(items=items, total=total, limit=query.limit, offset=query.offset)
 
 
 def places(session: Session) -> list[str]:

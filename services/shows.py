@@ -17,6 +17,7 @@ from services.auth import load_actor
 from services.cache import cached, invalidate_after_commit
 from services.errors import Conflict, NotFound
 from services.formats import theatre_tz
+from services.ratings import Audience, audience_of, invalidate_production
 from services.seating.show_config import GENERAL, RESERVED, SeatingChoice, apply_seating, check_seating, check_switch
 from services.show_details import FIELDS as DETAIL_FIELDS
 from services.show_details import ShowDetails, check_details
@@ -52,6 +53,8 @@ class ShowView:
     poster_key: str | None = None  # the stored poster's name; None: the generated placeholder
     theatre_address: str | None = None
     theatre_timezone: str | None = None  # an IANA name; None: the app's
+    audience_rating: float | None = None  # the production's audience average, one decimal; None: nobody rated
+    ratings: int = 0  # how many people rated the production
 
     @property
     def reserved(self) -> bool:
@@ -74,7 +77,9 @@ class ShowView:
         return self.starts_at <= (now or utcnow())
 
     @classmethod
-    def of(cls, show: Show, theatre: Theatre | None = None) -> ShowView:
+    def of(cls, show: Show, theatre: Theatre | None = None, *, audience: Audience) -> ShowView:
+        """The show as read; `audience` is its production's scores (`show_view` looks them up for one show, a
+        listing joins them in)."""
         theatre = theatre or show.theatre
         return cls(
             id=show.id,
@@ -100,7 +105,14 @@ class ShowView:
             poster_key=show.poster_key,
             theatre_address=theatre.address,
             theatre_timezone=theatre.timezone,
+            audience_rating=audience.average,
+            ratings=audience.count,
         )
+
+
+def show_view(session: Session, show: Show, theatre: Theatre | None = None) -> ShowView:
+    """One show as read, with its production's audience scores (one query)."""
+    return ShowView.of(show, theatre, audience=audience_of(session, show))
 
 
 @dataclass(frozen=True)
@@ -164,7 +176,7 @@ def public_show(session: Session, *, show_id: int) -> ShowView:
 
     def load() -> ShowView | None:
         show = get_by_id(session, Show, show_id)
-        return None if show is None else ShowView.of(show)
+        return None if show is None else show_view(session, show)
 
     view = cached(f'show:{show_id!r}', [f'show:{show_id!r}', 'theatres'], load, _SHOW_OR_NONE)
     if view is None:
@@ -232,7 +244,7 @@ def create_show(
     apply_seating(session, show, fields.seating)
     audit.record(session, actor_id=actor_id, action=AuditAction.SHOW_CREATED, target=show)
     invalidate_after_commit(session, 'listing', f'theatre:{theatre.id!r}')
-    return ShowView.of(show, theatre)
+    return show_view(session, show, theatre)
 
 
 def update_show(
@@ -322,10 +334,13 @@ def update_show(
     apply_seating(session, show, fields.seating)
     session.flush()
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
+    if fields.name.lower() != before['name'].lower():  # its scores leave one production's average for another's
+        for name in (before['name'], fields.name):
+            invalidate_production(session, show.theatre_id, name)
     session.expire(show)
     updated = session.scalars(select(Show).where(Show.id == show.id).options(selectinload(Show.tag_rows))).one()
     audit.record_change(session, actor_id=actor_id, action=AuditAction.SHOW_CHANGED, target=updated, before=before)
-    return ShowView.of(updated)
+    return show_view(session, updated)
 
 
 def _changed_frozen_field(

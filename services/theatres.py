@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, selectinload
 
 from models import AuditAction, Booking, BookingStatus, Role, Show, Theatre, Ticket, TicketStatus, User
-from services import audit
+from services import audit, ratings
 from services.access import managed_theatre
 from services.auth import load_actor, require_role
 from services.cache import cached, invalidate_after_commit
@@ -229,9 +229,14 @@ def _dashboard(session: Session, actor: User) -> list[DashboardEntry]:
     checked_in: dict[int, dict[int, int]] = {}
     for theatre_id, show_id, count in session.execute(counts):
         checked_in.setdefault(theatre_id, {})[show_id] = int(count)
-    theatres = session.scalars(query)
+    theatres = session.scalars(query).all()
+    scores = ratings.audiences(session, (t.id for t in theatres))
     return [
-        DashboardEntry(TheatreView.of(t), [ShowView.of(show, t) for show in t.shows], checked_in.get(t.id, {}))
+        DashboardEntry(
+            TheatreView.of(t),
+            [ShowView.of(show, t, audience=scores.get(show.id, ratings.NOBODY)) for show in t.shows],
+            checked_in.get(t.id, {}),
+        )
         for t in theatres
     ]
 

@@ -179,6 +179,8 @@ def _rating_row(
     beside the stars say the stored score as soon as it is saved; a refused score puts the stars back."""
     stored = {'score': score}
     with ui.row().classes('items-center gap-2 -mt-2 ml-4').mark(f'rate-{item.id}'):
+        # The stars come first: longer words after a click must not slide them from under the pointer.
+        stars = ui.rating(value=score, max=5, size='sm', color='amber-8')
         state = ui.label(rated_text(score)).classes('text-sm text-gray-600').mark('rating-state')
         state.props['aria-live'] = 'polite'  # a screen reader hears the confirmation too
 
@@ -195,7 +197,7 @@ def _rating_row(
                 state.set_text(rated_text(stored['score']))
                 stars.set_value(stored['score'])
 
-        stars = ui.rating(value=score, max=5, size='sm', color='amber-8', on_change=chosen)
+        stars.on_value_change(chosen)
         stars.props['no-reset'] = True  # clicking the chosen star again keeps it, rather than clearing to 0
         stars.props['aria-label'] = f'Rate {item.show_name}'  # a value, never parsed: names may hold quotes
         stars.mark('rating-stars')

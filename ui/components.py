@@ -1,4 +1,5 @@
-"""Reusable parts: the show card, a show's poster (or its generated placeholder) and the small badges."""
+"""Reusable parts: the show card, a show's poster (or its generated placeholder), its ratings and the small
+badges."""
 
 from __future__ import annotations
 
@@ -30,10 +31,21 @@ WRAP_ANYWHERE = 'overflow-wrap: anywhere'  # a 100-letter word wraps instead of 
 CARD_SIZES = '(min-width: 640px) 180px, 112px'  # the poster's width in a card, for choosing among the widths
 
 
-def rating_badge(rating: float) -> None:
-    with ui.row().classes('items-center gap-1 text-amber-700 no-wrap').mark('rating'):
-        ui.icon('star', size='18px')
-        ui.label(f'{rating:.1f}').classes('text-sm font-medium')
+def ratings(show: ShowView, *, size: str = 'text-sm') -> None:
+    """The audience's average and how many gave it (when anyone has), then the manager's rating as the critics':
+    each says whose it is, so neither passes for the other. Text keeps the page's colours (readable in both
+    modes); only the audience's star is amber."""
+    with ui.row().classes(f'items-center gap-x-3 gap-y-1 {size}').mark('ratings'):
+        if show.audience_rating is not None:
+            with ui.row().classes('items-center gap-1 no-wrap').mark('audience-rating'):
+                ui.label('Audience rating').classes('sr-only')
+                ui.icon('star', size='1.3em').classes('text-amber-600')
+                ui.label(f'{show.audience_rating:.1f}').classes('font-bold').mark('audience-average')
+                ui.label(f'({plural(show.ratings, "rating")})').classes('text-gray-600').mark('audience-count')
+        with ui.row().classes('items-center gap-1 no-wrap text-gray-600').mark('critics-rating'):
+            ui.label('Critics')
+            ui.icon('star_outline', size='1.2em')
+            ui.label(f'{show.rating:.1f}').classes('font-medium').mark('critics-score')
 
 
 def availability(show: ShowView) -> None:
@@ -126,11 +138,10 @@ def show_card(show: ShowView) -> None:
         with ui.element('div').classes('flex no-wrap flex-row sm:flex-col w-full h-full'):
             _card_poster(show, link)
             with ui.column().classes('min-w-0 grow gap-1 sm:gap-2 p-3 sm:p-4'):
-                with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
-                    ui.link(show.name, link).classes(
-                        'text-base sm:text-lg font-bold leading-tight no-underline min-w-0 line-clamp-3'
-                    ).style(WRAP_ANYWHERE).mark('show-name')
-                    rating_badge(show.rating)
+                ui.link(show.name, link).classes(
+                    'w-full text-base sm:text-lg font-bold leading-tight no-underline min-w-0 line-clamp-3'
+                ).style(WRAP_ANYWHERE).mark('show-name')
+                ratings(show)
                 with ui.row().classes('w-full items-center gap-1 no-wrap text-gray-700'):
                     ui.icon('place', size='18px')
                     ui.label(f'{show.theatre_name} · {show.place}').classes('text-sm min-w-0 truncate')

@@ -10,7 +10,7 @@ from services.productions import OtherDate
 from services.show_details import age_rating_label
 from services.shows import ShowView
 from services.words import plural
-from ui.components import WRAP_ANYWHERE, availability, poster_image, poster_placeholder, rating_badge
+from ui.components import WRAP_ANYWHERE, availability, poster_image, poster_placeholder, ratings
 
 HERO_SIZES = '(min-width: 768px) 256px, (min-width: 640px) 224px, 176px'
 
@@ -33,11 +33,10 @@ def hero(show: ShowView) -> None:
                 else:
                     poster_image(show, sizes=HERO_SIZES, classes='absolute inset-0 w-full h-full object-cover')
             with ui.column().classes('min-w-0 self-stretch grow gap-3'):
-                with ui.row().classes('w-full items-start justify-between no-wrap gap-3'):
-                    ui.label(show.name).classes('text-3xl font-bold leading-tight min-w-0').style(WRAP_ANYWHERE).mark(
-                        'show-title'
-                    )
-                    rating_badge(show.rating)
+                ui.label(show.name).classes('w-full text-3xl font-bold leading-tight min-w-0').style(
+                    WRAP_ANYWHERE
+                ).mark('show-title')
+                ratings(show, size='text-base')
                 _fact('place', f'{show.theatre_name} · {show.place}', mark='show-theatre')
                 if show.theatre_address:
                     _fact('map', show.theatre_address, mark='show-address')

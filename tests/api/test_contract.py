@@ -14,6 +14,7 @@ import gc
 import io
 import secrets
 from collections.abc import AsyncIterator, Callable
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -43,6 +44,8 @@ SHOW_FIELDS = {
     'place',
     'name',
     'rating',
+    'audience_rating',
+    'ratings',
     'tags',
     'ticket_price',
     'num_tickets',
@@ -161,6 +164,7 @@ def show_json(show_id: int) -> dict[str, Any]:
             'place': show.theatre.place,
             'name': show.name,
             'rating': show.rating,
+            **audience_json(session, show),
             'tags': show.tags,
             'ticket_price': show.price_cents / 100,
             'num_tickets': show.num_tickets,
@@ -183,6 +187,21 @@ def show_json(show_id: int) -> dict[str, Any]:
                 else None
             ),
         }
+
+
+def audience_json(session: Any, show: models.Show) -> dict[str, Any]:
+    """`audience_rating` and `ratings`: every score of the show's production (its theatre, its name in any case),
+    averaged here in Python and rounded half up to one decimal."""
+    scores = [
+        rating.score
+        for rating in session.scalars(select(models.ShowRating))
+        if (rated := session.get_one(models.Show, rating.show_id)).theatre_id == show.theatre_id
+        and rated.name.lower() == show.name.lower()
+    ]
+    if not scores:
+        return {'audience_rating': None, 'ratings': 0}
+    average = (Decimal(sum(scores)) / len(scores)).quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)
+    return {'audience_rating': float(average), 'ratings': len(scores)}
 
 
 def part(body: dict[str, Any], expected: dict[str, Any]) -> dict[str, Any]:
