@@ -222,7 +222,7 @@ def test_exports_pending_at_a_restart_are_finished_by_a_second_instance(cluster)
         theatre: (ExportStatus.PENDING, 0, None),  # never started: the one worker was busy
         mine: (ExportStatus.PENDING, 0, None),
     }
-    assert '1 running job(s) handed back to the queue' in first.log.read_text()
+    assert '1 running job handed back to the queue' in first.log.read_text()
     assert not list(cluster.export_dir.glob('*.part'))  # the stopped worker cleaned up after itself
 
     stopped = time.monotonic()

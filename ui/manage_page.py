@@ -18,6 +18,7 @@ from services.theatres import DashboardEntry, TheatreView
 from services.words import plural
 from ui.cancel_show_dialog import cancel_show_dialog
 from ui.common import call, notify_error
+from ui.components import ratings
 from ui.confirm import confirm
 from ui.exports_page import export_buttons
 from ui.guard import page_for
@@ -204,6 +205,7 @@ def _theatre_card(
                         ).classes('text-sm text-gray-600 break-words').mark('manage-show-when')
                         if about := _about(show):
                             ui.label(about).classes('text-sm text-gray-600 break-words').mark('manage-show-about')
+                        ratings(show)
                         if show.cancelled and show.cancel_reason:
                             ui.label(f'Reason: {show.cancel_reason}').classes('text-sm text-gray-600 break-words').mark(
                                 'manage-show-reason'

@@ -28,6 +28,7 @@ from services.exports import claims
 from services.exports.claims import Claim
 from services.exports.pool import WorkerPool, close_shared, shared_pool
 from services.exports.worker import run_export
+from services.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,8 @@ class ExportRunner:
             return 0
         with session_scope() as session:
             returned = claims.hand_back(session, list(held), now=self.clock())
-        log.info('export runner %s stopped; %d running job(s) handed back to the queue', self.instance, returned)
+        handed = plural(returned, 'running job')
+        log.info('export runner %s stopped; %s handed back to the queue', self.instance, handed)
         self.settled = not futures.wait(held.values(), timeout=settle_seconds).not_done
         return returned
 

@@ -55,6 +55,18 @@ async def test_cards_show_the_audience_average_and_count_beside_the_critics_rati
     assert ratings_of(user, f'show-{unrated.id}') == 'Critics 3.5'  # nobody rated it: the manager's alone
 
 
+async def test_the_dashboard_shows_each_show_s_ratings(user: User) -> None:
+    prithvi = make_theatre(make_user(username='meera', role=Role.MANAGER), name='Prithvi')
+    past = make_show(prithvi, name='Hamlet', starts_in=-DAY, rating=4.0)
+    upcoming = make_show(prithvi, name='Hamlet', starts_in=2 * DAY, rating=4.0)
+    unrated = make_show(prithvi, name='Tughlaq', starts_in=3 * DAY, rating=3.5)
+    rate(past, 5, 4, 4)
+    await open_as(user, 'meera', '/manage')
+    await eventually(lambda: elements(user, marker=f'manage-show-{unrated.id}'))
+    assert ratings_of(user, f'manage-show-{upcoming.id}') == 'Audience rating 4.3 (3 ratings) Critics 4.0'
+    assert ratings_of(user, f'manage-show-{unrated.id}') == 'Critics 3.5'
+
+
 async def test_one_rating_is_said_in_the_singular(user: User) -> None:
     past, upcoming, _ = catalogue()
     rate(past, 2)
