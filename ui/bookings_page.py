@@ -24,8 +24,8 @@ from ui.waitlist_section import waitlist_section
 
 
 @page_for()
-async def bookings_page(who: Principal, booked: str = '') -> None:
-    just_booked = path_id(booked)  # the booking the person just made, said once; anything else: nothing
+async def bookings_page(who: Principal, booked: str | None = None) -> None:
+    just_booked = path_id(booked) if booked else None  # the booking just made, said once; anything else: nothing
     with frame('My bookings', who):
         ui.add_css('.called-off { color: #b91c1c; } .body--dark .called-off { color: #fca5a5; }')
         with ui.row().classes('w-full items-center justify-between'):
