@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session, aliased
 
 from models import Show, ShowStatus
@@ -26,6 +26,11 @@ class OtherDate:
         return self.tickets_left <= 0
 
 
+def same_production(show: type[Show], theatre_id: object, name: object) -> ColumnElement[bool]:
+    """`show` (the model or an alias) is a performance of the production at `theatre_id` called `name`."""
+    return and_(show.theatre_id == theatre_id, func.lower(show.name) == func.lower(name))
+
+
 def other_dates(
     session: Session, *, show_id: int, now: dt.datetime | None = None, limit: int = MAX_OTHER_DATES
 ) -> list[OtherDate]:
@@ -39,8 +44,7 @@ def other_dates(
         select(Show.id, Show.starts_at, left)
         .join(this, this.id == show_id)
         .where(
-            Show.theatre_id == this.theatre_id,
-            func.lower(Show.name) == func.lower(this.name),
+            same_production(Show, this.theatre_id, this.name),
             Show.id != this.id,
             Show.status == ShowStatus.SCHEDULED,
             Show.starts_at > (now or utcnow()),

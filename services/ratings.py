@@ -18,6 +18,7 @@ from models.db import get_by_id, utcnow
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, NotFound
+from services.productions import same_production
 from services.validation import Checker, FormNumber
 
 # The listing's "Minimum rating" and "Highest rated" trust the audience once this many people have rated a show:
@@ -39,10 +40,6 @@ NOBODY = Audience()
 
 def _average() -> ColumnElement[float]:
     return func.round(func.avg(ShowRating.score), 1, type_=Float)
-
-
-def _same_production(show: type[Show], theatre_id: object, name: object) -> ColumnElement[bool]:
-    return and_(show.theatre_id == theatre_id, func.lower(show.name) == func.lower(name))
 
 
 def production_scores(*theatre_ids: int) -> Subquery:
@@ -85,7 +82,7 @@ def audience_of(session: Session, show: Show) -> Audience:
     average, count = session.execute(
         select(_average(), func.count(ShowRating.id))
         .join(Show, Show.id == ShowRating.show_id)
-        .where(_same_production(Show, show.theatre_id, show.name))
+        .where(same_production(Show, show.theatre_id, show.name))
     ).one()
     return audience(average, count)
 
@@ -107,7 +104,7 @@ def audiences(session: Session, theatre_ids: Iterable[int]) -> dict[int, Audienc
 def invalidate_production(session: Session, theatre_id: int, name: str) -> None:
     """After the commit, forget what showed this production's audience rating: the listing (and dashboards) and
     each of its performances' cached page."""
-    ids = session.scalars(select(Show.id).where(_same_production(Show, theatre_id, name)))
+    ids = session.scalars(select(Show.id).where(same_production(Show, theatre_id, name)))
     invalidate_after_commit(session, 'listing', *(f'show:{show_id!r}' for show_id in ids))
 
 

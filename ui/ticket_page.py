@@ -14,7 +14,7 @@ from services.etickets import TicketDocument, TicketLine, qr
 from services.etickets import pdf as ticket_pdf
 from services.formats import local, money, when
 from services.sessions import Principal
-from ui.common import call, notify_error
+from ui.common import call, notify_error, path_id
 from ui.guard import page_for
 from ui.layout import frame
 from ui.not_found import not_found
@@ -40,7 +40,7 @@ TICKET_CSS = """
 
 def booking_id_of(text: str) -> int | None:
     """The booking id in the page's path; anything that is not a plain number is no booking (None)."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+    return path_id(text)
 
 
 def spaced(reference: str) -> str:
