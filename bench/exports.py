@@ -65,8 +65,9 @@ def run_export(actor_id: int, theatre_id: int, fmt: ExportFormat) -> tuple[float
     return time.perf_counter() - started, view.rows
 
 
-def start_app(url: str, workdir: Path, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
-    """main.py serving `url` on a free loopback port, in-process store unless `settings` say otherwise."""
+def start_app(url: str, workdir: Path, *, code: Path = ROOT, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+    """main.py (of the checkout `code`, this one by default) serving `url` on a free loopback port, in-process store
+    unless `settings` say otherwise."""
     port = free_port()
     name = f'app-{port}'
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
@@ -80,7 +81,7 @@ def start_app(url: str, workdir: Path, **settings: str) -> tuple[subprocess.Pope
     )
     env.update(settings)
     log = (workdir / f'{name}.log').open('wb')
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen([sys.executable, 'main.py'], cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -7,7 +7,12 @@ configuration named in CONFIGS, and loads `/` N times in Debian's Chromium with 
 load as a first visit: every script and style fetched again). Per load it reads, relative to the navigation's
 start: the first contentful paint (the browser's own `paint` entry) and the frame that first draws a show card
 (a MutationObserver planted before any script runs, then the next animation frame). Prints the median and p90 of each,
-and each configuration's ratio to the first one (NiceGUI's defaults, measured in the same run).
+and each configuration's ratio to the first one, measured in the same run.
+
+The first one is the app as it was before (`--before REF`, default BEFORE: the last commit before issue 17's work on
+the home page): checked out into a temporary git worktree, seeded with that checkout's own migrations and seed code,
+and started from there, beside today's app on the same machine. The loads alternate between the apps in rounds, so a
+busy moment of the machine falls on both. `--before ''` measures today's app alone.
 """
 
 from __future__ import annotations
@@ -15,21 +20,36 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from bench.exports import start_app
-from bench.seed import seed
-from models import db
-from models.migrate import upgrade
+from bench.exports import ROOT, start_app
 
 CHROMIUM = os.environ.get('TICKETSHOW_CHROMIUM', '/usr/bin/chromium')
 CHROMEDRIVER = os.environ.get('TICKETSHOW_CHROMEDRIVER', '/usr/bin/chromedriver')
 
+# The app before issue 17 (posters, the new listing, the lazy charts): the baseline of the "before and after".
+BEFORE = 'a8ac285'
+ROUNDS = 2
+# Seeds an empty database with a checkout's own schema and seed code (run inside that checkout).
+SEED = """
+import sys
+from bench.seed import seed
+from models import db
+from models.migrate import upgrade
+upgrade(sys.argv[1])
+engine = db.make_engine(sys.argv[1])
+seed(engine, shows=int(sys.argv[2]), bookings=int(sys.argv[2]) * 2, users=50, managers=2)
+engine.dispose()
+"""
 # Each configuration: a name and the settings main.py starts with.
 CONFIGS: list[tuple[str, dict[str, str]]] = [
     ('as shipped', {}),
@@ -68,9 +88,8 @@ def browser() -> webdriver.Chrome:
     return driver
 
 
-def measure(base: str, loads: int) -> tuple[list[float], list[float]]:
-    paints: list[float] = []
-    cards: list[float] = []
+def measure(base: str, loads: int, paints: list[float], cards: list[float]) -> None:
+    """Adds `loads` cold loads of `base`'s home page to `paints` and `cards` (after one unmeasured warm-up load)."""
     driver = browser()
     try:
         for index in range(loads + 1):
@@ -90,7 +109,21 @@ def measure(base: str, loads: int) -> tuple[list[float], list[float]]:
                 cards.append(card)
     finally:
         driver.quit()
-    return paints, cards
+
+
+@contextmanager
+def checkout(ref: str, folder: Path) -> Iterator[Path]:
+    """A detached git worktree of `ref` in `folder`, removed afterwards."""
+    where = folder / 'before'
+    subprocess.run(['git', 'worktree', 'add', '--detach', '--quiet', str(where), ref], cwd=ROOT, check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(['git', 'worktree', 'remove', '--force', str(where)], cwd=ROOT, check=False)
+
+
+def seed_database(code: Path, url: str, shows: int) -> None:
+    subprocess.run([sys.executable, '-c', SEED, url, str(shows)], cwd=code, check=True)
 
 
 def p90(values: list[float]) -> float:
@@ -101,31 +134,47 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('--loads', type=int, default=10)
     parser.add_argument('--shows', type=int, default=200)
+    parser.add_argument('--before', default=BEFORE, help="git ref of the baseline ('' for none)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        url = f'sqlite:///{workdir / "bench.sqlite3"}'
-        upgrade(url)
-        engine = db.make_engine(url)
-        seed(engine, shows=args.shows, bookings=args.shows * 2, users=50, managers=2)
-        engine.dispose()
+        # (name, checkout, database url, settings) per app measured
+        apps: list[tuple[str, Path, str, dict[str, str]]] = []
+        with checkout(args.before, workdir) if args.before else _nothing() as old:
+            if old is not None:
+                url = f'sqlite:///{workdir / "before.sqlite3"}'
+                seed_database(old, url, args.shows)
+                apps.append((f'before ({args.before})', old, url, {}))
+            url = f'sqlite:///{workdir / "bench.sqlite3"}'
+            seed_database(ROOT, url, args.shows)
+            apps += [(name, ROOT, url, settings) for name, settings in CONFIGS]
+            running = [start_app(url, workdir, code=code, **settings) for _, code, url, settings in apps]
+            figures: list[tuple[list[float], list[float]]] = [([], []) for _ in apps]
+            try:
+                for round_ in range(ROUNDS):
+                    share = args.loads // ROUNDS + (1 if round_ < args.loads % ROUNDS else 0)
+                    for (_, base), (paints, cards) in zip(running, figures, strict=True):
+                        measure(base, share, paints, cards)
+            finally:
+                for process, _ in running:
+                    process.terminate()
+                    process.wait(timeout=30)
         print(f'home page, {args.loads} cold loads each (browser cache off), {args.shows} upcoming shows')
         heads = ('first paint p50', 'p90', 'first card p50', 'p90', 'ratio')
         print(f'{"configuration":<28} {heads[0]:>16} {heads[1]:>8} {heads[2]:>15} {heads[3]:>8} {heads[4]:>6}')
         baseline = None
-        for name, settings in CONFIGS:
-            process, base = start_app(url, workdir, **settings)
-            try:
-                paints, cards = measure(base, args.loads)
-            finally:
-                process.terminate()
-                process.wait(timeout=30)
+        for (name, *_), (paints, cards) in zip(apps, figures, strict=True):
             card = statistics.median(cards)
             baseline = baseline or card
             print(
                 f'{name:<28} {statistics.median(paints):>13.0f} ms {p90(paints):>5.0f} ms '
                 f'{card:>12.0f} ms {p90(cards):>5.0f} ms {card / baseline:>5.2f}×'
             )
+
+
+@contextmanager
+def _nothing() -> Iterator[None]:
+    yield None
 
 
 if __name__ == '__main__':
