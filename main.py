@@ -115,6 +115,7 @@ def serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         title='TicketShow',
+        language='en-US',  # Quasar's texts and <html lang>, which screen readers need to pronounce the page
         storage_secret=settings.storage_secret(),
         # The browser id in this cookie is what a browser session is bound to: never readable by scripts,
         # never sent cross-site on a POST, and only over HTTPS when the app runs behind it.

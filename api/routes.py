@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from nicegui import app
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import files, posters, seating, v1, waitlist
+from api import accounts, files, posters, seating, v1, waitlist
 from api.deps import domain_error_response
 from services.errors import DomainError
 
@@ -99,6 +99,7 @@ async def unparsable_body(request: Request, error: Exception) -> JSONResponse:
 
 def register_api() -> None:
     app.include_router(v1.router)
+    app.include_router(accounts.router)
     app.include_router(seating.router)
     app.include_router(waitlist.router)
     app.include_router(posters.router)

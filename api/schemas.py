@@ -47,6 +47,22 @@ class PasswordChangeIn(Body):
     new_password: Annotated[StrictStr, Field(max_length=200)]
 
 
+class AccountIn(Body):
+    name: Text | None = None
+    email: Annotated[StrictStr, Field(max_length=254)] | None = None
+    current_password: Annotated[StrictStr, Field(max_length=200)] | None = Field(
+        default=None, description='required when email is given'
+    )
+
+
+class AccountDeleteIn(Body):
+    current_password: Annotated[StrictStr, Field(max_length=200)]
+
+
+class TokenIn(Body):
+    token: Annotated[StrictStr, Field(max_length=200)]
+
+
 class PasswordResetIn(Body):
     email: Annotated[StrictStr, Field(max_length=254)]
 
@@ -143,6 +159,10 @@ class UserOut(BaseModel):
     name: str
     email: str
     role: str
+    email_verified: bool = Field(description='whether the address was proved by its link; no booking email until')
+    pending_email: str | None = Field(
+        default=None, description='a new address waiting for its confirmation link to be opened'
+    )
 
 
 class TokenOut(BaseModel):

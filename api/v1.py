@@ -47,6 +47,7 @@ from services import (
     auth,
     booking,
     checkin,
+    email_links,
     exports,
     password_reset,
     ratings,
@@ -85,8 +86,18 @@ def throttled(why: str) -> dict[int | str, dict[str, Any]]:
 Format = Annotated[Literal[ExportFormat.CSV, ExportFormat.XLSX], Query(description='csv (default) or xlsx')]
 
 
-def _user(user: Any) -> UserOut:
-    return UserOut(id=user.id, username=user.username, name=user.name, email=user.email, role=user.role)
+def user_out(user: Any) -> UserOut:
+    """A `User` row (just signed up: nothing pending) or an `AccountView`."""
+    verified = getattr(user, 'email_verified', None)
+    return UserOut(
+        id=user.id,
+        username=user.username,
+        name=user.name,
+        email=user.email,
+        role=user.role,
+        email_verified=verified if verified is not None else user.email_verified_at is not None,
+        pending_email=getattr(user, 'pending_email', None),
+    )
 
 
 def _aware(moment: dt.datetime | None) -> dt.datetime | None:
@@ -108,7 +119,7 @@ def _aware(moment: dt.datetime | None) -> dt.datetime | None:
 )
 async def signup(body: SignupIn, request: Request) -> UserOut:
     client = request.client.host if request.client else ''
-    return await call_hashing(lambda s, **kw: _user(auth.signup(s, client=client, **kw)), **body.model_dump())
+    return await call_hashing(lambda s, **kw: user_out(auth.signup(s, client=client, **kw)), **body.model_dump())
 
 
 @router.post(
@@ -139,7 +150,7 @@ async def logout(request: Request, who: Caller) -> Response:
 
 @router.get('/me', response_model=UserOut, responses=ERRORS, tags=['accounts'])
 async def me(who: Caller) -> UserOut:
-    return await call(lambda s: _user(auth.load_actor(s, who.user_id)))
+    return user_out(await call(email_links.account, user_id=who.user_id))
 
 
 @router.put(

@@ -43,6 +43,7 @@ def seed(
                     'role': Role.MANAGER,
                     'is_active': True,
                     'created_at': now,
+                    'email_verified_at': now,  # as accounts before the rule: booking emails reach them
                 }
                 for i in range(managers)
             ]
@@ -56,6 +57,7 @@ def seed(
                     'role': Role.USER,
                     'is_active': True,
                     'created_at': now,
+                    'email_verified_at': now,  # as accounts before the rule: booking emails reach them
                 }
                 for i in range(users)
             ],

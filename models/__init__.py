@@ -3,6 +3,7 @@
 from models.audit import AuditEvent
 from models.booking import Booking
 from models.db import Base
+from models.email_link import EmailLink
 from models.enums import (
     AgeRating,
     AuditAction,
@@ -10,6 +11,7 @@ from models.enums import (
     BookingStatus,
     ClaimKind,
     DeliveryStatus,
+    EmailLinkPurpose,
     ExportFormat,
     ExportKind,
     ExportStatus,
@@ -47,6 +49,8 @@ __all__ = [
     'BookingStatus',
     'ClaimKind',
     'DeliveryStatus',
+    'EmailLink',
+    'EmailLinkPurpose',
     'ExportFormat',
     'ExportJob',
     'ExportKind',

@@ -123,6 +123,8 @@ class AuditAction(StrEnum):
     SEATMAP_CHANGED = 'seatmap_changed'  # a theatre's seats drawn anew: counts before and after
     HOUSE_SEATS_CHANGED = 'house_seats_changed'  # seats kept back from sale for one show
     SHOW_CANCELLED = 'show_cancelled'  # a performance called off: its bookings cancelled, with the reason
+    EMAIL_CHANGED = 'email_changed'  # a new address confirmed by its link (neither address is kept in the event)
+    ACCOUNT_DELETED = 'account_deleted'  # personal data removed; bookings, tickets and ratings kept
 
 
 class AuditObject(StrEnum):
@@ -143,6 +145,16 @@ class OutboxKind(StrEnum):
     BOOKING_CANCELLED = 'booking_cancelled'
     WAITLIST_OFFER = 'waitlist_offer'  # tickets set aside for a waiting-list entry, with the link to accept
     SHOW_CANCELLED = 'show_cancelled'  # one per person who held bookings of a cancelled performance
+    EMAIL_VERIFICATION = 'email_verification'  # the link that proves a new account's address
+    EMAIL_CHANGE = 'email_change'  # the link, sent to the new address, that makes it the account's
+    EMAIL_CHANGE_NOTICE = 'email_change_notice'  # to the old address: a change was asked for
+
+
+class EmailLinkPurpose(StrEnum):
+    """What a one-time email link proves when it is opened."""
+
+    VERIFY = 'verify'  # the account's address is the person's
+    CHANGE = 'change'  # the new address is the person's: it becomes the account's
 
 
 class OutboxStatus(StrEnum):

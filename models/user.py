@@ -27,6 +27,10 @@ class User(Base):
     wants_reports: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[Timestamp]
     last_seen_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # When the person opened a link sent to `email`; None: no booking email goes there (services.mail.outbox).
+    email_verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # A deleted account keeps its row for the theatres' books (bookings, tickets, ratings); its personal data is gone.
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     theatres: Mapped[list[Theatre]] = relationship(back_populates='owner')
     bookings: Mapped[list[Booking]] = relationship(back_populates='user')

@@ -24,7 +24,7 @@ from services.access import managed_theatre
 from services.auth import USERNAME_PATTERN, load_actor, require_role
 from services.config import get_settings
 from services.errors import Invalid
-from services.formats import money, when
+from services.formats import money, theatre_tz, when
 from services.validation import Checker
 
 PAGE_SIZE = 25
@@ -56,6 +56,8 @@ ACTION_LABELS = {
     AuditAction.SEATMAP_CHANGED: 'Changed a seat map',
     AuditAction.HOUSE_SEATS_CHANGED: 'Kept seats back',
     AuditAction.SHOW_CANCELLED: 'Cancelled a performance',
+    AuditAction.EMAIL_CHANGED: 'Changed their email address',
+    AuditAction.ACCOUNT_DELETED: 'Deleted their account',
 }
 FIELD_LABELS = {
     'price_cents': 'price',
@@ -411,4 +413,5 @@ def show_choices(session: Session, *, actor_id: int, theatre_id: int) -> list[tu
         .where(Show.theatre_id == theatre.id)
         .order_by(Show.starts_at.desc(), Show.id)
     )
-    return [(show_id, f'{name} · {when(starts_at)}') for show_id, name, starts_at in rows]
+    tz = theatre_tz(theatre.timezone)
+    return [(show_id, f'{name} · {when(starts_at, tz)}') for show_id, name, starts_at in rows]

@@ -16,6 +16,7 @@ from services.throttle import throttle
 from services.validation import Checker, FormText
 
 USERNAME_PATTERN = re.compile(r'[A-Za-z0-9_.-]{3,32}')
+DELETED_PREFIX = 'deleted-'  # a deleted account's username is this and its id (services.accounts)
 SIGNUP_ROLES = (Role.USER, Role.MANAGER)
 WRONG_CREDENTIALS = 'Wrong username or password.'
 PASSWORD_CHANGE_TRIES = 5  # password changes (right or wrong current password) per person in 15 minutes
@@ -35,6 +36,8 @@ def _check_account_fields(
         check.fail('username', 'Username is required.')
     elif not USERNAME_PATTERN.fullmatch(clean_username):
         check.fail('username', 'Username must be 3–32 letters, digits, dots, dashes or underscores.')
+    elif clean_username.startswith(DELETED_PREFIX):
+        check.fail('username', f'Usernames starting with "{DELETED_PREFIX}" are kept for deleted accounts.')
     clean_name = check.text('name', name, label='Full name')
     clean_email = check.email('email', email)
     if not isinstance(password, str) or not password:
@@ -57,10 +60,13 @@ def signup(
     password_confirm: FormText = None,
     role: FormText = Role.USER,
     client: str | None = None,
+    verified: bool = False,
 ) -> User:
     """A new audience member or theatre manager. Usernames are case-insensitive (stored lower-case).
     Each address (`client`; None for the app's own callers, such as the demo data) may make a few accounts
-    an hour: the count is taken once the input is right."""
+    an hour: the count is taken once the input is right. The email address gets a link to verify it: until it is
+    opened no booking email goes there. `verified`: the app's own callers whose addresses need no proof (the
+    demo's made-up people, who get no email at all)."""
     check = Checker()
     clean_username, clean_name, clean_email, clean_password = _check_account_fields(
         check, username=username, name=name, email=email, password=password, password_confirm=password_confirm
@@ -70,7 +76,7 @@ def signup(
     check.done()
     if client is not None:
         throttle().count_signup(client=client)
-    return _create(
+    user = _create(
         session,
         username=clean_username,
         name=clean_name,
@@ -78,6 +84,13 @@ def signup(
         password=clean_password,
         role=Role(str(role)),
     )
+    if verified:
+        user.email_verified_at = utcnow()
+        return user
+    from services import email_links  # it reads accounts through this module: imported when first needed
+
+    email_links.queue_verification(session, user)
+    return user
 
 
 def signup_and_log_in(
@@ -113,9 +126,11 @@ def create_admin(session: Session, *, username: str, name: str, email: str, pass
         check, username=username, name=name, email=email, password=password, password_confirm=None
     )
     check.done()
-    return _create(
+    admin = _create(
         session, username=clean_username, name=clean_name, email=clean_email, password=clean_password, role=Role.ADMIN
     )
+    admin.email_verified_at = utcnow()  # made on the server by its operator, who gives their own address
+    return admin
 
 
 def _create(session: Session, *, username: str, name: str, email: str, password: str, role: Role) -> User:

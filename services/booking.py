@@ -17,6 +17,7 @@ from services.access import may_work_door
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
+from services.formats import theatre_tz
 from services.mail import booking_mail
 from services.show_lock import lock_show
 from services.validation import Checker, FormNumber
@@ -83,6 +84,12 @@ class BookingView:
     cancelled_at: dt.datetime | None
     tickets: tuple[TicketView, ...] = ()
     show_cancel_reason: str | None = None  # the reason, when the whole performance was called off
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        """The theatre's time zone, which the show's time reads in."""
+        return theatre_tz(self.theatre_timezone)
 
     @property
     def unit_price_cents(self) -> int | None:
@@ -122,6 +129,7 @@ class BookingView:
             cancelled_at=booking.cancelled_at,
             tickets=tuple(TicketView.of(t) for t in booking.tickets),
             show_cancel_reason=show.cancel_reason if show.cancelled else None,
+            theatre_timezone=show.theatre.timezone,
         )
 
 

@@ -30,7 +30,7 @@ from services.auth import load_actor
 from services.cache import cached
 from services.chart_fonts import font_families
 from services.config import get_settings
-from services.formats import money
+from services.formats import money, theatre_tz
 from services.words import percent
 
 
@@ -132,8 +132,9 @@ def _label(name: str, width: int = 24) -> str:
     return '\n'.join(lines[:2]) + ('…' if len(lines) > 2 else '')
 
 
-def _local_day(moment: dt.datetime) -> str:
-    return moment.astimezone(get_settings().tz).strftime('%d %b')
+def _local_day(moment: dt.datetime, tz: dt.tzinfo) -> str:
+    """A show's day as its theatre reads it ('12 Dec')."""
+    return moment.astimezone(tz).strftime('%d %b')
 
 
 def _title(figure: Figure, title: str) -> None:
@@ -157,6 +158,7 @@ def render_sales(detail: summary_service.TheatreDetail) -> bytes:
         return _png(lambda f: _empty(f, title, 'No shows yet', 'Add a show to see its sales here.'))
     if len(shows) < detail.shows:
         title += f' (best {len(shows)} of {detail.shows:,})'
+    tz = theatre_tz(detail.timezone)
 
     def draw(figure: Figure) -> None:
         axes = figure.add_subplot()
@@ -165,7 +167,7 @@ def render_sales(detail: summary_service.TheatreDetail) -> bytes:
             positions, [s.num_tickets for s in shows], color=LIGHT.primary_soft, height=0.7, label='Tickets offered'
         )
         axes.barh(positions, [s.tickets_sold for s in shows], color=LIGHT.primary, height=0.7, label='Tickets sold')
-        axes.set_yticks(positions, labels=[f'{_label(s.name)}\n{_local_day(s.starts_at)}' for s in shows])
+        axes.set_yticks(positions, labels=[f'{_label(s.name)}\n{_local_day(s.starts_at, tz)}' for s in shows])
         _label_bar_ends(
             axes, positions, [s.num_tickets for s in shows], [f'{s.tickets_sold:,} / {s.num_tickets:,}' for s in shows]
         )

@@ -7,10 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from models import AuditAction, Booking, Show, Ticket, TicketStatus
+from models import AuditAction, Booking, Show, Theatre, Ticket, TicketStatus
 from models.db import utcnow
 from services import audit
 from services.access import door_show, door_theatre_ids, may_work_door
@@ -18,7 +18,7 @@ from services.auth import load_actor
 from services.booking import TicketView
 from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound
-from services.formats import local
+from services.formats import local, theatre_tz
 from services.validation import Checker, FormText
 
 UNKNOWN = 'Unknown ticket: no ticket of this theatre has that code.'
@@ -59,6 +59,16 @@ class DoorShow:
     starts_at: dt.datetime
     tickets_sold: int
     checked_in: int
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        return theatre_tz(self.theatre_timezone)
+
+    def is_today(self, now: dt.datetime) -> bool:
+        """Whether the show is on its theatre's today (or began on an earlier day, still at the door): the door's
+        day is the theatre's, wherever the app's clock is."""
+        return local(self.starts_at, self.tz).date() <= local(now, self.tz).date()
 
 
 def _ticket_view(ticket: Ticket) -> TicketView:
@@ -83,19 +93,20 @@ def _find(session: Session, code: str) -> Ticket | None:
     )
 
 
-def _clock(moment: dt.datetime, now: dt.datetime) -> str:
-    """'19:02' today (in the app's time zone), 'Fri 4 Dec 19:02' on another day."""
-    at = local(moment)
-    if at.date() == local(now).date():
+def _clock(moment: dt.datetime, now: dt.datetime, tz: dt.tzinfo) -> str:
+    """'19:02' today, 'Fri 4 Dec 19:02' on another day: in `tz`, the theatre's time zone. No zone's letters: the
+    door reads its own clock, and the words stay short on a phone at the door."""
+    at = local(moment, tz)
+    if at.date() == local(now, tz).date():
         return at.strftime('%H:%M')
     return f'{at.strftime("%a")} {at.day} {at.strftime("%b %H:%M")}'
 
 
-def _already(ticket: Ticket, now: dt.datetime) -> Conflict:
+def _already(ticket: Ticket, now: dt.datetime, tz: dt.tzinfo) -> Conflict:
     if ticket.status == TicketStatus.CANCELLED:
         return Conflict('Cancelled: this ticket was cancelled and does not admit anyone.', field='code')
     at = ticket.checked_in_at
-    return Conflict(f'Already checked in at {_clock(at, now)}.' if at else 'Already checked in.', field='code')
+    return Conflict(f'Already checked in at {_clock(at, now, tz)}.' if at else 'Already checked in.', field='code')
 
 
 def count(session: Session, show_id: int) -> DoorCount:
@@ -121,9 +132,10 @@ def check_in(
     ticket = _find(session, cleaned)
     if ticket is None or ticket.booking.show.theatre_id != show.theatre_id:
         raise NotFound(UNKNOWN, field='code')
+    tz = theatre_tz(show.theatre.timezone)
     if ticket.show_id != show.id:
         other = ticket.booking.show
-        raise Invalid({'code': f'Other show: {other.name}, {_clock(other.starts_at, now)}.'})
+        raise Invalid({'code': f'Other show: {other.name}, {_clock(other.starts_at, now, tz)}.'})
     admitted = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.VALID)
@@ -133,7 +145,7 @@ def check_in(
     ).scalar_one_or_none()
     session.refresh(ticket)
     if admitted is None:
-        raise _already(ticket, now)
+        raise _already(ticket, now, tz)
     invalidate_after_commit(session, CHECKINS)
     booking = ticket.booking
     return Admission(
@@ -187,13 +199,24 @@ def door_count(session: Session, *, actor_id: int, show_id: int | None) -> DoorC
 
 
 def door_shows(session: Session, *, actor_id: int, now: dt.datetime | None = None, limit: int = 50) -> list[DoorShow]:
-    """The shows `actor` may check tickets in for, soonest first from the start of today (in the app's time zone)
-    or EARLIER_SHOWS ago, whichever is earlier: today's shows lead."""
+    """The shows `actor` may check tickets in for, soonest first from the start of today (the theatre's day, in its
+    time zone) or EARLIER_SHOWS ago, whichever is earlier: today's shows lead."""
     now = now or utcnow()
     actor = load_actor(session, actor_id)
     theatre_ids = door_theatre_ids(session, actor)
-    start_of_today = local(now).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
-    since = min(start_of_today, now - EARLIER_SHOWS)
+    zones = select(Theatre.timezone).distinct()
+    if theatre_ids is not None:
+        zones = zones.where(Theatre.id.in_(theatre_ids))
+    # One condition per time zone the theatres are in (a handful), so the limit counts only shows that belong.
+    since = [
+        and_(
+            Theatre.timezone.is_(None) if zone is None else Theatre.timezone == zone,
+            Show.starts_at >= min(_start_of_day(now, theatre_tz(zone)), now - EARLIER_SHOWS),
+        )
+        for zone in session.scalars(zones)
+    ]
+    if not since:
+        return []
     counts = (
         select(
             Ticket.show_id.label('show_id'),
@@ -207,8 +230,9 @@ def door_shows(session: Session, *, actor_id: int, now: dt.datetime | None = Non
     query = (
         select(Show, counts.c.sold, counts.c.checked_in)
         .outerjoin(counts, counts.c.show_id == Show.id)
+        .join(Theatre, Theatre.id == Show.theatre_id)
         .options(joinedload(Show.theatre))
-        .where(Show.starts_at >= since)
+        .where(or_(*since))
         .order_by(Show.starts_at, Show.id)
         .limit(limit)
     )
@@ -223,9 +247,15 @@ def door_shows(session: Session, *, actor_id: int, now: dt.datetime | None = Non
             starts_at=show.starts_at,
             tickets_sold=int(sold or 0),
             checked_in=int(checked_in or 0),
+            theatre_timezone=show.theatre.timezone,
         )
         for show, sold, checked_in in session.execute(query).unique()
     ]
+
+
+def _start_of_day(now: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    """The moment the day of `now` began in `tz`, in UTC."""
+    return local(now, tz).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(dt.UTC)
 
 
 __all__ = [

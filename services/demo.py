@@ -175,6 +175,7 @@ def load_demo_data(session: Session, *, now: dt.datetime) -> DemoLogins | None:
     manager_pw, audience_pw, door_pw = (secrets.token_urlsafe(9) for _ in range(3))
     manager = auth.signup(
         session,
+        verified=True,
         username='manager',
         name='Meera Manager',
         email='manager@example.com',
@@ -183,6 +184,7 @@ def load_demo_data(session: Session, *, now: dt.datetime) -> DemoLogins | None:
     )
     other = auth.signup(
         session,
+        verified=True,
         username='manager2',
         name='Omar Owner',
         email='manager2@example.com',
@@ -191,6 +193,7 @@ def load_demo_data(session: Session, *, now: dt.datetime) -> DemoLogins | None:
     )
     audience = auth.signup(
         session,
+        verified=True,
         username='audience',
         name='Asha Audience',
         email='audience@example.com',
@@ -198,11 +201,18 @@ def load_demo_data(session: Session, *, now: dt.datetime) -> DemoLogins | None:
         role=Role.USER,
     )
     door = auth.signup(
-        session, username='door', name='Dev Door', email='door@example.com', password=door_pw, role=Role.USER
+        session,
+        verified=True,
+        username='door',
+        name='Dev Door',
+        email='door@example.com',
+        password=door_pw,
+        role=Role.USER,
     )
     fans = [
         auth.signup(
             session,
+            verified=True,
             username=f'fan{i}',
             name=f'Fan {i}',
             email=f'fan{i}@example.com',

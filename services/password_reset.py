@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import secrets
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from email.message import EmailMessage
@@ -33,8 +32,8 @@ from services.hooks import on_commit
 from services.mail import outbox
 from services.mail.render import render_html
 from services.mail.transport import compose
+from services.one_time_links import digest, new_token, well_formed
 from services.passwords import hash_password
-from services.sessions import digest
 from services.throttle import throttle
 from services.validation import Checker, FormText
 from services.workers import transaction
@@ -45,7 +44,6 @@ LINK_LIFETIME = dt.timedelta(hours=1)
 REQUESTS_PER_ADDRESS = 5  # per network address an hour: beyond it, 429
 REQUESTS_PER_EMAIL = 3  # per email address an hour: beyond it, silently no email (an answer would tell)
 WINDOW_SECONDS = 3600
-MAX_TOKEN_LENGTH = 100
 SENT = 'If an account uses that address, we have sent it a link to choose a new password. It works for one hour.'
 INVALID_LINK = 'This reset link is invalid or has expired; ask for a new one.'
 TOO_MANY = 'Too many requests for a new password from your network. Try again in {wait}.'
@@ -114,9 +112,9 @@ def _make_links(session: Session, address: str, now: dt.datetime, settings: Sett
         select(User).where(func.lower(User.email) == address.lower(), User.is_active.is_(True)).order_by(User.id)
     ).all()
     for person in people:
-        token = secrets.token_urlsafe(32)
+        token, token_hash = new_token()
         expires_at = now + LINK_LIFETIME
-        session.add(PasswordReset(token_hash=digest(token), user_id=person.id, created_at=now, expires_at=expires_at))
+        session.add(PasswordReset(token_hash=token_hash, user_id=person.id, created_at=now, expires_at=expires_at))
         outbox.enqueue(
             session,
             kind=OutboxKind.PASSWORD_RESET,
@@ -150,13 +148,9 @@ def _usable(token: FormText, now: dt.datetime) -> list[object]:
     return [PasswordReset.token_hash == digest(token), PasswordReset.used_at.is_(None), PasswordReset.expires_at > now]
 
 
-def _well_formed(token: FormText) -> bool:
-    return isinstance(token, str) and 0 < len(token) <= MAX_TOKEN_LENGTH
-
-
 def link_is_valid(session: Session, *, token: FormText, now: dt.datetime | None = None) -> bool:
     """Whether the link can still be used (the page asks before showing the form)."""
-    if not _well_formed(token):
+    if not well_formed(token):
         return False
     found = session.scalar(
         select(PasswordReset.id)

@@ -55,6 +55,7 @@ class TheatreSummary:
     recent_tickets: int
     checked_in: int  # tickets let in at the door, across all its shows
     best_sellers: list[ShowSales] = field(default_factory=list)
+    timezone: str | None = None  # an IANA name; None: the app's. Its shows' times read in it.
 
     @property
     def occupancy(self) -> float:
@@ -93,6 +94,7 @@ class TheatreDetail:
     shows: int
     top_shows: list[ShowSales]
     days: list[DayCount]
+    timezone: str | None = None  # an IANA name; None: the app's. The shows' times read in it (days: the app's).
 
 
 def _scope(actor: User) -> Select[int]:
@@ -130,7 +132,7 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
     scope = _scope(actor).scalar_subquery()
     since = now - dt.timedelta(days=RECENT_DAYS)
     theatres = session.execute(
-        select(Theatre.id, Theatre.name, Theatre.place, Theatre.capacity, User.name)
+        select(Theatre.id, Theatre.name, Theatre.place, Theatre.capacity, User.name, Theatre.timezone)
         .join(User, User.id == Theatre.owner_id)
         .where(Theatre.id.in_(scope))
     ).all()
@@ -172,7 +174,7 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
     )
     best = _best_sellers(session, scope)
     result = []
-    for theatre_id, name, place, capacity, owner_name in theatres:
+    for theatre_id, name, place, capacity, owner_name, timezone in theatres:
         seat_row, money_row = seats.get(theatre_id), money.get(theatre_id)
         result.append(
             TheatreSummary(
@@ -189,6 +191,7 @@ def _summary(session: Session, actor: User, now: dt.datetime) -> Summary:
                 recent_tickets=int(money_row.recent_tickets or 0) if money_row else 0,
                 checked_in=int(door.get(theatre_id, 0)),
                 best_sellers=best.get(theatre_id, []),
+                timezone=timezone,
             )
         )
     result.sort(key=lambda t: (-t.revenue_cents, -t.tickets_sold, t.name.lower(), t.theatre_id))
@@ -316,7 +319,7 @@ def theatre_detail(
         days.append(
             DayCount(date, row.bookings, int(row.tickets), int(row.revenue)) if row else DayCount(date, 0, 0, 0)
         )
-    return TheatreDetail(theatre.id, theatre.name, show_count, top_shows, days)
+    return TheatreDetail(theatre.id, theatre.name, show_count, top_shows, days, theatre.timezone)
 
 
 _SUMMARY = TypeAdapter(Summary)

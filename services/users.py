@@ -71,6 +71,8 @@ def set_active(session: Session, *, actor_id: int, user_id: int, active: bool) -
         raise NotFound('No such user.')
     if user.id == actor.id and not active:
         raise Conflict('You cannot disable your own account.')
+    if user.deleted_at is not None:
+        raise Conflict('This account was deleted by its owner; it cannot be enabled or disabled.')
     if user.is_active != active:
         kind = AuditAction.ACCOUNT_ENABLED if active else AuditAction.ACCOUNT_DISABLED
         audit.record(session, actor_id=actor.id, action=kind, target=user, changes={'is_active': [not active, active]})

@@ -262,6 +262,19 @@ class SmtpServer:
     def recipients(self) -> list[str]:
         return [r.to for r in self.received]
 
+    def verification_token(self, address: str, *, timeout: float = 30) -> str:
+        """The token of the email-verification link sent to `address` (the newest), once it has arrived: what a
+        person signing up opens before booking, so that the booking emails come to them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for received in reversed(list(self.received)):
+                body = received.message.get_body(('plain',))
+                found = re.search(r'/verify-email/([A-Za-z0-9_-]+)', body.get_content() if body else '')
+                if received.to == address and found:
+                    return found.group(1)
+            assert time.monotonic() < deadline, f'no verification link reached {address} within {timeout} s'
+            time.sleep(0.05)
+
     def start(self) -> None:
         if self._stopping is not None:
             self._stopping.join(timeout=30)

@@ -4,6 +4,7 @@ import re
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, Enum, create_engine, inspect, select, text
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 import models
 from models import BookingStatus, ExportFormat, ExportKind, ExportStatus, Role, SessionKind, TicketStatus
-from models.migrate import upgrade
+from models.migrate import alembic_config, upgrade
 
 
 def _assert_matches_models(url: str) -> None:
@@ -323,3 +324,49 @@ def test_two_upgrades_at_once_take_turns_on_sqlite(tmp_path):
 
 def test_two_upgrades_at_once_take_turns_on_postgres(fresh_postgres_url):
     _upgrade_twice_at_once(fresh_postgres_url)
+
+
+def _accounts_before_verification_count_as_verified(url: str) -> None:
+    """0013: accounts made before the verification rule count as verified (they predate it), with no link or
+    deletion; a downgrade drops the new columns and table, and upgrading again works."""
+    upgrade(url, '0012')
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for row in OLD_ROWS['users']:
+            _insert(conn, 'users', row)
+    upgrade(url)
+    with Session(engine) as session:
+        people = session.execute(
+            select(models.User.username, models.User.email_verified_at, models.User.deleted_at).order_by(models.User.id)
+        ).all()
+        links = session.scalars(select(models.EmailLink)).all()
+    assert [(name, verified is not None, deleted) for name, verified, deleted in people] == [
+        ('root', True, None),
+        ('meera', True, None),
+        ('asha', True, None),
+    ]
+    assert links == []
+    with pytest.raises(IntegrityError, match='ck_email_links_purpose'), engine.begin() as conn:
+        _insert(
+            conn,
+            'email_links',
+            {'token_hash': 'x' * 64, 'user_id': 1, 'purpose': 'login', 'email': 'a@example.com'}
+            | {'created_at': NOW, 'expires_at': NOW},
+        )
+    engine.dispose()
+    command.downgrade(alembic_config(url), '0012')
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        columns = {c['name'] for c in inspect(conn).get_columns('users')}
+        tables = set(inspect(conn).get_table_names())
+    engine.dispose()
+    assert 'email_verified_at' not in columns and 'email_links' not in tables
+    _assert_matches_models(url)
+
+
+def test_accounts_before_verification_count_as_verified_on_sqlite(tmp_path):
+    _accounts_before_verification_count_as_verified(f'sqlite:///{tmp_path / "verified.sqlite3"}')
+
+
+def test_accounts_before_verification_count_as_verified_on_postgres(fresh_postgres_url):
+    _accounts_before_verification_count_as_verified(fresh_postgres_url)

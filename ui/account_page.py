@@ -10,6 +10,7 @@ from services.errors import DomainError
 from services.formats import when
 from services.sessions import Principal
 from services.words import role_name
+from ui.account_details import danger_card, details_card
 from ui.common import call, call_hashing, notify_error, show_errors
 from ui.guard import page_for
 from ui.layout import frame
@@ -23,6 +24,8 @@ async def account_page(who: Principal) -> None:
             ui.label(who.name).classes('text-xl font-bold')
             role = role_name(who.role)
             ui.label(f'@{who.username} · {role}').classes('text-gray-600')
+
+        await details_card(who)
 
         with ui.row().classes('w-full gap-4 items-start'):
             with ui.card().classes('grow basis-80 p-4 gap-2').mark('password-card'):
@@ -88,6 +91,8 @@ async def account_page(who: Principal) -> None:
                     devices.refresh()
 
                 await devices()
+
+        danger_card(who)
     return None
 
 

@@ -17,6 +17,7 @@ from services.errors import DomainError, Invalid
 from services.formats import local
 from services.sessions import Principal
 from ui.common import call, notify_error, show_errors
+from ui.components import responsive_table
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 
@@ -118,9 +119,7 @@ async def audit_page(who: Principal) -> None:
                         'Bookings, cancellations and changes to theatres and shows appear here as they happen.',
                     )
                 return
-            ui.table(rows=[_row(entry) for entry in page.items], columns=COLUMNS, row_key='id').props(
-                'flat bordered dense wrap-cells'
-            ).classes('w-full').mark('audit-table')
+            responsive_table([_row(entry) for entry in page.items], COLUMNS, marker='audit-table')
             if page.pages > 1:
                 with ui.row().classes('w-full justify-center'):
                     ui.pagination(

@@ -125,12 +125,13 @@ async def complete_login(request: Request, ticket: str = '', next: str = '/') ->
     return RedirectResponse('/login', status_code=303)
 
 
-async def renew_browser(request: Request) -> RedirectResponse:
-    """After a logout: a browser that nobody is logged in on gets a new id. A link here logs nobody out."""
+async def renew_browser(request: Request, deleted: str = '') -> RedirectResponse:
+    """After a logout: a browser that nobody is logged in on gets a new id. A link here logs nobody out.
+    After deleting one's account (`deleted`), the home page says it was done."""
     browser = {'browser_id': str(request.session.get('id', ''))}
     if await workers.run_read(workers.in_transaction, sessions.for_browser, browser) is None:
         request.session['id'] = str(uuid.uuid4())
-    return RedirectResponse('/', status_code=303)
+    return RedirectResponse('/?account_deleted=1' if deleted else '/', status_code=303)
 
 
 async def logout_page() -> RedirectResponse | None:

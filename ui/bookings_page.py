@@ -93,7 +93,7 @@ async def bookings_page(who: Principal, booked: str | None = None) -> None:
                 ui.label('Cancel this booking?').classes('text-xl font-bold')
                 seats = _seats(item)
                 ui.label(
-                    f'{plural(item.booked_tickets, "ticket")} for {item.show_name}, {when(item.starts_at)}. '
+                    f'{plural(item.booked_tickets, "ticket")} for {item.show_name}, {when(item.starts_at, item.tz)}. '
                     + (f'The seats ({seats}) go back on sale.' if seats else 'The seats go back on sale.')
                 ).classes('break-words')
                 with ui.row().classes('w-full justify-end'):
@@ -135,7 +135,7 @@ def _booking_row(item: BookingView, on_cancel: Callable[[BookingView], Awaitable
         with ui.row().classes('w-full items-center justify-between gap-3'):
             with ui.column().classes('gap-1 min-w-0 grow basis-64'):  # beside the buttons, or above them on a phone
                 ui.link(item.show_name, f'/shows/{item.show_id}').classes('text-lg font-bold no-underline')
-                ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at)}').classes(
+                ui.label(f'{item.theatre_name} · {item.place} · {when(item.starts_at, item.tz)}').classes(
                     'text-sm text-gray-600'
                 )
                 if seats:

@@ -8,7 +8,7 @@ from nicegui import ui
 from services import cancellation
 from services.cancellation import REASON_LENGTH, Affected
 from services.errors import DomainError
-from services.formats import when
+from services.formats import theatre_tz, when
 from services.sessions import Principal
 from services.shows import ShowView
 from ui.common import call, notify_error, show_errors
@@ -43,7 +43,7 @@ async def cancel_show_dialog(show: ShowView, who: Principal) -> bool:
         ui.card().classes('w-full max-w-lg p-4 sm:p-6 gap-3').mark('cancel-show-dialog'),
     ):
         ui.label(f'Cancel {show.name}?').classes('text-xl font-bold break-words')
-        ui.label(when(show.starts_at)).classes('text-sm text-gray-600')
+        ui.label(when(show.starts_at, theatre_tz(show.theatre_timezone))).classes('text-sm text-gray-600')
         with ui.row().classes('w-full items-start gap-2 no-wrap'):
             ui.icon('warning', size='24px', color='negative').classes('shrink-0')
             ui.label(affected_text(affected)).classes('font-medium break-words min-w-0').mark('cancel-affected')

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from datetime import tzinfo
 from typing import Any
 
 from nicegui import app, ui
@@ -17,7 +18,7 @@ from nicegui.events import ValueChangeEventArguments
 
 from services.charts import DARK, LIGHT, Palette
 from services.config import get_settings
-from services.formats import local, money, when
+from services.formats import local, money, theatre_tz, when
 from services.summary import ShowSales, Summary, TheatreDetail, TheatreSummary
 from services.words import percent, plural
 
@@ -160,10 +161,10 @@ def trend_options(detail: TheatreDetail, *, dark: bool) -> Options:
     }
 
 
-def _show_tip(show: ShowSales) -> str:
+def _show_tip(show: ShowSales, tz: tzinfo) -> str:
     return _tip(
         show.name,
-        when(show.starts_at),
+        when(show.starts_at, tz),
         f'{show.tickets_sold:,} of {plural(show.num_tickets, "ticket")} sold',
         _full(show.tickets_sold, show.num_tickets),
         f'{money(show.revenue_cents)} revenue',
@@ -178,8 +179,9 @@ def sales_options(detail: TheatreDetail, *, dark: bool) -> Options:
     """Tickets sold per show (the best sellers, best on top), each bar over the tickets the show offers."""
     p = palette(dark)
     shows = detail.top_shows
-    labels = [f'{_short(show.name)}\n{local(show.starts_at).strftime("%d %b")}' for show in shows]
-    tips = [_show_tip(show) for show in shows]
+    tz = theatre_tz(detail.timezone)  # the shows' days and times as their theatre reads them
+    labels = [f'{_short(show.name)}\n{local(show.starts_at, tz).strftime("%d %b")}' for show in shows]
+    tips = [_show_tip(show, tz) for show in shows]
     options = _base(p)
     options['legend']['data'] = ['Tickets sold', 'Tickets offered']
     bar = {'type': 'bar', 'barWidth': '62%', 'barGap': '-100%'}  # sold drawn over offered, same place and size

@@ -15,7 +15,7 @@ from services import checkin, shows
 from services.checkin import Admission, DoorCount, DoorShow
 from services.errors import DomainError, Invalid, NotFound, Unauthenticated
 from services.etickets.document import seat_line
-from services.formats import local, when
+from services.formats import local, theatre_tz, when
 from services.sessions import Principal
 from services.shows import ShowView
 from services.words import percent
@@ -99,10 +99,10 @@ async def _show_picker(who: Principal, *, note: str = '') -> None:
         )
         return
     ui.label('Which show is at your door?').classes('text-gray-700')
-    today = local(dt.datetime.now(dt.UTC)).date()
+    now = dt.datetime.now(dt.UTC)
     sections = (
-        ('Today', [s for s in door_shows if local(s.starts_at).date() <= today]),
-        ('Coming up', [s for s in door_shows if local(s.starts_at).date() > today]),
+        ('Today', [s for s in door_shows if s.is_today(now)]),
+        ('Coming up', [s for s in door_shows if not s.is_today(now)]),
     )
     for title, listed in sections:
         if not listed:
@@ -126,7 +126,9 @@ def _show_choice(door_show: DoorShow) -> None:
     with card, ui.row().classes('w-full items-center justify-between gap-3 no-wrap'):
         with ui.column().classes('gap-0 min-w-0'):
             ui.label(door_show.name).classes('text-lg font-bold leading-tight').mark('door-show-name')
-            ui.label(f'{when(door_show.starts_at)} · {door_show.theatre_name}').classes('text-sm text-gray-600')
+            ui.label(f'{when(door_show.starts_at, door_show.tz)} · {door_show.theatre_name}').classes(
+                'text-sm text-gray-600'
+            )
         with ui.column().classes('gap-0 items-end shrink-0'):
             ui.label(count_text(door_show)).classes('text-lg font-bold whitespace-nowrap').mark('door-show-count')
             ui.icon('chevron_right', size='24px').classes('text-gray-500')
@@ -143,12 +145,13 @@ async def _door(who: Principal, show_id: int | None) -> None:
     latest: list[Answer] = []
     last_admitted: list[Admission] = []  # what "Undo last scan" takes back
     counts = [first_count]
+    tz = theatre_tz(show.theatre_timezone)  # the door's clock: every time here is the theatre's
 
     with ui.row().classes('w-full items-center justify-between gap-2'):
         ui.link('← Change show', '/checkin').classes('text-sm')
     with ui.card().classes('w-full p-4 gap-1'):
         ui.label(show.name).classes('text-2xl font-bold leading-tight').mark('door-show-title')
-        ui.label(f'{when(show.starts_at)} · {show.theatre_name}').classes('text-sm text-gray-600')
+        ui.label(f'{when(show.starts_at, tz)} · {show.theatre_name}').classes('text-sm text-gray-600')
 
         @ui.refreshable
         def count_line() -> None:
@@ -158,7 +161,7 @@ async def _door(who: Principal, show_id: int | None) -> None:
                 ui.label(count_text(current)).classes('text-3xl font-bold').mark('door-count')
                 ui.label(percent(current.checked_in, current.tickets_sold)).classes('text-gray-600')
             ui.linear_progress(value=share, show_value=False, size='8px', color='positive').props(
-                'rounded track-color=grey-3'
+                'rounded track-color=grey-3 aria-label="Checked in"'
             ).classes('w-full')
 
         count_line()
@@ -199,7 +202,7 @@ async def _door(who: Principal, show_id: int | None) -> None:
             ui.icon(icon, size='72px')
             ui.label(shown.title).classes('text-3xl sm:text-4xl font-black leading-tight').mark('door-answer-title')
             ui.label(shown.detail).classes('text-xl font-medium').mark('door-answer-detail')
-            ui.label(f'Scanned {local(shown.at):%H:%M:%S}').classes('text-sm opacity-90')
+            ui.label(f'Scanned {local(shown.at, tz):%H:%M:%S}').classes('text-sm opacity-90')
 
     answer()
 

@@ -1,9 +1,10 @@
 """Reusable parts: the show card, a show's poster (or its generated placeholder), its ratings and the small
-badges."""
+badges; a table that turns into cards on a phone."""
 
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from nicegui import ui
 
@@ -57,7 +58,7 @@ def availability(show: ShowView) -> None:
     color = 'positive' if share_left > 0.3 else 'warning' if share_left > 0.1 else 'negative'
     with ui.column().classes('w-full gap-1'):
         ui.linear_progress(value=share_left, show_value=False, color=color, size='6px').props(
-            'rounded track-color=grey-3'
+            'rounded track-color=grey-3 aria-label="Tickets left"'
         ).classes('w-full')
         ui.label(f'{show.tickets_left:,} of {plural(show.num_tickets, "ticket")} left').classes(
             'text-xs text-gray-600'
@@ -159,3 +160,14 @@ def show_card(show: ShowView) -> None:
                     ui.button('Details' if show.housefull else 'Book', on_click=lambda: ui.navigate.to(link)).props(
                         f'unelevated no-caps {"outline color=grey-8" if show.housefull else ""}'
                     )
+
+
+def responsive_table(rows: list[dict[str, Any]], columns: list[dict[str, Any]], *, marker: str) -> None:
+    """A table from 600 px up; on a phone the same rows as cards, each column's label beside its value, so nothing is
+    cut off, squeezed letter by letter or scrolled sideways. Two of Quasar's tables over the same rows (the cards are
+    drawn in the browser); the table carries `marker`, the cards `marker-cards`."""
+    ui.table(rows=rows, columns=columns, row_key='id').props('flat bordered dense wrap-cells').classes(
+        'w-full gt-xs'
+    ).mark(marker)
+    cards = ui.table(rows=rows, columns=columns, row_key='id').props('dense grid hide-header bordered')
+    cards.classes('w-full xs').mark(f'{marker}-cards')

@@ -62,7 +62,11 @@ async def start_export(who: Principal, kind: ExportKind, target_id: int | None, 
     with client.content, ui.dialog() as dialog, ui.card().classes('w-full max-w-md p-6 gap-3').mark('export-dialog'):
         ui.label(f'Exporting {job.title}').classes('text-lg font-bold')
         state = ui.label('Waiting for a free worker…').classes('text-sm text-gray-600').mark('export-state')
-        bar = ui.linear_progress(value=0, show_value=False).props('rounded size=8px').classes('w-full')
+        bar = (
+            ui.linear_progress(value=0, show_value=False)
+            .props('rounded size=8px aria-label="Export progress"')
+            .classes('w-full')
+        )
         ui.label('You can close this and keep working: the export carries on and is listed under My exports.').classes(
             'text-xs text-gray-500'
         )
@@ -142,7 +146,9 @@ def _export_row(job: ExportView) -> None:
                 elif job.status == ExportStatus.FAILED:
                     ui.label(job.error or 'The export failed.').classes('text-sm text-negative')
                 else:
-                    ui.linear_progress(value=job.progress / 100, show_value=False).props('rounded').classes('w-48')
+                    ui.linear_progress(value=job.progress / 100, show_value=False).props(
+                        'rounded aria-label="Export progress"'
+                    ).classes('w-48')
             with ui.row().classes('items-center gap-2 no-wrap'):
                 status_badge(job)
                 if job.status == ExportStatus.DONE:

@@ -19,6 +19,7 @@ from nicegui.events import GenericEventArguments
 from services import search
 from services.config import get_settings
 from services.errors import DomainError
+from ui.account_details import account_deleted_notice
 from ui.common import call, principal, show_errors
 from ui.components import show_card
 from ui.layout import empty_state, frame
@@ -41,10 +42,13 @@ async def home_page(request: Request) -> None:
     places, tags = await call(lambda s: (search.places(s), search.tags(s)), read=True)
     with frame('Upcoming shows', who):
         ui.label('Upcoming shows').classes('text-2xl sm:text-3xl font-bold')
+        deleted = request.query_params.get('account_deleted') == '1' and who is None
+        if deleted:
+            account_deleted_notice()
         listing = Listing(state, places=places, tags=tags)
         ui.on(ADDRESS_EVENT, listing.follow_address)
         listing.say_left_out(ignored)
-        if ignored:
+        if ignored or deleted:  # a reload does not repeat the notice
             ui.navigate.history.replace(listing.address)
         await listing.show_results()
 

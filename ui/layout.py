@@ -12,6 +12,15 @@ from services.sessions import Principal
 from ui.common import door_worker, log_out
 
 PRIMARY = '#4c1d95'
+# Dark mode's shades of the theme's colours for text and icons: each at least 4.5:1 on Quasar's dark card (#1d1d1d).
+DARK_TEXT = (
+    ('primary', '#c4b5fd'),
+    ('secondary', '#5eead4'),
+    ('accent', '#fbbf24'),
+    ('positive', '#4ade80'),
+    ('negative', '#f87171'),
+    ('grey-8', '#bdbdbd'),
+)
 
 
 def _nav_items(who: Principal | None, *, door: bool = False) -> list[tuple[str, str, str]]:
@@ -38,10 +47,37 @@ def _account_items(who: Principal) -> list[tuple[str, str, str]]:
     ]
 
 
-NOTIFY_DEFAULTS = (
-    '<script>window.addEventListener("DOMContentLoaded", () =>'
-    ' Quasar.Notify.setDefaults({badgeStyle: "display: none"}));</script>'
-)
+# Quasar's defaults and what its markup lacks for a screen reader or a keyboard: the same message again replaces the one
+# showing (Quasar's grouping) without a counter badge piling up on it; the page-load bar (a progressbar) has a name;
+# a table or seat map that scrolls inside itself (a phone, a zoom) takes the focus while it does (the keyboard
+# scrolls it).
+QUASAR_DEFAULTS = """<script>window.addEventListener("DOMContentLoaded", () => {
+  Quasar.Notify.setDefaults({badgeStyle: "display: none"});
+  Quasar.LoadingBar.setDefaults({"aria-label": "Loading"});
+  const focusable = () => document.querySelectorAll(".q-table__middle, .seat-map-box").forEach((box) => {
+    if (box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1) {
+      box.tabIndex = 0;
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", box.matches(".q-table__middle") ? "Table, scrolls" : "Seat map, scrolls");
+    } else if (box.hasAttribute("tabindex")) {
+      ["tabindex", "role", "aria-label"].forEach((name) => box.removeAttribute(name));
+    }
+  });
+  // Quasar's file picker: its add button (an icon) and its file input say what they are for (the picker's label).
+  const named = () => document.querySelectorAll(".q-uploader").forEach((picker) => {
+    const label = (picker.querySelector(".q-uploader__title") || {}).textContent || "Choose a file";
+    picker.querySelectorAll(".q-uploader__input:not([aria-label]), .q-btn:not([aria-label])")
+      .forEach((element) => element.setAttribute("aria-label", label));
+  });
+  let queued = false;
+  const soon = () => {
+    if (queued) return;
+    queued = true;
+    requestAnimationFrame(() => { queued = false; focusable(); named(); });
+  };
+  new MutationObserver(soon).observe(document.body, {childList: true, subtree: true});
+  window.addEventListener("resize", soon);
+});</script>"""
 
 
 @contextmanager
@@ -57,10 +93,22 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         '.body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
         ' { color: #d1d5db !important; }'
         # In a layer: Quasar's own !important colours sit in a layer, and a layered !important beats an unlayered one.
-        '@layer overrides { .body--dark .q-btn--outline.text-primary, .body--dark .q-btn--flat.text-primary'
-        ' { color: #c4b5fd !important; }'
-        # Dark red on a dark card is hard to read: a lighter red there (not on the white of a ticket's stamp).
-        ' .body--dark .text-negative:not(.bg-white) { color: #f87171 !important; } }'
+        # Dark mode: text and icons in the theme's colours (flat and outline buttons, badges, icons, toggles) are too
+        # dark on a dark card: lighter shades there (not on white, as on a ticket; a filled button is bg-*, not text-*).
+        '@layer overrides {'
+        + ''.join(
+            f' .body--dark .text-{name}:not(.bg-white) {{ color: {shade} !important; }}' for name, shade in DARK_TEXT
+        )
+        + ' }'
+        # A word too long for its box (a 100-letter name) breaks anywhere instead of widening the page; `anywhere`
+        # (unlike `break-word`) also lets flex items and table cells shrink to fit. Table cells keep a sensible width
+        # (a phone's table scrolls inside itself rather than breaking every word).
+        ' body, .break-words { overflow-wrap: anywhere; }'
+        ' .q-table th, .q-table td { min-width: 4.5rem; }'
+        # Cut short with an ellipsis (.truncate) means never wider than its box, even in a column that sizes its items
+        # to their content.
+        # (:where: any width a page gives it still wins.)
+        ' :where(.truncate) { max-width: 100%; }'
         # On paper: no header, navigation, footer or buttons; black on white whatever the screen's mode.
         '@media print { .q-header, .print-hide, .q-notifications { display: none !important; }'
         ' .q-page-container { padding-top: 0 !important; }'
@@ -68,8 +116,7 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
         ' .body--dark .text-gray-500, .body--dark .text-gray-600, .body--dark .text-gray-700'
         ' { color: #374151 !important; } }'
     )
-    # The same message again replaces the one showing (Quasar's grouping) without a counter badge piling up on it.
-    ui.add_body_html(NOTIFY_DEFAULTS)
+    ui.add_body_html(QUASAR_DEFAULTS)
     dark = ui.dark_mode(app.storage.user.get('dark', False))
     nav = _nav_items(who, door=door_worker())
     with ui.header(elevated=True).classes('items-center justify-between no-wrap px-2 sm:px-4 py-2 bg-primary'):
@@ -97,7 +144,8 @@ def frame(title: str, who: Principal | None) -> Iterator[ui.column]:
                 )
             else:
                 with ui.button(icon='account_circle').props('flat no-caps color=white aria-label="Your account"'):
-                    ui.label(who.name).classes('gt-xs ml-2 max-w-[12rem] truncate').mark('header-name')
+                    # A long name is cut short with an ellipsis: the navigation beside it keeps its room.
+                    ui.label(who.name).classes('gt-xs ml-2 truncate').style('max-width: 12rem').mark('header-name')
                     with ui.menu():
                         _menu_items(_account_items(who))
                         with ui.menu_item(on_click=log_out).mark('logout'), ui.row().classes('items-center gap-2'):

@@ -14,6 +14,7 @@ from services.formats import when
 from services.mail import admin as mail_admin
 from services.sessions import Principal
 from ui.common import call, notify_error, principal
+from ui.components import responsive_table
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 from ui.not_found import answer_not_found
@@ -139,9 +140,7 @@ async def mail_admin_page(who: Principal) -> None:
                     ('error', 'Error'),
                 ]
             ]
-            ui.table(rows=rows, columns=columns, row_key='id').props('flat bordered dense wrap-cells').classes(
-                'w-full'
-            ).mark('runs')
+            responsive_table(rows, columns, marker='runs')
 
         await runs()
         with ui.row().classes('w-full items-center gap-2 mt-2'):
@@ -199,9 +198,7 @@ async def mail_admin_page(who: Principal) -> None:
                     ('error', 'Last error'),
                 ]
             ]
-            ui.table(rows=rows, columns=columns, row_key='id').props('flat bordered dense wrap-cells').classes(
-                'w-full'
-            ).mark('queue')
+            responsive_table(rows, columns, marker='queue')
 
         await queue()
         ui.label('Outbox folder').classes('text-xl font-bold mt-2')
@@ -218,11 +215,9 @@ async def mail_admin_page(who: Principal) -> None:
             with ui.column().classes('w-full gap-1').mark('outbox'):
                 for item in items:
                     with ui.row().classes('w-full items-center justify-between border-b border-gray-200 py-1 no-wrap'):
-                        with ui.column().classes('gap-0 min-w-0'):
-                            ui.label(item.subject).classes('font-medium truncate')
-                            ui.label(f'to {item.to} · {when(item.written_at)}').classes(
-                                'text-sm text-gray-600 truncate'
-                            )
+                        with ui.column().classes('gap-0 min-w-0'):  # wrapped, not cut: the date must show on a phone
+                            ui.label(item.subject).classes('font-medium')
+                            ui.label(f'to {item.to} · {when(item.written_at)}').classes('text-sm text-gray-600')
                         ui.button(
                             icon='download',
                             on_click=lambda n=item.name: ui.download.from_url(f'/api/v1/admin/outbox/{n}'),

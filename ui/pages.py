@@ -8,6 +8,7 @@ from typing import Any
 from nicegui import app, ui
 
 from services.config import get_settings
+from ui.account_details import confirm_email_page, verify_email_page
 from ui.account_page import account_page
 from ui.admin_page import users_page
 from ui.audit_page import audit_page
@@ -46,6 +47,8 @@ ROUTES: dict[str, Callable[..., Any]] = {
     '/unsubscribe': unsubscribe_page,
     '/forgot-password': forgot_password_page,
     '/reset-password': reset_password_page,
+    '/verify-email/{token}': verify_email_page,
+    '/confirm-email/{token}': confirm_email_page,
 }
 
 

@@ -18,7 +18,7 @@ from models import SeatKind
 from models.db import utcnow
 from services.booking import MAX_TICKETS_PER_BOOKING
 from services.errors import DomainError
-from services.formats import money, when
+from services.formats import money, theatre_tz, when
 from services.seating import holds, seat_name, seats
 from services.seating.holds import HoldView
 from services.seating.seats import BLOCKED, FREE, SOLD, ShowSeatsView
@@ -189,7 +189,7 @@ async def seat_picker(show: ShowView, who: Principal | None) -> None:
     with ui.card().classes('w-full p-4 sm:p-6 gap-3').mark('seat-picker'):
         with ui.row().classes('w-full items-center justify-between gap-2'):
             ui.label('Choose your seats').classes('text-xl font-bold')
-            ui.label(when(show.starts_at)).classes('text-sm text-gray-600')
+            ui.label(when(show.starts_at, theatre_tz(show.theatre_timezone))).classes('text-sm text-gray-600')
 
         @ui.refreshable
         def legend() -> None:

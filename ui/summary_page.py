@@ -13,7 +13,7 @@ from models import ExportKind, Role
 from services import charts as chart_data
 from services import summary
 from services.errors import DomainError
-from services.formats import money, when
+from services.formats import money, theatre_tz, when
 from services.seating import heat, heat_chart
 from services.sessions import Principal
 from services.summary import Summary, TheatreSummary
@@ -184,7 +184,8 @@ def _theatre_section(
                     with ui.row().classes(
                         'w-full justify-between gap-2 text-sm border-b border-gray-200 summary-rule py-1'
                     ):
-                        ui.label(f'{rank}. {show.name} · {when(show.starts_at)}').classes(WRAP)
+                        starts = when(show.starts_at, theatre_tz(theatre.timezone))
+                        ui.label(f'{rank}. {show.name} · {starts}').classes(WRAP)
                         ui.label(
                             f'{show.tickets_sold:,}/{show.num_tickets:,} sold · {money(show.revenue_cents)} · '
                             f'checked in {show.checked_in:,} of {show.tickets_sold:,}'

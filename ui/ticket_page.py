@@ -12,7 +12,7 @@ from services import etickets
 from services.errors import DomainError, NotFound
 from services.etickets import TicketDocument, TicketLine, qr
 from services.etickets import pdf as ticket_pdf
-from services.formats import local, money, when
+from services.formats import local, money, when, zone_abbreviation
 from services.sessions import Principal
 from ui.common import call, notify_error, path_id
 from ui.guard import page_for
@@ -51,12 +51,13 @@ def spaced(reference: str) -> str:
     return ' '.join(groups)
 
 
-def checked_in_text(moment: dt.datetime, now: dt.datetime | None = None) -> str:
-    """'Checked in 19:02' on the day it happened (the app's time zone), with the date on any other day."""
-    at = local(moment)
-    if at.date() == local(now or dt.datetime.now(dt.UTC)).date():
-        return f'Checked in {at:%H:%M}'
-    return f'Checked in {when(moment)}'
+def checked_in_text(moment: dt.datetime, now: dt.datetime | None = None, *, tz: dt.tzinfo | None = None) -> str:
+    """'Checked in 19:02 IST' on the day it happened, with the date on any other day: in `tz`, the theatre's time
+    zone (the door's clock), else the app's."""
+    at = local(moment, tz)
+    if at.date() == local(now or dt.datetime.now(dt.UTC), tz).date():
+        return f'Checked in {at:%H:%M} {zone_abbreviation(moment, tz)}'
+    return f'Checked in {when(moment, tz)}'
 
 
 def _codes(document: TicketDocument) -> list[str]:
@@ -128,7 +129,7 @@ def _header(document: TicketDocument) -> None:
         ui.label(document.show_name).classes('text-2xl sm:text-3xl font-bold leading-tight').mark('ticket-show')
         with ui.column().classes('gap-1 text-gray-700'):
             for icon, text, mark in (
-                ('event', when(document.starts_at), 'ticket-when'),
+                ('event', when(document.starts_at, document.tz), 'ticket-when'),
                 ('place', f'{document.theatre_name} · {document.place}', 'ticket-place'),
                 ('event_seat', document.seats, 'ticket-seats'),  # 'Stalls C7, C8'; None for general admission
                 ('person', document.holder_name, 'ticket-holder'),
@@ -157,7 +158,7 @@ def _status(document: TicketDocument, line: TicketLine) -> tuple[str, str]:
     if document.cancelled or line.status == TicketStatus.CANCELLED:
         return 'Cancelled', 'negative'
     if line.status == TicketStatus.CHECKED_IN and line.checked_in_at is not None:
-        return checked_in_text(line.checked_in_at), 'grey-8'
+        return checked_in_text(line.checked_in_at, tz=document.tz), 'grey-8'
     return 'Valid: lets one person in, once', 'positive'
 
 

@@ -8,7 +8,7 @@ from nicegui import ui
 from models import WaitlistStatus
 from services import waitlist
 from services.errors import DomainError
-from services.formats import when
+from services.formats import theatre_tz, when
 from services.sessions import Principal
 from services.shows import ShowView
 from services.waitlist import EntryView
@@ -26,7 +26,8 @@ async def waitlist_dialog(show: ShowView, who: Principal) -> None:
         with ui.row().classes('w-full items-start justify-between no-wrap gap-2'):
             with ui.column().classes('gap-0 min-w-0'):
                 ui.label('Waiting list').classes('text-xl font-bold')
-                ui.label(f'{show.name} · {when(show.starts_at)}').classes('text-sm text-gray-600 break-words')
+                starts = when(show.starts_at, theatre_tz(show.theatre_timezone))
+                ui.label(f'{show.name} · {starts}').classes('text-sm text-gray-600 break-words')
             ui.button(icon='close', on_click=dialog.close).props('flat round dense aria-label="Close"').mark(
                 'close-waitlist'
             )
@@ -57,9 +58,9 @@ def _entry_row(entry: EntryView) -> None:
         place.mark('waitlist-position')
         with ui.column().classes('gap-0 min-w-0 grow'):
             ui.label(entry.username).classes('font-medium truncate').mark('waitlist-username')
-            detail = f'{tickets_text(entry.tickets)} · joined {when(entry.joined_at)}'
+            detail = f'{tickets_text(entry.tickets)} · joined {when(entry.joined_at, entry.tz)}'
             if entry.offer_open() and entry.offer_expires_at is not None:
-                detail = f'{tickets_text(entry.tickets)} · offer ends {when(entry.offer_expires_at)}'
+                detail = f'{tickets_text(entry.tickets)} · offer ends {when(entry.offer_expires_at, entry.tz)}'
             ui.label(detail).classes('text-sm text-gray-600').mark('waitlist-detail')
             if entry.seats:
                 ui.label(', '.join(entry.seats)).classes('text-sm text-gray-600 break-words')

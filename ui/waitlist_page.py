@@ -63,7 +63,7 @@ async def waitlist_page(who: Principal, entry_id: str) -> None:
                     )
                 with ui.column().classes('gap-1 text-gray-700'):
                     for icon, text in (
-                        ('event', when(entry.starts_at)),
+                        ('event', when(entry.starts_at, entry.tz)),
                         ('place', f'{entry.theatre_name} · {entry.place}'),
                         ('confirmation_number', tickets_text(entry.tickets)),
                     ):

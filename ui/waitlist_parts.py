@@ -55,7 +55,7 @@ def status_colour(entry: EntryView, now: dt.datetime | None = None) -> str:
 def set_aside_text(entry: EntryView) -> str:
     """'2 tickets are set aside for you until Sat 12 Dec 2026, 19:30'."""
     verb = 'is' if entry.tickets == 1 else 'are'
-    ends = when(entry.offer_expires_at) if entry.offer_expires_at is not None else 'soon'
+    ends = when(entry.offer_expires_at, entry.tz) if entry.offer_expires_at is not None else 'soon'
     return f'{tickets_text(entry.tickets)} {verb} set aside for you until {ends}'
 
 

@@ -37,7 +37,7 @@ def _entry_row(entry: EntryView, on_leave: Callable[[EntryView], Awaitable[None]
                 ui.link(entry.show_name, f'/shows/{entry.show_id}').classes(
                     'text-lg font-bold no-underline break-words'
                 ).mark('waitlist-show')
-                ui.label(f'{entry.theatre_name} · {entry.place} · {when(entry.starts_at)}').classes(
+                ui.label(f'{entry.theatre_name} · {entry.place} · {when(entry.starts_at, entry.tz)}').classes(
                     'text-sm text-gray-600'
                 )
                 what = tickets_text(entry.tickets) + (f': {", ".join(entry.seats)}' if entry.seats else '')
@@ -45,7 +45,7 @@ def _entry_row(entry: EntryView, on_leave: Callable[[EntryView], Awaitable[None]
                     ui.icon('confirmation_number', size='18px').classes('text-gray-600 shrink-0')
                     ui.label(what).classes('font-medium min-w-0 break-words').mark('waitlist-tickets-text')
                 if offer and entry.offer_expires_at is not None:
-                    ui.label(f'Set aside for you until {when(entry.offer_expires_at)}').classes(
+                    ui.label(f'Set aside for you until {when(entry.offer_expires_at, entry.tz)}').classes(
                         'text-sm font-bold'
                     ).mark('waitlist-offer-end')
             with ui.row().classes('items-center gap-2'):

@@ -16,6 +16,7 @@ from models.db import MAX_ID
 from models.seat import seat_name
 from services.auth import load_actor
 from services.errors import NotFound
+from services.formats import theatre_tz
 from services.words import noun
 
 GENERAL_ADMISSION = 'General admission'
@@ -113,6 +114,14 @@ class TicketDocument:
     holder_name: str
     total_cents: int
     tickets: tuple[TicketLine, ...]
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
+    duration_minutes: int | None = None  # the show's length, when its manager gave one
+    address: str | None = None  # the theatre's street address, when given
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        """The theatre's time zone: every time on a ticket (start, check-in) reads in it."""
+        return theatre_tz(self.theatre_timezone)
 
     @property
     def cancelled(self) -> bool:
@@ -139,6 +148,9 @@ def of_booking(booking: Booking) -> TicketDocument:
         place=show.theatre.place,
         holder_name=booking.user.name,
         total_cents=booking.total_cents,
+        theatre_timezone=show.theatre.timezone,
+        duration_minutes=show.duration_minutes,
+        address=show.theatre.address,
         tickets=tuple(
             TicketLine(
                 id=t.id,

@@ -8,9 +8,10 @@ from icalendar import Calendar, Event
 
 from models.db import utcnow
 from services.etickets.document import TicketDocument
+from services.formats import when
 from services.words import plural
 
-# A show has no length of its own yet: the event blocks an evening's three hours.
+# A show whose manager gave no length blocks an evening's three hours.
 DEFAULT_DURATION = dt.timedelta(hours=3)
 
 
@@ -24,12 +25,17 @@ def event(document: TicketDocument, *, now: dt.datetime | None = None) -> bytes:
     item = Event()
     item.add('uid', f'booking-{document.reference}@ticketshow')
     item.add('dtstamp', now or utcnow())
-    item.add('dtstart', document.starts_at)
-    item.add('dtend', document.starts_at + DEFAULT_DURATION)
+    # In UTC ('Z'): every calendar places the absolute moment right without a VTIMEZONE block; the description says
+    # the time as the theatre reads it.
+    starts_at = document.starts_at.astimezone(dt.UTC)
+    item.add('dtstart', starts_at)
+    length = dt.timedelta(minutes=document.duration_minutes) if document.duration_minutes else DEFAULT_DURATION
+    item.add('dtend', starts_at + length)
     item.add('summary', document.show_name)
-    item.add('location', f'{document.theatre_name}, {document.place}')
+    item.add('location', ', '.join(filter(None, (document.theatre_name, document.address, document.place))))
     item.add(
         'description',
+        f'{when(document.starts_at, document.tz)}. '
         f'TicketShow booking {document.reference}: {plural(tickets, "ticket")}'
         + (f' (seats {document.seats})' if document.seats else '')
         + ". Show each ticket's QR code at the door.",

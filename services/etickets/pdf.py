@@ -214,7 +214,7 @@ def _ticket(pdf: FPDF, document: TicketDocument, ticket: TicketLine, number: int
     else:
         y = _line(pdf, x, y, width, f'TICKET {number} OF {count}', size=9, bold=True, colour=BRAND) + 1
     y = _line(pdf, x, y, width, document.show_name, size=18, bold=True) + 1
-    y = _line(pdf, x, y, width, when(document.starts_at), size=12)
+    y = _line(pdf, x, y, width, when(document.starts_at, document.tz), size=12)
     y = _line(pdf, x, y, width, f'{document.theatre_name}, {document.place}', size=12) + 2
     y = _line(pdf, x, y, width, ticket.seat_line, size=14, bold=True)  # 'Stalls · Row C · Seat 7'
     y = _line(pdf, x, y, width, f'{money(ticket.price_cents)} · {document.holder_name}', size=11, colour=MUTED)
@@ -222,7 +222,7 @@ def _ticket(pdf: FPDF, document: TicketDocument, ticket: TicketLine, number: int
     if cancelled:
         _line(pdf, x, y, width, f'Ticket {number} of {count}', size=9, colour=MUTED)
     elif ticket.status == TicketStatus.CHECKED_IN and ticket.checked_in_at is not None:
-        _line(pdf, x, y, width, f'Checked in {when(ticket.checked_in_at)}', size=9, colour=MUTED)
+        _line(pdf, x, y, width, f'Checked in {when(ticket.checked_in_at, document.tz)}', size=9, colour=MUTED)
     else:
         hint = 'Show this code at the door: it lets one person in, once.'
         _line(pdf, x, top + BLOCK - PAD - 5, width, hint, size=9, colour=MUTED)

@@ -2,7 +2,9 @@
 
 Each checks again that the job's owner may see what it is of, and returns a `Table`: one header
 record (the theatre or the show) and its detail rows, streamed out of the database `CHUNK_ROWS` at a
-time with times in the app's time zone and money in units, not cents. Each column has a machine name (the CSV
+time with money in units, not cents, and times in the app's time zone except a show's start, which is in its
+theatre's (as every page shows it) with a `time_zone` column beside it: 'IST (Asia/Kolkata)', since Excel's
+date-times hold no zone. Each column has a machine name (the CSV
 header, which scripts and the API's readers rely on), a label for people (the Excel header) and a kind that says
 how a spreadsheet shows it (money, a time, a count...). A show's bookings say how many of
 their tickets were checked in at the door. A show says whether it is scheduled or cancelled; a cancelled one has
@@ -15,7 +17,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
@@ -23,6 +25,7 @@ from sqlalchemy.orm import Session
 from models import Booking, ExportKind, Seat, Show, ShowStatus, ShowTag, Theatre, Ticket, TicketStatus, User
 from services.access import managed_show, managed_theatre
 from services.etickets.document import SeatPlace, seat_list
+from services.formats import zone_abbreviation
 from services.summary import revenue_per_show
 
 CHUNK_ROWS = 2000
@@ -53,7 +56,8 @@ SHOW_ID = Column('show_id', 'Show ID', 'id')
 SHOW = Column('show', 'Show')
 THEATRE = Column('theatre', 'Theatre')
 PLACE = Column('place', 'Place')
-STARTS_AT = Column('starts_at', 'Starts at', 'time')
+STARTS_AT = Column('starts_at', 'Starts at', 'time')  # in the theatre's time zone
+TIME_ZONE = Column('time_zone', 'Time zone')  # the start's: 'IST (Asia/Kolkata)'
 SHOW_STATUS = Column('show_status', 'Status')  # scheduled or cancelled
 TICKET_PRICE = Column('ticket_price', 'Ticket price', 'money')
 TICKETS_OFFERED = Column('tickets_offered', 'Tickets offered', 'count')
@@ -74,6 +78,26 @@ def _money(cents: Any) -> float | None:
 
 def _local(moment: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return None if moment is None else moment.astimezone(tz)
+
+
+def _theatre_zone(name: str | None, app_tz: ZoneInfo) -> ZoneInfo:
+    """A theatre's time zone; blank (or unknown on this machine): the app's. The worker is handed the app's zone
+    rather than reading the settings."""
+    if name:
+        try:
+            return ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return app_tz
+
+
+def _zone_text(moment: dt.datetime | None, tz: ZoneInfo) -> str:
+    """'IST (Asia/Kolkata)': the letters a reader knows, and the name that leaves no doubt ('IST' is also
+    Ireland's and Israel's); 'UTC' once."""
+    if moment is None:
+        return ''
+    letters = zone_abbreviation(moment, tz)
+    return tz.key if letters == tz.key else f'{letters} ({tz.key})'
 
 
 def _unit_price(price: Any, tickets: Any, total: Any) -> float | None:
@@ -127,6 +151,7 @@ def _chunk_with_seats(session: Session, chunk: list[Sequence[Any]]) -> Iterator[
 
 def _theatre_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
     theatre = managed_theatre(session, owner, target_id)
+    shows_tz = _theatre_zone(theatre.timezone, tz)
     revenue = revenue_per_show().subquery()
     tags = _tags_by_show(session, select(Show.id).where(Show.theatre_id == theatre.id))
     query = (
@@ -154,7 +179,8 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
             yield (
                 show_id,
                 name,
-                _local(starts_at, tz),
+                _local(starts_at, shows_tz),
+                _zone_text(starts_at, shows_tz),
                 _status(status),
                 _money(price),
                 offered,
@@ -179,6 +205,7 @@ def _theatre_table(session: Session, owner: User, target_id: int | None, tz: Zon
             SHOW_ID,
             SHOW,
             STARTS_AT,
+            TIME_ZONE,
             SHOW_STATUS,
             TICKET_PRICE,
             TICKETS_OFFERED,
@@ -204,6 +231,7 @@ def _tags_by_show(session: Session, show_ids: Select[Any]) -> dict[int, list[str
 
 def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneInfo) -> Table:
     show = managed_show(session, owner, target_id)
+    show_tz = _theatre_zone(show.theatre.timezone, tz)
     door = (
         select(Ticket.booking_id, func.count(Ticket.id).label('checked_in'))
         .where(Ticket.show_id == show.id, Ticket.status == TicketStatus.CHECKED_IN)
@@ -264,7 +292,8 @@ def _show_table(session: Session, owner: User, target_id: int | None, tz: ZoneIn
             SHOW: show.name,
             THEATRE: show.theatre.name,
             PLACE: show.theatre.place,
-            STARTS_AT: _local(show.starts_at, tz),
+            STARTS_AT: _local(show.starts_at, show_tz),
+            TIME_ZONE: _zone_text(show.starts_at, show_tz),
             SHOW_STATUS: _status(show.status),
             TICKET_PRICE: _money(show.price_cents),
             TICKETS_OFFERED: show.num_tickets,
@@ -303,6 +332,7 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
             Booking.total_cents,
             Booking.created_at,
             Booking.status,
+            Theatre.timezone,
         )
         .join(Show, Show.id == Booking.show_id)
         .join(Theatre, Theatre.id == Show.theatre_id)
@@ -323,14 +353,17 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
             total,
             created,
             status,
+            zone,
         ), seats in _with_seats(session, session.execute(query).yield_per(CHUNK_ROWS)):
+            show_tz = _theatre_zone(zone, tz)
             yield (
                 booking_id,
                 reference,
                 show,
                 theatre,
                 place,
-                _local(starts, tz),
+                _local(starts, show_tz),
+                _zone_text(starts, show_tz),
                 tickets,
                 seats,
                 _unit_price(price, tickets, total),
@@ -351,6 +384,7 @@ def _bookings_table(session: Session, owner: User, _target_id: int | None, tz: Z
             THEATRE,
             PLACE,
             STARTS_AT,
+            TIME_ZONE,
             TICKETS,
             SEATS,
             UNIT_PRICE,

@@ -20,7 +20,7 @@ from models.db import utcnow
 from services.config import Settings
 from services.etickets import TicketDocument, ics, of_booking, pdf, qr
 from services.etickets.document import load_booking
-from services.formats import local, money, when
+from services.formats import local, money, theatre_tz, when, zone_abbreviation
 from services.mail import outbox
 from services.mail.render import render_html
 from services.mail.transport import Attachment, InlineImage, compose
@@ -29,8 +29,14 @@ from services.words import plural
 QR_SCALE = 8  # pixels a module: a 264-pixel code shown 220 wide, sharp on a phone held up at the door
 
 
+def short_when(moment: dt.datetime, zone: str | None, pattern: str = '%a %d %b %H:%M') -> str:
+    """A subject's time, 'Sat 12 Dec 19:30 IST': in the theatre's time zone (`zone`, blank: the app's)."""
+    tz = theatre_tz(zone)
+    return f'{local(moment, tz).strftime(pattern)} {zone_abbreviation(moment, tz)}'
+
+
 def _short_when(booking: Booking) -> str:
-    return local(booking.show.starts_at).strftime('%a %d %b %H:%M')
+    return short_when(booking.show.starts_at, booking.show.theatre.timezone)
 
 
 def confirmation_subject(booking: Booking) -> str:
@@ -41,7 +47,7 @@ def cancellation_subject(booking: Booking) -> str:
     return f'Cancelled: {booking.show.name} — {_short_when(booking)} (ref {booking.reference})'
 
 
-def queue_confirmation(session: Session, booking: Booking, *, now: dt.datetime | None = None) -> OutboxMessage:
+def queue_confirmation(session: Session, booking: Booking, *, now: dt.datetime | None = None) -> OutboxMessage | None:
     """In the booking's transaction: one outbox row; the email itself is composed when it is sent."""
     return outbox.enqueue_composed_later(
         session,
@@ -55,7 +61,7 @@ def queue_confirmation(session: Session, booking: Booking, *, now: dt.datetime |
     )
 
 
-def queue_cancellation(session: Session, booking: Booking, *, now: dt.datetime | None = None) -> OutboxMessage:
+def queue_cancellation(session: Session, booking: Booking, *, now: dt.datetime | None = None) -> OutboxMessage | None:
     """In the cancellation's transaction: one outbox row; the email itself is composed when it is sent."""
     return outbox.enqueue_composed_later(
         session,
@@ -124,7 +130,7 @@ def confirmation(document: TicketDocument, *, to: str, subject: str, settings: S
             '',
             f'Reference: {document.reference}',
             f'Show:      {document.show_name}',
-            f'When:      {when(document.starts_at)}',
+            f'When:      {when(document.starts_at, document.tz)}',
             f'Where:     {document.theatre_name}, {document.place}',
             f'Seats:     {seats(document)}',
             f'Total:     {money(document.total_cents)}',
@@ -169,7 +175,7 @@ def cancellation(document: TicketDocument, *, to: str, subject: str, settings: S
     freed = f'Your seats ({document.seats}) are back on sale.' if document.seats else ''
     bookings_url = f'{settings.base_url}/bookings'
     cancelled = (
-        f'Your booking {document.reference} for {document.show_name} on {when(document.starts_at)} at '
+        f'Your booking {document.reference} for {document.show_name} on {when(document.starts_at, document.tz)} at '
         f'{document.theatre_name}, {document.place} is cancelled; {ending}.'
     )
     text = '\n'.join(

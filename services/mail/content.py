@@ -41,6 +41,7 @@ class Pick:
     starts_at: dt.datetime
     price_cents: int
     tickets_left: int
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class BookingLine:
     starts_at: dt.datetime
     tickets: int
     total_cents: int
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ class TheatreMonth:
     seats_sold: int = 0
     best: list[ShowLine] = field(default_factory=list)
     per_day: dict[dt.date, int] = field(default_factory=dict)
+    timezone: str | None = None  # an IANA name; None: the app's. Its shows' times read in it.
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,7 @@ def recipients_page(
     query = (
         select(User.id, User.username, User.name, User.email, User.role)
         .where(User.id > after_id, User.is_active, getattr(User, wants), User.role.in_(tuple(roles)))
+        .where(User.email_verified_at.is_not(None), User.deleted_at.is_(None))  # never to an unproven address
         .order_by(User.id)
         .limit(PAGE_SIZE)
     )
@@ -131,7 +135,9 @@ def booked_since(since: dt.datetime) -> Exists:
 # --- the daily reminder ------------------------------------------------------------------------------
 
 
-def _pick_query(now: dt.datetime, horizon: dt.timedelta) -> Select[int, str, str, str, dt.datetime, int, int]:
+def _pick_query(
+    now: dt.datetime, horizon: dt.timedelta
+) -> Select[int, str, str, str, dt.datetime, int, int, str | None]:
     return (
         select(
             Show.id,
@@ -141,6 +147,7 @@ def _pick_query(now: dt.datetime, horizon: dt.timedelta) -> Select[int, str, str
             Show.starts_at,
             Show.price_cents,
             Show.num_tickets - Show.tickets_sold - Show.tickets_offered,
+            Theatre.timezone,
         )
         .join(Theatre, Theatre.id == Show.theatre_id)
         .where(
@@ -207,8 +214,16 @@ def audience_reports(session: Session, user_ids: list[int], month: str, tz: Zone
     rated in it (nobody with neither)."""
     start, end = month_bounds(month, tz)
     bookings: dict[int, list[BookingLine]] = {}
-    for user_id, show, theatre, starts_at, tickets, total in session.execute(
-        select(Booking.user_id, Show.name, Theatre.name, Show.starts_at, Booking.booked_tickets, Booking.total_cents)
+    for user_id, show, theatre, starts_at, tickets, total, zone in session.execute(
+        select(
+            Booking.user_id,
+            Show.name,
+            Theatre.name,
+            Show.starts_at,
+            Booking.booked_tickets,
+            Booking.total_cents,
+            Theatre.timezone,
+        )
         .join(Show, Show.id == Booking.show_id)
         .join(Theatre, Theatre.id == Show.theatre_id)
         .where(
@@ -219,7 +234,7 @@ def audience_reports(session: Session, user_ids: list[int], month: str, tz: Zone
         )
         .order_by(Booking.user_id, Show.starts_at, Booking.created_at, Booking.id)
     ):
-        bookings.setdefault(user_id, []).append(BookingLine(show, theatre, starts_at, tickets, total))
+        bookings.setdefault(user_id, []).append(BookingLine(show, theatre, starts_at, tickets, total, zone))
     ratings: dict[int, list[RatingLine]] = {}
     for user_id, show, theatre, score in session.execute(
         select(ShowRating.user_id, Show.name, Theatre.name, ShowRating.score)
@@ -243,12 +258,12 @@ def manager_reports(
     start, end = month_bounds(month, tz)
     theatres: dict[int, TheatreMonth] = {}
     owners: dict[int, list[TheatreMonth]] = {}
-    for theatre_id, owner_id, name, place in session.execute(
-        select(Theatre.id, Theatre.owner_id, Theatre.name, Theatre.place)
+    for theatre_id, owner_id, name, place, zone in session.execute(
+        select(Theatre.id, Theatre.owner_id, Theatre.name, Theatre.place, Theatre.timezone)
         .where(Theatre.owner_id.in_(user_ids))
         .order_by(Theatre.name, Theatre.id)
     ):
-        theatres[theatre_id] = TheatreMonth(theatre_id, name, place)
+        theatres[theatre_id] = TheatreMonth(theatre_id, name, place, timezone=zone)
         owners.setdefault(owner_id, []).append(theatres[theatre_id])
     if not theatres:
         return {}

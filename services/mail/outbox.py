@@ -42,6 +42,11 @@ server is down it is composed again, from what is true then, on the next try.
   its messages and every other due one wait OUTAGE_RETRY, so an outage costs one connection attempt a minute.
 - A message of no use after a moment (`send_before`: a reset link's hour) is `expired` instead of sent late.
   A settled message's body is erased: it may hold a live link.
+
+Only a verified address gets email about bookings: every kind but the account emails (`ACCOUNT_KINDS`: the links
+that prove an address, and the reset link, which proves it itself) is not queued at all for a person whose address
+is unverified, or whose account is deleted (`services.email_links` queues the confirmations still of use once the
+address is verified). One gate here covers every booking email, today's and those to come.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.orm import Session
 
-from models import OutboxKind, OutboxMessage, OutboxStatus
+from models import OutboxKind, OutboxMessage, OutboxStatus, User
 from models.db import session_scope, utcnow
 from services.config import Settings
 from services.hooks import on_commit
@@ -80,6 +85,10 @@ RETRY_AFTER = dt.timedelta(minutes=1)  # after a refusal; doubled with each furt
 OUTAGE_RETRY = dt.timedelta(minutes=1)  # the server was down: every due message waits this long
 CLAIM_TIMEOUT = dt.timedelta(minutes=10)  # far longer than any live batch holds a claim before starting it
 ERROR_LENGTH = 300
+# Sent to any address the account names: each of these proves or protects the address itself.
+ACCOUNT_KINDS = frozenset(
+    {OutboxKind.PASSWORD_RESET, OutboxKind.EMAIL_VERIFICATION, OutboxKind.EMAIL_CHANGE, OutboxKind.EMAIL_CHANGE_NOTICE}
+)
 
 
 # --- asking for an email ---------------------------------------------------------------------------------
@@ -109,6 +118,27 @@ def _wake() -> None:
         listener()
 
 
+def verified(session: Session, user_ids: Sequence[int]) -> set[int]:
+    """Those of `user_ids` whose address may get booking email: verified, and the account not deleted."""
+    if not user_ids:
+        return set()
+    found = session.scalars(
+        select(User.id).where(
+            User.id.in_(set(user_ids)), User.email_verified_at.is_not(None), User.deleted_at.is_(None)
+        )
+    )
+    return set(found)
+
+
+def _wanted(session: Session, kind: OutboxKind, user_id: int | None) -> bool:
+    if kind in ACCOUNT_KINDS or user_id is None:
+        return True
+    if user_id in verified(session, [user_id]):
+        return True
+    log.info('Outbox: no %s email to person %s: their address is not verified', kind, user_id)
+    return False
+
+
 def enqueue(
     session: Session,
     *,
@@ -117,8 +147,11 @@ def enqueue(
     user_id: int | None = None,
     send_before: dt.datetime | None = None,
     now: dt.datetime | None = None,
-) -> OutboxMessage:
-    """Queue `message` in the caller's transaction: it is delivered after the commit, or never if it rolls back."""
+) -> OutboxMessage | None:
+    """Queue `message` in the caller's transaction: it is delivered after the commit, or never if it rolls back.
+    None: not queued, since it is about bookings and the person's address is not verified."""
+    if not _wanted(session, kind, user_id):
+        return None
     if not message['To']:
         raise ValueError('an outbox message needs a recipient')
     now = now or utcnow()
@@ -159,11 +192,14 @@ def enqueue_composed_later(
     subject: str,
     send_before: dt.datetime | None = None,
     now: dt.datetime | None = None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
     """Queue an email about a booking that the composer registered for `kind` composes when it is sent: the caller's
-    transaction only writes this row (no rendering), and it is delivered after the commit, or never."""
+    transaction only writes this row (no rendering), and it is delivered after the commit, or never. None: not
+    queued (an unverified address)."""
     if not to_address:
         raise ValueError('an outbox message needs a recipient')
+    if not _wanted(session, kind, user_id):
+        return None
     now = now or utcnow()
     return _queue(
         session,
@@ -191,6 +227,9 @@ def enqueue_many_composed_later(
 ) -> int:
     """`enqueue_composed_later` for many people at once (`rows`: user id, booking id, address), as one INSERT:
     thousands of rows stay one quick statement. The number queued."""
+    if kind not in ACCOUNT_KINDS:
+        allowed = verified(session, [user_id for user_id, _, _ in rows])
+        rows = [row for row in rows if row[0] in allowed]
     if not rows:
         return 0
     now = now or utcnow()

@@ -8,13 +8,14 @@ with autoescaping, so every piece of user text is escaped; `render_html` serves 
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from services.formats import money, when
+from services.formats import money, theatre_tz, when
 from services.mail.content import AudienceReport, ManagerReport, Pick, Recipient, TheatreMonth
 from services.mail.months import month_name
 from services.words import percent, plural
@@ -42,7 +43,12 @@ def occupancy(theatre: TheatreMonth) -> str:
     return percent(theatre.seats_sold, theatre.seats_offered)
 
 
-_templates.filters.update(money=money, when=when, thousands='{:,}'.format, plural=plural, occupancy=occupancy)
+def _when(moment: dt.datetime, zone: str | None = None) -> str:
+    """The `when` filter: `{{ show.starts_at | when(theatre_timezone) }}` reads in the theatre's zone."""
+    return when(moment, theatre_tz(zone))
+
+
+_templates.filters.update(money=money, when=_when, thousands='{:,}'.format, plural=plural, occupancy=occupancy)
 _templates.globals.update(brand=BRAND, wrap=WRAP)
 
 
@@ -75,7 +81,7 @@ def render_reminder(recipient: Recipient, picks: list[Pick], *, base_url: str, u
     title = 'Shows coming up for you'
     intro = f'Hello {first}, here are a few shows coming up that we think you will like.'
     lines = [
-        f'- {p.name} at {p.theatre}, {p.place}: {when(p.starts_at)}, {money(p.price_cents)}, '
+        f'- {p.name} at {p.theatre}, {p.place}: {_when(p.starts_at, p.theatre_timezone)}, {money(p.price_cents)}, '
         f'{plural(p.tickets_left, "ticket")} left. {base_url}/shows/{p.show_id}'
         for p in picks
     ]
@@ -107,7 +113,8 @@ def render_audience_report(
     text_lines = [title, '', summary, '']
     if report.bookings:
         text_lines += ['Bookings, by date of the show:'] + [
-            f'- {b.show} at {b.theatre}, {when(b.starts_at)}: {plural(b.tickets, "ticket")}, {money(b.total_cents)}'
+            f'- {b.show} at {b.theatre}, {_when(b.starts_at, b.theatre_timezone)}: '
+            f'{plural(b.tickets, "ticket")}, {money(b.total_cents)}'
             for b in report.bookings
         ]
         text_lines += [f'Total: {plural(report.tickets, "ticket")}, {money(report.total_cents)}', '']
@@ -154,7 +161,8 @@ def render_manager_report(
             f'{t.name} ({t.place}): {plural(t.tickets, "ticket")}, {money(t.revenue_cents)}, {performances}'
         )
         text_lines += [
-            f'  best: {s.name}, {when(s.starts_at)}: {plural(s.tickets, "ticket")}, {money(s.revenue_cents)}'
+            f'  best: {s.name}, {_when(s.starts_at, t.timezone)}: '
+            f'{plural(s.tickets, "ticket")}, {money(s.revenue_cents)}'
             for s in t.best
         ]
     footer = _footer_text(

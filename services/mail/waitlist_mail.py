@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from models import Booking, BookingStatus, OutboxKind, OutboxMessage, Show, User, WaitlistEntry
 from models.db import utcnow
 from services.config import Settings, get_settings
-from services.formats import local, when
+from services.formats import theatre_tz, when
 from services.mail import outbox
-from services.mail.booking_mail import first_name, tickets_text
+from services.mail.booking_mail import first_name, short_when, tickets_text
 from services.mail.render import render_html
 from services.mail.transport import compose
 from services.words import noun, plural
@@ -42,7 +42,9 @@ def _offer_words(tickets: int) -> dict[str, str]:
     }
 
 
-def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.datetime | None = None) -> OutboxMessage:
+def queue_offer(
+    session: Session, entry: WaitlistEntry, show: Show, *, now: dt.datetime | None = None
+) -> OutboxMessage | None:
     """In the offer's transaction: the email with the link to accept, sent once after the commit, never after the
     offer ends."""
     from services.waitlist.entries import offered_seats  # the waiting list's module reads seats; it mails through us
@@ -55,15 +57,16 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
     tickets = tickets_text(entry.tickets)
     link = offer_link(settings, entry.id)
     theatre = show.theatre
+    tz = theatre_tz(theatre.timezone)  # the offer's end too: the person reads one clock, the theatre's
     words = _offer_words(entry.tickets)
     text = '\n'.join(
         [
             f'Hello {first_name(user.name)},',
             '',
-            f'{tickets} for {show.name} on {when(show.starts_at)} at {theatre.name}, {theatre.place} came free, '
+            f'{tickets} for {show.name} on {when(show.starts_at, tz)} at {theatre.name}, {theatre.place} came free, '
             f'and {words["set_aside"]} for you' + (f' ({noun(len(seats_list), "seat")} {seats}).' if seats else '.'),
-            f'{words["yours"]} if you accept by {when(entry.offer_expires_at)}; after that {words["go"]} to the next '
-            'person in line.',
+            f'{words["yours"]} if you accept by {when(entry.offer_expires_at, tz)}; after that {words["go"]} to the '
+            'next person in line.',
             '',
             f'See the offer and accept: {link}',
             '',
@@ -79,6 +82,7 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
         show_name=show.name,
         starts_at=show.starts_at,
         theatre_name=theatre.name,
+        theatre_timezone=theatre.timezone,
         place=theatre.place,
         seats=seats,
         seats_word=noun(len(seats_list), 'seat'),
@@ -86,7 +90,8 @@ def queue_offer(session: Session, entry: WaitlistEntry, show: Show, *, now: dt.d
         expires_at=entry.offer_expires_at,
         link=link,
     )
-    subject = f'Tickets for {show.name} are yours until {local(entry.offer_expires_at).strftime("%a %H:%M")}'
+    until = short_when(entry.offer_expires_at, theatre.timezone, '%a %H:%M')
+    subject = f'Tickets for {show.name} are yours until {until}'
     message = compose(sender=settings.sender, to=user.email, subject=subject, text=text, html=html)
     return outbox.enqueue(
         session,
@@ -107,7 +112,7 @@ def queue_show_cancelled(
     emails = {
         row.id: row.email for row in session.execute(select(User.id, User.email).where(User.id.in_(list(holders))))
     }
-    subject = f'Cancelled: {show.name} — {local(show.starts_at).strftime("%a %d %b %H:%M")}'
+    subject = f'Cancelled: {show.name} — {short_when(show.starts_at, show.theatre.timezone)}'
     return outbox.enqueue_many_composed_later(
         session,
         kind=OutboxKind.SHOW_CANCELLED,
@@ -151,6 +156,7 @@ def compose_show_cancelled(session: Session, row: OutboxMessage, settings: Setti
         'show_name': show.name,
         'starts_at': show.starts_at,
         'theatre_name': show.theatre.name,
+        'theatre_timezone': show.theatre.timezone,
         'place': show.theatre.place,
         'reason': show.cancel_reason or '',
     }
@@ -170,13 +176,14 @@ def show_cancelled(
 ) -> EmailMessage:
     bookings_url = f'{settings.base_url}/bookings'
     lead = 'Your booking is cancelled:' if len(lines) == 1 else f'Your {plural(len(lines), "booking")} are cancelled:'
-    starts_at = facts['starts_at']
-    assert isinstance(starts_at, dt.datetime)
+    starts_at, zone = facts['starts_at'], facts['theatre_timezone']
+    assert isinstance(starts_at, dt.datetime) and (zone is None or isinstance(zone, str))
+    starts = when(starts_at, theatre_tz(zone))
     text = '\n'.join(
         [
             f'Hello {facts["name"]},',
             '',
-            f'We are sorry: the performance of {facts["show_name"]} on {when(starts_at)} at {facts["theatre_name"]}, '
+            f'We are sorry: the performance of {facts["show_name"]} on {starts} at {facts["theatre_name"]}, '
             f'{facts["place"]} has been cancelled.',
             '',
             "The theatre's reason:",

@@ -24,6 +24,7 @@ from services.access import managed_show
 from services.auth import load_actor, require_role
 from services.booking import CANCELLED, MAX_TICKETS_PER_BOOKING
 from services.errors import Conflict, NotFound
+from services.formats import theatre_tz
 from services.seating import is_reserved
 from services.seating.offer_seats import free_seats
 from services.validation import Checker, FormNumber
@@ -50,6 +51,12 @@ class EntryView:
     booking_id: int | None
     seats: tuple[str, ...] = ()  # a reserved show's offer: the seats set aside
     username: str = ''  # for the manager's list
+    theatre_timezone: str | None = None  # an IANA name; None: the app's
+
+    @property
+    def tz(self) -> dt.tzinfo:
+        """The theatre's time zone: the show's time and the offer's end read in it."""
+        return theatre_tz(self.theatre_timezone)
 
     @property
     def live(self) -> bool:
@@ -130,6 +137,7 @@ def views(session: Session, entries: Sequence[WaitlistEntry]) -> list[EntryView]
                 booking_id=e.booking_id,
                 seats=seats.get(e.id, ()),
                 username=names.get(e.user_id, ''),
+                theatre_timezone=show.theatre.timezone,
             )
         )
     return result

@@ -36,7 +36,7 @@ API = '/api/v1'
 IST = ZoneInfo('Asia/Kolkata')  # the app's time zone in these tests (tests/api/conftest.py)
 PNG = b'\x89PNG\r\n\x1a\n'
 JOB_SECONDS = 60  # an export runs in a worker process that the first export of the app spawns
-USER_FIELDS = {'id', 'username', 'name', 'email', 'role'}
+USER_FIELDS = {'id', 'username', 'name', 'email', 'role', 'email_verified', 'pending_email'}
 SHOW_FIELDS = {
     'id',
     'theatre_id',
@@ -71,7 +71,11 @@ CONTRACT_PATHS = {
     '/api/v1/auth/signup': {'post'},
     '/api/v1/auth/login': {'post'},
     '/api/v1/auth/logout': {'post'},
-    '/api/v1/me': {'get'},
+    '/api/v1/me': {'get', 'patch', 'delete'},
+    '/api/v1/me/email/verification': {'post'},
+    '/api/v1/me/email/pending': {'delete'},
+    '/api/v1/auth/verify-email': {'post'},
+    '/api/v1/auth/confirm-email': {'post'},
     '/api/v1/theatres': {'get', 'post'},
     '/api/v1/theatres/{theatre_id}': {'get', 'put', 'delete'},
     '/api/v1/dashboard': {'get'},
@@ -299,6 +303,8 @@ async def test_signup_creates_an_audience_member_by_default(user: User) -> None:
             'name': 'Asha Rao',
             'email': 'asha@example.com',
             'role': 'user',
+            'email_verified': False,  # until the link mailed to it is opened
+            'pending_email': None,
         }
         assert created.role == 'user'
         assert verify_password('long-enough-1', created.password_hash)
@@ -418,6 +424,8 @@ async def test_me_is_the_caller(user: User) -> None:
         'name': 'Asha Rao',
         'email': 'asha@example.com',
         'role': 'user',
+        'email_verified': True,
+        'pending_email': None,
     }
 
 

@@ -51,10 +51,13 @@ def wait_for(what: str, condition: Callable[[], Any]) -> Any:
         time.sleep(0.1)
 
 
-def account(client: httpx.Client, username: str, role: str = 'user') -> dict[str, str]:
+def account(client: httpx.Client, smtp: SmtpServer, username: str, role: str = 'user') -> dict[str, str]:
+    """A new account whose owner opened the verification link, as anyone who wants their emails does."""
     body = {'username': username, 'name': username.title(), 'email': f'{username}@example.com', 'password': PASSWORD}
     signed_up = client.post('/api/v1/auth/signup', json={**body, 'role': role})
     assert signed_up.status_code == 201, signed_up.text
+    verified = client.post('/api/v1/auth/verify-email', json={'token': smtp.verification_token(body['email'])})
+    assert verified.status_code == 204, verified.text
     login = client.post('/api/v1/auth/login', json={'username': username, 'password': PASSWORD})
     assert login.status_code == 200, login.text
     return {'Authorization': f'Bearer {login.json()["access_token"]}'}
@@ -98,7 +101,7 @@ def test_freed_tickets_are_offered_in_order_by_one_email_each_and_a_cancellation
 ) -> None:
     app = live_app(TICKETSHOW_SCHEDULER='on', TICKETSHOW_PUBLIC_URL=PUBLIC_URL)
     with app.client() as client:
-        manager = account(client, 'meera', 'manager')
+        manager = account(client, smtp_server, 'meera', 'manager')
         theatre = client.post(
             '/api/v1/theatres', json={'name': 'Lyric', 'place': 'Pune', 'capacity': 100}, headers=manager
         )
@@ -111,7 +114,7 @@ def test_freed_tickets_are_offered_in_order_by_one_email_each_and_a_cancellation
         show_id = created.json()['id']
         show_url = f'/api/v1/shows/{show_id}'
 
-        buyers = [account(client, f'buyer{i:02d}') for i in range(10)]
+        buyers = [account(client, smtp_server, f'buyer{i:02d}') for i in range(10)]
         bought = []
         for headers in buyers:
             sold_one = client.post(f'{show_url}/bookings', json={'tickets': 1}, headers=headers)
@@ -119,7 +122,7 @@ def test_freed_tickets_are_offered_in_order_by_one_email_each_and_a_cancellation
             bought.append(sold_one.json())
         assert client.get(show_url).json()['tickets_left'] == 0
 
-        waiters = {p: account(client, f'waiter{p:02d}') for p in range(1, len(SIZES) + 1)}
+        waiters = {p: account(client, smtp_server, f'waiter{p:02d}') for p in range(1, len(SIZES) + 1)}
         entries: dict[int, dict[str, Any]] = {}
         for position, headers in waiters.items():
             joined = client.post(f'{show_url}/waitlist', json={'tickets': SIZES[position - 1]}, headers=headers)
@@ -127,7 +130,7 @@ def test_freed_tickets_are_offered_in_order_by_one_email_each_and_a_cancellation
             assert (joined.json()['position'], joined.json()['status']) == (position, 'waiting')
             entries[position] = joined.json()
         by_id = {entry['id']: position for position, entry in entries.items()}
-        stranger = account(client, 'stranger')
+        stranger = account(client, smtp_server, 'stranger')
 
         def listed() -> list[dict[str, Any]]:
             answer = client.get(f'{show_url}/waitlist', headers=manager)

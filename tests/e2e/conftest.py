@@ -122,8 +122,10 @@ def _stop(app: LiveApp, request: pytest.FixtureRequest) -> None:
 
 
 @pytest.fixture
-def api(live: LiveApp) -> Api:
-    return Api(live.base_url)
+def api(live: LiveApp, request: pytest.FixtureRequest) -> Api:
+    """A test that has the app's email sent to `smtp_server` gets accounts whose addresses are verified."""
+    smtp = request.getfixturevalue('smtp_server') if 'smtp_server' in request.fixturenames else None
+    return Api(live.base_url, smtp=smtp)
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from urllib.parse import unquote
 
 import httpx
@@ -29,6 +29,9 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
+
+if TYPE_CHECKING:
+    from tests.conftest import SmtpServer
 
 TIMEOUT = 15.0
 T = TypeVar('T')
@@ -257,6 +260,9 @@ class Api:
 
     base_url: str
     tokens: dict[str, str] = field(default_factory=dict)
+    # Where the app's email goes, when a test has it sent somewhere: a sign-up then opens its verification link,
+    # so the booking emails reach the person.
+    smtp: SmtpServer | None = None
 
     def _client(self, username: str | None = None) -> httpx.Client:
         headers = {'Authorization': f'Bearer {self.tokens[username]}'} if username else {}
@@ -279,6 +285,10 @@ class Api:
         }
         created = self.request('POST', '/auth/signup', json=body)
         assert created.status_code == 201, created.text
+        if self.smtp is not None:
+            token = self.smtp.verification_token(body['email'])
+            verified = self.request('POST', '/auth/verify-email', json={'token': token})
+            assert verified.status_code == 204, verified.text
         self.login(username)
         return dict(created.json())
 

@@ -11,17 +11,18 @@ import datetime as dt
 import re
 from collections import Counter
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 from sqlalchemy import delete, select
 from sqlalchemy.orm import sessionmaker
 
-from models import Booking, OutboxKind, OutboxMessage, OutboxStatus, Role, Show, Ticket, User
+from models import Booking, OutboxKind, OutboxMessage, OutboxStatus, Role, Show, Theatre, Ticket, User
 from models.db import make_engine, session_scope, utcnow
 from services import booking as booking_service
 from services.config import get_settings
-from services.formats import local, when
+from services.formats import local, when, zone_abbreviation
 from services.mail import outbox
 from services.mail.outbox import OUTAGE_RETRY, BatchResult
 from services.mail.transport import compose
@@ -105,7 +106,7 @@ def inline_images(message: EmailMessage) -> dict[str, bytes]:
 
 
 def short(moment: dt.datetime) -> str:
-    return local(moment).strftime('%a %d %b %H:%M')
+    return f'{local(moment):%a %d %b %H:%M} {zone_abbreviation(moment)}'
 
 
 # --- the confirmation --------------------------------------------------------------------------------------------
@@ -233,6 +234,43 @@ def test_a_reserved_booking_s_emails_list_its_seats(mail):
     freed = 'Your seats (Stalls B3, B4; Circle A2) are back on sale.'
     assert freed in cancellation.get_body(('plain',)).get_content()
     assert freed in cancellation.get_body(('html',)).get_content()
+
+
+def test_a_show_in_india_reads_in_india_s_time_in_every_part_of_its_emails_on_a_utc_machine(
+    any_db, smtp_server, monkeypatch
+):
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')  # a newcomer's machine; the theatre says where it is
+    monkeypatch.setenv('TICKETSHOW_PUBLIC_URL', 'https://tickets.example.com')
+    get_settings.cache_clear()
+    show = a_show()  # 14:00 UTC, five days on: 19:30 in Mumbai
+    with session_scope() as s:
+        s.get_one(Theatre, show.theatre_id).timezone = 'Asia/Kolkata'
+    day = show.starts_at.astimezone(ZoneInfo('Asia/Kolkata'))
+    assert day.strftime('%H:%M') == '19:30'
+    ann = make_user(name='Ann Rao', email='ann@example.com')
+    booked = book(show, ann)
+    assert deliver().sent == 1
+    cancel(booked, ann)
+    assert deliver().sent == 1
+
+    confirmation, cancellation = (r.message for r in smtp_server.received)
+    assert confirmation['Subject'] == f'Your tickets for Hamlet — {day:%a %d %b} 19:30 IST (ref {booked.reference})'
+    assert cancellation['Subject'] == f'Cancelled: Hamlet — {day:%a %d %b} 19:30 IST (ref {booked.reference})'
+    long_form = f'{day:%a %d %b %Y}, 19:30 IST'
+    assert f'When:      {long_form}' in confirmation.get_body(('plain',)).get_content()
+    for message in (confirmation, cancellation):
+        assert long_form in message.get_body(('html',)).get_content()
+        assert '14:00' not in message.get_body(('plain',)).get_content()
+    assert f'on {long_form} at Prithvi Theatre' in cancellation.get_body(('plain',)).get_content()
+
+    files = attachments(confirmation)
+    pdf_text = pdf_pages(files[f'tickets-{booked.reference}.pdf'][1])[0][1]
+    assert long_form in pdf_text
+    ics_text = files[f'show-{booked.reference}.ics'][1]  # text/calendar: read back as text
+    assert f'DTSTART:{show.starts_at:%Y%m%d}T140000Z' in ics_text  # the absolute moment, in UTC
+    (event,) = Calendar.from_ical(ics_text).walk('VEVENT')
+    assert event.decoded('DTSTART') == show.starts_at
+    assert str(event['DESCRIPTION']).startswith(f'{long_form}. ')
 
 
 # --- the cancellation ----------------------------------------------------------------------------------------------

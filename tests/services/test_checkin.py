@@ -343,6 +343,45 @@ def test_the_door_lists_the_shows_it_may_scan_for_todays_first(door_one_db):
     assert (listed.theatre_id, listed.theatre_name, listed.starts_at) == (door.prithvi.id, 'Prithvi', at(6, 14))
 
 
+def test_the_door_s_day_and_clock_are_its_theatre_s_whatever_the_app_s_zone(any_db, monkeypatch):
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')  # a newcomer's machine
+    get_settings.cache_clear()
+    now = dt.datetime(2030, 12, 6, 20, 0, tzinfo=dt.UTC)  # 01:30 on the 7th in Mumbai, 15:00 on the 6th in New York
+
+    def utc(day: int, hour: int) -> dt.datetime:
+        return dt.datetime(2030, 12, day, hour, 0, tzinfo=dt.UTC)
+
+    meera, nina, admin = make_user(role=Role.MANAGER), make_user(role=Role.MANAGER), make_user(role=Role.ADMIN)
+    mumbai, new_york = make_theatre(meera, name='Prithvi'), make_theatre(nina, name='Public')
+    with session_scope() as s:
+        s.get_one(Theatre, mumbai.id).timezone = 'Asia/Kolkata'
+        s.get_one(Theatre, new_york.id).timezone = 'America/New_York'
+    make_show(mumbai, name='Mumbai yesterday', starts_at=utc(6, 8))  # 13:30 on the 6th there: 12 hours ago
+    make_show(mumbai, name='Mumbai past midnight', starts_at=utc(6, 19))  # 00:30 on the 7th: today there
+    tonight = make_show(mumbai, name='Mumbai tonight', starts_at=utc(7, 14))  # 19:30 on the 7th: today there
+    make_show(mumbai, name='Mumbai tomorrow', starts_at=utc(8, 14))
+    make_show(new_york, name='New York morning', starts_at=utc(6, 13))  # 08:00 on the 6th: today there, 7 h ago
+    make_show(new_york, name='New York evening', starts_at=utc(7, 2))  # 21:00 on the 6th: today there
+
+    with session_scope() as s:
+        listed = checkin.door_shows(s, actor_id=admin.id, now=now)
+        mine = checkin.door_shows(s, actor_id=meera.id, now=now)
+    assert [(d.name, d.is_today(now)) for d in listed] == [
+        ('New York morning', True),
+        ('Mumbai past midnight', True),
+        ('New York evening', True),  # the 7th in UTC, still the 6th at its door
+        ('Mumbai tonight', True),  # the 7th in Mumbai already: today, not coming up
+        ('Mumbai tomorrow', False),
+    ]
+    assert [d.name for d in mine] == ['Mumbai past midnight', 'Mumbai tonight', 'Mumbai tomorrow']
+    assert mine[0].theatre_timezone == 'Asia/Kolkata' and mine[0].tz == ZoneInfo('Asia/Kolkata')
+
+    code = codes_of(make_booking(make_user(), tonight, tickets=1).id)[0]
+    scan(meera, tonight, code, now=now)
+    with pytest.raises(Conflict, match=r'^Already checked in at 01:30\.$'):  # Mumbai's clock, not UTC's 20:00
+        scan(meera, tonight, code, now=now + dt.timedelta(minutes=5))
+
+
 def test_check_ins_reach_the_dashboard_the_summary_the_charts_and_the_show_export(door):
     store = cache.configure(KV(None), ttl=600)  # cached figures must not hide a scan
     try:

@@ -181,6 +181,9 @@ def test_each_email_has_a_viewport_meta_and_escapes_every_piece_of_user_text(nam
     for raw in RAW:
         assert raw not in html, raw
     assert not re.search(r'&(?!amp;|lt;|gt;|quot;|#39;)', html.replace(UNSUBSCRIBE.replace('&', '&amp;'), ''))
+    # The whole body wraps a word too long for the line anywhere (a 100-letter name), whatever the template.
+    body = re.search(r'<tr><td style="([^"]*)">\s*<h1', html)
+    assert body is not None and render.WRAP in body[1]
     if name in ('reminder', 'audience-report', 'manager-report'):
         assert 'href="https://tickets.example.com/unsubscribe?t=abc.def&amp;kind=x"' in html
 

@@ -6,6 +6,7 @@ test-artifacts/tickets-pdf-page1.png."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import io
 from pathlib import Path
@@ -267,6 +268,15 @@ def test_the_calendar_event_has_the_show_s_time_place_and_reference():
     assert str(event['LOCATION']) == 'Rock & Roll Hall, Pune'
     assert '7K3M9QX2AB' in str(event['DESCRIPTION']) and '2 tickets' in str(event['DESCRIPTION'])
     assert str(event['STATUS']) == 'CONFIRMED'
+
+
+def test_the_calendar_event_lasts_as_long_as_the_show_and_names_the_theatre_s_address():
+    doc = dataclasses.replace(document(), duration_minutes=150, address='12 FC Road')
+
+    (event,) = Calendar.from_ical(ics.event(doc)).walk('VEVENT')
+
+    assert event.decoded('DTEND') - event.decoded('DTSTART') == dt.timedelta(minutes=150)
+    assert str(event['LOCATION']) == 'Rock & Roll Hall, 12 FC Road, Pune'
 
 
 def test_a_cancelled_booking_s_event_is_cancelled():

@@ -90,6 +90,7 @@ def test_the_theatre_export_has_human_headers_typed_cells_and_frozen_filtered_he
         'Show ID',
         'Show',
         'Starts at',
+        'Time zone',
         'Status',
         'Ticket price (₹)',
         'Tickets offered',
@@ -102,7 +103,7 @@ def test_the_theatre_export_has_human_headers_typed_cells_and_frozen_filtered_he
     assert all(cell.font.b for cell in shows[1])
     assert not any(cell.font.b for cell in shows[2])
     assert shows.freeze_panes == 'A2'
-    assert shows.auto_filter.ref == 'A1:K4'  # the header and the three shows
+    assert shows.auto_filter.ref == 'A1:L4'  # the header and the three shows
     assert [c.value for c in column(shows, 'Show')] == ['Hamlet', HINDI, TOKYO]
 
     starts = column(shows, 'Starts at')
@@ -165,8 +166,8 @@ def test_a_show_export_has_its_bookings_with_their_times_and_prices(exporter, ru
 def test_an_empty_export_still_has_its_headers_frozen_and_filtered(exporter, rupees):  # noqa: F811
     book = workbook(exporter, make_user(), kind='bookings')
     sheet = book['Bookings']
-    assert header(sheet)[:6] == ['Booking ID', 'Reference', 'Show', 'Theatre', 'Place', 'Starts at']
-    assert sheet.max_row == 1 and sheet.freeze_panes == 'A2' and sheet.auto_filter.ref == 'A1:L1'
+    assert header(sheet)[:7] == ['Booking ID', 'Reference', 'Show', 'Theatre', 'Place', 'Starts at', 'Time zone']
+    assert sheet.max_row == 1 and sheet.freeze_panes == 'A2' and sheet.auto_filter.ref == 'A1:M1'
     assert_columns_fit(sheet)
 
 

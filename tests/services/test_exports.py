@@ -197,6 +197,7 @@ SHOW_COLUMNS = {
     'Theatre': 'theatre',
     'Place': 'place',
     'Starts at': 'starts_at',
+    'Time zone': 'time_zone',
     'Status': 'show_status',
     'Ticket price (₹)': 'ticket_price',
     'Tickets offered': 'tickets_offered',
@@ -222,6 +223,7 @@ XLSX_COLUMNS = {
         'Theatre': 'theatre',
         'Place': 'place',
         'Starts at': 'starts_at',
+        'Time zone': 'time_zone',
         'Tickets': 'tickets',
         'Seats': 'seats',
         'Price per ticket (₹)': 'unit_price',
@@ -303,6 +305,7 @@ def theatre_shows(stage: Stage, starts: Callable[[int], object]) -> list[dict]:
             show_id=stage.hamlet.id,
             show='Hamlet',
             starts_at=starts(1),
+            time_zone='UTC',
             show_status='scheduled',
             ticket_price=300.0,
             tickets_offered=100,
@@ -316,6 +319,7 @@ def theatre_shows(stage: Stage, starts: Callable[[int], object]) -> list[dict]:
             show_id=stage.hindi.id,
             show=HINDI,
             starts_at=starts(2),
+            time_zone='UTC',
             show_status='scheduled',
             ticket_price=250.5,
             tickets_offered=50,
@@ -329,6 +333,7 @@ def theatre_shows(stage: Stage, starts: Callable[[int], object]) -> list[dict]:
             show_id=stage.tokyo.id,
             show=TOKYO,
             starts_at=starts(3),
+            time_zone='UTC',
             show_status='scheduled',
             ticket_price=0.0,
             tickets_offered=20,
@@ -442,6 +447,7 @@ def test_show_export_lists_every_booking_with_its_customer(exporter):
         theatre=THEATRE_NAME,
         place='Bengaluru',
         starts_at=csv_time(1, 20, 0, '+05:30'),  # 14:30 UTC is 20:00 in Kolkata
+        time_zone='IST (Asia/Kolkata)',  # the theatre has none of its own: the app's
         show_status='scheduled',
         ticket_price=300.0,
         tickets_offered=100,
@@ -472,6 +478,37 @@ def test_show_export_lists_every_booking_with_its_customer(exporter):
     assert [tuple(r[c] for c in columns) for r in sheets['Bookings']] == bookings
     assert [r['booking_id'] for r in sheets['Bookings']] == [r['booking_id'] for r in csv_rows]
     assert sheets['Bookings'][0]['booked_at'] == dt.datetime(2026, 11, 20, 15, 30)
+
+
+def test_a_show_s_start_is_in_its_theatre_s_time_zone_named_beside_it_in_every_export(any_db, tmp_path, monkeypatch):
+    exporter = _exporter(any_db, tmp_path, monkeypatch)
+    manager, buyer = make_user(role='manager'), make_user(username='anand')
+    theatre = make_theatre(manager, name='Prithvi', place='Mumbai')
+    with session_scope() as s:
+        s.get_one(Theatre, theatre.id).timezone = 'Asia/Kolkata'
+    show = make_show(theatre, name='Hamlet', starts_at=dt.datetime(2026, 12, 12, 14, 0, tzinfo=dt.UTC))
+    make_booking(buyer, show, tickets=2, created_at=dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC))
+    jobs = {
+        (kind, fmt): add_job(owner, kind=kind, target_id=target, fmt=fmt)
+        for kind, owner, target in (
+            ('theatre', manager, theatre.id),
+            ('show', manager, show.id),
+            ('bookings', buyer, None),
+        )
+        for fmt in ('csv', 'xlsx')
+    }
+    for job in jobs.values():
+        assert exporter.run(job, tz_name='UTC') == 'done'  # the app's zone is UTC; the theatre is in India
+
+    india = ('2026-12-12T19:30:00+05:30', 'IST (Asia/Kolkata)')
+    for kind in ('theatre', 'show', 'bookings'):
+        (row,) = read_csv(exporter.folder / f'{jobs[kind, "csv"]}.csv')
+        assert (row['starts_at'], row['time_zone']) == india, kind
+        sheets = read_xlsx(exporter.folder / f'{jobs[kind, "xlsx"]}.xlsx')
+        (record,) = sheets['Show' if kind == 'show' else 'Shows' if kind == 'theatre' else 'Bookings']
+        assert (record['starts_at'], record['time_zone']) == (dt.datetime(2026, 12, 12, 19, 30), india[1]), kind
+    (booked,) = read_csv(exporter.folder / f'{jobs["show", "csv"]}.csv')
+    assert booked['booked_at'] == '2026-11-20T10:00:00+00:00'  # when it was booked: the app's time, as before
 
 
 def test_my_bookings_export_holds_only_my_own(queue):
@@ -560,7 +597,7 @@ def test_nothing_to_export_is_a_header_only(exporter):
     assert exporter.run(job) == 'done'
     text = (exporter.folder / f'{job}.csv').read_text(encoding='utf-8-sig')
     assert text.splitlines() == [
-        'booking_id,reference,show,theatre,place,starts_at,tickets,seats,unit_price,total,booked_at,status'
+        'booking_id,reference,show,theatre,place,starts_at,time_zone,tickets,seats,unit_price,total,booked_at,status'
     ]
 
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from models import JobRun, MailDelivery, User
+from models import JobRun, MailDelivery, Theatre, User
 from models.db import configure, session_scope
 from services import preferences, ratings
 from services.config import get_settings
@@ -396,6 +396,41 @@ def test_month_boundaries_are_the_app_time_zones(kolkata):
     just_after_midnight = dt.datetime(2026, 10, 31, 20, 30, tzinfo=dt.UTC)  # 02:00 on 1 November in Kolkata
     assert months.previous_month(just_after_midnight, settings.tz) == '2026-10'
     assert mailings.send_monthly_reports(now=just_after_midnight, dry_run=True).period == '2026-10'
+
+
+def test_reminder_and_report_lines_read_a_show_in_its_theatre_s_time_zone_on_a_utc_machine(any_db, monkeypatch):
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')
+    get_settings.cache_clear()
+    settings = get_settings()
+    boss = make_user(role='manager', name='Boss Lady')
+    theatre = make_theatre(boss, name='Alpha', place='Pune')
+    with session_scope() as s:
+        s.get_one(Theatre, theatre.id).timezone = 'Asia/Kolkata'
+    starts = dt.datetime(2026, 12, 12, 14, 0, tzinfo=dt.UTC)  # Sat 12 Dec, 19:30 in Pune
+    hamlet = make_show(theatre, name='Hamlet', starts_at=starts, num_tickets=10, price_cents=20000)
+    ann = make_user(name='Ann Example')
+    make_booking(ann, hamlet, tickets=3, created_at=dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC))
+    shown = 'Sat 12 Dec 2026, 19:30 IST'
+
+    with session_scope() as s:
+        picks = content.popular_soon(s, now=dt.datetime(2026, 12, 5, tzinfo=dt.UTC))
+        audience = content.audience_reports(s, [ann.id], '2026-12', settings.tz)[ann.id]
+        manager = content.manager_reports(s, [boss.id], '2026-12', settings.tz, settings.tz_name)[boss.id]
+    assert [(p.name, p.theatre_timezone) for p in picks] == [('Hamlet', 'Asia/Kolkata')]
+    someone = content.Recipient(ann.id, 'ann', 'Ann Example', 'ann@example.com', 'audience')
+    reminder = mail_render.render_reminder(someone, picks, base_url=BASE, unsubscribe_url=BASE + '/u')
+    assert f'- Hamlet at Alpha, Pune: {shown}, ₹200, 7 tickets left.' in reminder.text
+    assert shown in reminder.html
+    report = mail_render.render_audience_report(
+        someone, audience, month='2026-12', base_url=BASE, unsubscribe_url=BASE + '/u'
+    )
+    assert f'- Hamlet at Alpha, {shown}: 3 tickets, ₹600' in report.text and shown in report.html
+    boss_report = mail_render.render_manager_report(
+        someone, manager, month='2026-12', base_url=BASE, unsubscribe_url=BASE + '/u', chart_cid='chart'
+    )
+    assert f'  best: Hamlet, {shown}: 3 tickets, ₹600' in boss_report.text and shown in boss_report.html
+    for rendered in (reminder, report, boss_report):
+        assert '14:00' not in rendered.text + rendered.html
 
 
 # --- unsubscribing ---------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from models.db import session_scope, utcnow
 from models.show import Show
 from models.theatre import Theatre
 from models.user import User
-from services import booking, cache, summary
+from services import audit, booking, cache, charts, summary
 from services.config import get_settings
 from services.errors import NotAllowed, NotFound
 from services.kv import KV
@@ -268,3 +268,22 @@ def test_summary_is_cached_and_fresh_after_booking_and_cancel(store):
     after_cancel = read(manager.id)
     assert (after_cancel.total('tickets_sold'), after_cancel.total('revenue_cents')) == (0, 0)
     assert after_cancel.total('recent_bookings') == 0
+
+
+def test_a_theatre_s_shows_read_in_its_time_zone_in_the_summary_the_charts_and_the_audit_filter(any_db, utc):
+    manager = make_user(role=Role.MANAGER)
+    theatre = make_theatre(manager, name='Prithvi')
+    with session_scope() as s:
+        s.get_one(Theatre, theatre.id).timezone = 'Asia/Kolkata'
+    starts = dt.datetime(2030, 12, 12, 14, 0, tzinfo=dt.UTC)  # 19:30 in Mumbai
+    show = make_show(theatre, name='Hamlet', starts_at=starts)
+    make_booking(make_user(), show, tickets=2)
+    with session_scope() as s:
+        (figures,) = summary.summary(s, actor_id=manager.id).theatres
+        detail = summary.theatre_detail(s, actor_id=manager.id, theatre_id=theatre.id)
+        choices = audit.show_choices(s, actor_id=manager.id, theatre_id=theatre.id)
+        png = charts.theatre_chart(s, actor_id=manager.id, theatre_id=theatre.id, kind='sales')
+    assert (figures.timezone, [b.name for b in figures.best_sellers]) == ('Asia/Kolkata', ['Hamlet'])
+    assert (detail.timezone, [t.name for t in detail.top_shows]) == ('Asia/Kolkata', ['Hamlet'])
+    assert choices == [(show.id, 'Hamlet · Thu 12 Dec 2030, 19:30 IST')]
+    assert png.startswith(b'\x89PNG')

@@ -4,13 +4,19 @@ none that fits; offers set tickets aside, expire, pass on; on SQLite and Postgre
 from __future__ import annotations
 
 import datetime as dt
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
-from models import OutboxKind, OutboxMessage, Role, Show, WaitlistEntry
+from models import OutboxKind, OutboxMessage, Role, Show, Theatre, WaitlistEntry
 from models.db import session_scope, utcnow
-from services import booking, waitlist
+from services import booking, cancellation, waitlist
+from services.config import get_settings
 from services.errors import Conflict, Invalid, NotFound
+from services.mail import waitlist_mail
 from tests.factories import make_show, make_theatre, make_user
 
 pytestmark = pytest.mark.usefixtures('any_db')
@@ -112,6 +118,55 @@ def test_an_offer_sends_one_email_with_the_link() -> None:
         assert [r.user_id for r in rows] == [person.id]
         assert f'/waitlist/{entry.id}'.encode() in rows[0].message
     assert _offer(show) == []  # nothing offered twice
+
+
+@pytest.fixture
+def utc_machine(monkeypatch):
+    """The app's time zone is UTC (a newcomer's machine); theatres say where they are."""
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()
+
+
+def test_the_offer_and_the_called_off_show_s_emails_read_in_the_theatre_s_time_zone(utc_machine) -> None:
+    manager = make_user(role=Role.MANAGER)
+    theatre = make_theatre(manager, name='Prithvi')
+    with session_scope() as session:
+        session.get_one(Theatre, theatre.id).timezone = 'Asia/Kolkata'
+    starts = (utcnow() + dt.timedelta(days=3)).replace(hour=14, minute=0, second=0, microsecond=0)
+    show = make_show(theatre, name='Hamlet', num_tickets=1, starts_at=starts)
+    buyer = make_user()
+    with session_scope() as session:
+        bought = booking.book(session, show_id=show.id, user_id=buyer.id, tickets=1)
+    person, entry = _join(show, 1)
+    _cancel(bought)
+    assert _offer(show) == [entry.id]
+    india = ZoneInfo('Asia/Kolkata')
+    day = starts.astimezone(india)
+    with session_scope() as session:
+        ends = session.get_one(WaitlistEntry, entry.id).offer_expires_at.astimezone(india)
+        (row,) = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.WAITLIST_OFFER))
+        assert row.message is not None
+        offer = message_from_bytes(row.message, policy=policy.default)
+        (view,) = waitlist.my_entries(session, user_id=person.id)
+    assert isinstance(offer, EmailMessage)
+    assert offer['Subject'] == f'Tickets for Hamlet are yours until {ends:%a %H:%M} IST'
+    show_time, offer_end = f'{day:%a %d %b %Y}, 19:30 IST', f'{ends:%a %d %b %Y, %H:%M} IST'
+    for part in (offer.get_body(('plain',)).get_content(), offer.get_body(('html',)).get_content()):
+        assert f'on {show_time} at Prithvi' in part and offer_end in part
+    assert view.theatre_timezone == 'Asia/Kolkata' and view.tz == india  # what My bookings shows it in
+
+    with session_scope() as session:  # the buyer of the offered ticket, then the show is called off
+        waitlist.accept(session, entry_id=entry.id, user_id=person.id)
+    with session_scope() as session:
+        cancellation.cancel_show(session, actor_id=manager.id, show_id=show.id, reason='Flooding')
+    with session_scope() as session:
+        (row,) = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == OutboxKind.SHOW_CANCELLED))
+        assert row.subject == f'Cancelled: Hamlet — {day:%a %d %b} 19:30 IST'
+        called_off = waitlist_mail.compose_show_cancelled(session, row, get_settings())()
+    for part in (called_off.get_body(('plain',)).get_content(), called_off.get_body(('html',)).get_content()):
+        assert f'the performance of Hamlet on {show_time} at Prithvi' in part.replace('<b>', '').replace('</b>', '')
 
 
 def test_an_expired_offer_passes_to_the_next_in_line() -> None:

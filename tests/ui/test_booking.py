@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
+import pytest
 from nicegui import ui
 from nicegui.testing import User
 from sqlalchemy import update
 
-from models import Booking, BookingStatus, Role, Show
+from models import Booking, BookingStatus, Role, Show, Theatre
 from models.db import session_scope, utcnow
 from services import booking as booking_service
+from services.config import get_settings
 from tests.factories import make_booking, make_show, make_theatre, make_user, tickets_sold
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import (
@@ -225,6 +228,28 @@ async def test_my_bookings_shows_each_bookings_reference(user: User) -> None:
     await open_as(user, 'asha', '/bookings')
     await user.should_see(f'Ref. {reference}')
     assert texts(user, 'reference') == [f'Ref. {reference}']
+
+
+@pytest.fixture
+def utc_machine(monkeypatch) -> None:
+    """The app's time zone is UTC (set before the `user` fixture starts the app): a newcomer's machine."""
+    monkeypatch.setenv('TICKETSHOW_TIMEZONE', 'UTC')
+    get_settings.cache_clear()
+
+
+async def test_my_bookings_and_the_tickets_read_a_show_in_its_theatre_s_time_zone(utc_machine, user: User) -> None:
+    starts = (utcnow() + dt.timedelta(days=7)).replace(hour=14, minute=0, second=0, microsecond=0)
+    show = seed_show(starts_at=starts)
+    with session_scope() as s:
+        s.get_one(Theatre, show.theatre_id).timezone = 'Asia/Kolkata'
+    made = make_booking(make_user(username='asha'), show, tickets=2)
+    shown = f'{starts.astimezone(ZoneInfo("Asia/Kolkata")):%a %d %b %Y}, 19:30 IST'  # 14:00 UTC
+    await open_as(user, 'asha', '/bookings')
+    await user.should_see(f'Prithvi · Mumbai · {shown}')
+    await user.should_not_see('14:00')
+    await user.open(f'/bookings/{made.id}')
+    await user.should_see(marker='ticket-header')
+    assert texts(user, 'ticket-when') == [shown]
 
 
 async def test_my_bookings_shows_a_reserved_booking_s_seats(user: User) -> None:

@@ -56,6 +56,7 @@ async def test_a_manager_exports_a_theatre_as_csv_and_downloads_it(user: User) -
             'show_id': 1,
             'show': 'Hamlet',
             'starts_at': table['starts_at'][0],
+            'time_zone': 'IST (Asia/Kolkata)',
             'show_status': 'scheduled',
             'ticket_price': 250.5,
             'tickets_offered': 50,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
 from typing import Any
 
@@ -15,9 +16,11 @@ from models import BookingStatus, Role
 from models.db import session_scope
 from services import booking
 from services.charts import DARK, LIGHT
+from services.summary import ShowSales, TheatreDetail
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import elements, eventually, open_as
+from ui.charts import sales_options
 
 PNG = b'\x89PNG\r\n\x1a\n'
 
@@ -276,3 +279,12 @@ async def test_the_summary_of_theatres_without_seat_maps_has_no_seat_heat_card(u
     await user.should_see('Prithvi')
     await user.should_not_see('Which seats sell first')
     assert not elements(user, marker='seat-heat')
+
+
+def test_the_sales_chart_names_each_show_s_day_and_time_in_its_theatre_s_zone() -> None:
+    sold = ShowSales(1, 'Hamlet', dt.datetime(2030, 12, 12, 20, 0, tzinfo=dt.UTC), 100, 40, 400000, 0)
+    detail = TheatreDetail(7, 'Prithvi', 1, [sold], [], timezone='Asia/Kolkata')  # 01:30 on the 13th there
+    options = sales_options(detail, dark=False)['baseOption']
+    assert options['yAxis']['data'] == ['Hamlet\n13 Dec']
+    (tip,) = {item['tip'] for series in options['series'] for item in series['data']}
+    assert 'Fri 13 Dec 2030, 01:30 IST' in tip

@@ -4,7 +4,9 @@ codes, checked-in and cancelled tickets marked, the PDF, and nothing at all for 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import io
+from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 import zxingcpp
@@ -16,7 +18,7 @@ from models import Booking, Role, Show, Ticket
 from models.db import session_scope, utcnow
 from services import booking as booking_service
 from services import checkin
-from services.formats import local, when
+from services.formats import local, when, zone_abbreviation
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 from tests.ui.helpers import elements, eventually, landed_on, open_as, open_not_found, texts
@@ -111,7 +113,7 @@ async def test_a_checked_in_ticket_says_when(user: User) -> None:
     await open_as(user, 'asha', f'/bookings/{booking.id}')
     await user.should_see(marker='ticket-status')
     assert texts(user, 'ticket-status') == [
-        f'Checked in {local(at):%H:%M}',
+        f'Checked in {local(at):%H:%M} IST',  # the theatre's zone (here the app's), with its letters
         'Valid: lets one person in, once',
         'Valid: lets one person in, once',
     ]
@@ -211,6 +213,15 @@ def test_a_reference_reads_in_groups() -> None:
 
 def test_a_check_in_on_another_day_gives_the_date() -> None:
     now = utcnow()
-    assert checked_in_text(now, now) == f'Checked in {local(now):%H:%M}'
+    assert checked_in_text(now, now) == f'Checked in {local(now):%H:%M} {zone_abbreviation(now)}'
     earlier = now.replace(year=now.year - 1)
     assert checked_in_text(earlier, now) == f'Checked in {when(earlier)}'
+
+
+def test_a_check_in_reads_in_the_theatre_s_time_zone_and_day() -> None:
+    india = ZoneInfo('Asia/Kolkata')
+    admitted = dt.datetime(2026, 12, 12, 14, 0, tzinfo=dt.UTC)  # 19:30 in India
+    assert checked_in_text(admitted, admitted + dt.timedelta(hours=1), tz=india) == 'Checked in 19:30 IST'
+    # 00:30 the next day in India (still the 12th in UTC): another day at the theatre, so the date
+    after_midnight = admitted + dt.timedelta(hours=5)
+    assert checked_in_text(admitted, after_midnight, tz=india) == 'Checked in Sat 12 Dec 2026, 19:30 IST'
