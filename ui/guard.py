@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
+from nicegui import ui
 
 from models import Role
 from ui.common import login_redirect, principal
@@ -34,8 +35,9 @@ def page_for(*roles: Role, title: str = '', refusal: str = '') -> Callable[[Page
     """Let only logged-in people (with one of `roles`, when given) build the page, and hand it `who`.
 
     A visitor is sent to log in and back here (path and query); a wrong role sees the page's frame with
-    `refusal` in a not-allowed card. The page takes `who` instead of looking the principal up itself; NiceGUI
-    and FastAPI see its other parameters (path and query values), plus the `request` the redirect needs.
+    `refusal` in a not-allowed card, answered 403. The page takes `who` instead of looking the principal up
+    itself; NiceGUI and FastAPI see its other parameters (path and query values), plus the `request` the redirect
+    needs.
     """
     if roles and not (title and refusal):
         raise ValueError('a page for some roles needs the title and refusal a wrong role sees')
@@ -58,6 +60,7 @@ def page_for(*roles: Role, title: str = '', refusal: str = '') -> Callable[[Page
             if who is None:
                 return login_redirect(request)
             if not guard.admits(who.role):
+                ui.context.client.status_code = 403  # the page says so in words; the status says it to machines
                 with frame(guard.title, who):
                     not_allowed(guard.refusal)
                 return None

@@ -51,19 +51,20 @@ async def open_not_found(user: User, path: str) -> None:
         del user.http_client.get
 
 
-def shows_not_found_pages(user: User) -> None:
-    """Let the simulated browser open pages that answer 404 wherever it goes (its `open` takes only a 200), as a
-    real browser shows them: for tests about something else that pass through such a page (the guard's, with a
-    path's `{id}` left in). The status itself is what `open_not_found` and tests/ui/test_not_found.py check."""
+def shows_error_pages(user: User) -> None:
+    """Let the simulated browser open pages that answer 404 (nothing here) or 403 (not for your role) wherever it
+    goes (its `open` takes only a 200), as a real browser shows them: for tests that pass through such a page (the
+    guard's, with a path's `{id}` left in; a wrong role's refusal). The statuses themselves are what
+    `open_not_found`, tests/ui/test_not_found.py and tests/ui/test_guard.py check."""
     get = user.http_client.get
 
-    async def get_showing_404_pages(*args: Any, **kwargs: Any) -> httpx.Response:
+    async def get_showing_error_pages(*args: Any, **kwargs: Any) -> httpx.Response:
         response = await get(*args, **kwargs)
-        if response.status_code == 404 and response.headers.get('x-nicegui-content') == 'page':
+        if response.status_code in (403, 404) and response.headers.get('x-nicegui-content') == 'page':
             response.status_code = 200
         return response
 
-    user.http_client.get = get_showing_404_pages  # type: ignore[method-assign]
+    user.http_client.get = get_showing_error_pages  # type: ignore[method-assign]
 
 
 async def eventually(

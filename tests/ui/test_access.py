@@ -7,7 +7,7 @@ from nicegui.testing import User
 
 from models import Role, Theatre
 from tests.factories import PASSWORD, make_show, make_theatre, make_user
-from tests.ui.helpers import count, landed_on, log_in, texts
+from tests.ui.helpers import count, landed_on, log_in, shows_error_pages, texts
 
 
 def two_managers_theatres() -> tuple[Theatre, Theatre]:
@@ -23,6 +23,7 @@ def two_managers_theatres() -> tuple[Theatre, Theatre]:
 async def test_an_audience_member_is_not_allowed_on_the_dashboard(user: User) -> None:
     two_managers_theatres()
     make_user(username='asha')
+    shows_error_pages(user)  # the refusal answers 403
     await log_in(user, 'asha', target='/manage')
     await landed_on(user, '/manage')
     await user.should_see(marker='not-allowed')

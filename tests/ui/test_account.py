@@ -8,7 +8,7 @@ from models.db import session_scope
 from services import auth, sessions
 from services.errors import TooManyAttempts, Unauthenticated
 from tests.factories import PASSWORD, make_user
-from tests.ui.helpers import api_token, landed_on, live_sessions, log_in, token_works
+from tests.ui.helpers import api_token, landed_on, live_sessions, log_in, shows_error_pages, token_works
 
 
 async def test_account_lists_devices_and_ends_another_one(user: User) -> None:
@@ -76,6 +76,7 @@ async def test_admin_disables_an_account_and_its_sessions_end(user: User) -> Non
 
 async def test_only_admins_see_the_user_list(user: User) -> None:
     make_user(username='meera', role=Role.MANAGER)
+    shows_error_pages(user)  # the refusal answers 403
     await log_in(user, 'meera', target='/admin/users')
     await user.should_see(marker='not-allowed')
     await user.should_not_see('(@meera)')

@@ -11,7 +11,7 @@ from nicegui.testing import User
 
 from models import Role
 from tests.factories import PASSWORD, make_user
-from tests.ui.helpers import elements, landed_on, log_in, shows_not_found_pages
+from tests.ui.helpers import elements, landed_on, log_in, shows_error_pages
 from ui.guard import guard_of, page_for
 from ui.pages import ROUTES
 
@@ -64,7 +64,7 @@ def test_a_page_for_some_roles_must_say_what_the_others_are_told() -> None:
 @pytest.mark.parametrize('path', GUARDED)
 async def test_a_visitor_is_sent_to_log_in_and_back(user: User, path: str) -> None:
     make_user(username='root', role=Role.ADMIN)  # let in everywhere
-    shows_not_found_pages(user)  # a path's `{id}` left in leads to no booking, theatre or entry
+    shows_error_pages(user)  # a path's `{id}` left in leads to no booking, theatre or entry
     target = f'{path}?from=guard'
     response = await user.http_client.get(target, follow_redirects=False)
     assert response.status_code == 303
@@ -83,17 +83,19 @@ async def test_a_visitor_is_sent_to_log_in_and_back(user: User, path: str) -> No
 @pytest.mark.parametrize(('path', 'role'), TURNED_AWAY)
 async def test_a_wrong_role_is_not_allowed(user: User, path: str, role: str) -> None:
     make_user(username='someone', role=role, name='Some One')
+    shows_error_pages(user)
     await log_in(user, 'someone', target=path)
     await landed_on(user, path)
     await user.should_see(marker='not-allowed')
     await user.should_see(GUARDED[path].refusal)
     await user.should_see('Some One')  # inside the page's frame, as the person they are
+    assert (await user.http_client.request('GET', path)).status_code == 403  # not the helper's `get`
 
 
 @pytest.mark.parametrize(('path', 'role'), ADMITTED)
 async def test_the_right_role_gets_in(user: User, path: str, role: str) -> None:
     make_user(username='someone', role=role, name='Some One')
-    shows_not_found_pages(user)  # a path's `{id}` left in leads to no booking, theatre or entry
+    shows_error_pages(user)  # a path's `{id}` left in leads to no booking, theatre or entry
     await log_in(user, 'someone', target=path)
     await landed_on(user, path)
     await user.should_see('Some One')

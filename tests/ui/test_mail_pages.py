@@ -18,7 +18,7 @@ from services.config import get_settings
 from services.mail import outbox
 from services.mail.links import unsubscribe_token
 from tests.factories import make_booking, make_show, make_theatre, make_user
-from tests.ui.helpers import count, elements, eventually, open_as, open_not_found
+from tests.ui.helpers import count, elements, eventually, open_as, open_not_found, shows_error_pages
 
 
 def wants(user_id: int) -> tuple[bool, bool]:
@@ -121,6 +121,7 @@ async def test_the_admin_runs_the_reminders_and_reads_the_outbox(user: User) -> 
 
 async def test_only_admins_see_the_mail_page_and_the_outbox(user: User) -> None:
     make_user(username='meera', role=Role.MANAGER)
+    shows_error_pages(user)  # the refusal answers 403
     await open_as(user, 'meera', '/admin/mail')
     await user.should_see(marker='not-allowed')
     response = await user.http_client.get('/api/v1/admin/outbox/20261125-180000-0123abcd.eml')

@@ -123,7 +123,7 @@ async def test_a_role_that_may_not_open_a_page_keeps_its_refusal(user: User) -> 
     make_user(username='asha')
     await open_as(user, 'asha', '/bookings')
     response = await user.http_client.get('/theatres/999/seatmap')
-    assert response.status_code == 200  # as before: the refusal names the page's role, whatever the id
+    assert response.status_code == 403  # the refusal names the page's role, whatever the id
     assert 'The seat-map editor is for theatre managers.' in response.text
     assert 'Error 404' not in response.text
 

@@ -36,6 +36,7 @@ from tests.ui.helpers import (
     open_as,
     open_dialog,
     open_not_found,
+    shows_error_pages,
     texts,
 )
 from tests.ui.seating_helpers import (
@@ -514,6 +515,7 @@ async def test_another_manager_is_told_there_is_no_such_theatre(user: User) -> N
 async def test_an_audience_member_is_refused_the_editor(user: User) -> None:
     place = venue()
     make_user(username='asha')
+    shows_error_pages(user)  # the refusal answers 403
     await open_as(user, 'asha', f'/theatres/{place.theatre.id}/seatmap')
     await see(user, 'The seat-map editor is for theatre managers.')
     await user.should_not_see(marker='seat-map')

@@ -19,7 +19,7 @@ from services.charts import DARK, LIGHT
 from services.summary import ShowSales, TheatreDetail
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
-from tests.ui.helpers import elements, eventually, open_as
+from tests.ui.helpers import elements, eventually, open_as, shows_error_pages
 from ui.charts import sales_options
 
 PNG = b'\x89PNG\r\n\x1a\n'
@@ -221,6 +221,7 @@ async def test_charts_need_a_login(user: User) -> None:
 
 async def test_an_audience_member_is_turned_away(user: User) -> None:
     seed()
+    shows_error_pages(user)  # the refusal answers 403
     await open_as(user, 'asha', '/summary')
     await user.should_see(marker='not-allowed')
     await user.should_not_see('Prithvi')
