@@ -18,6 +18,35 @@ CARD = 'w-full max-w-md mx-auto p-6 gap-3 items-center text-center'
 DELETED_NOTICE = 'Your account is deleted and you are logged out. Your bookings stay on the theatres’ books, nameless.'
 
 
+async def unverified_banner(who: Principal) -> None:
+    """Above My bookings while the address is unverified: the e-tickets wait for its link, and a new link is a click
+    away (the same once-a-minute limit as on the account page)."""
+    mine = await call(email_links.account, read=True, user_id=who.user_id)
+    if mine.email_verified:
+        return
+
+    async def resend() -> None:
+        try:
+            await call(email_links.resend_verification, user_id=who.user_id)
+        except DomainError as error:
+            notify_error(error)
+            return
+        ui.notify('We sent a new link to your address. It works for 48 hours.', type='positive')
+
+    with ui.card().classes('w-full p-3 gap-2 bg-amber-50 text-gray-900 no-shadow border').mark('unverified-banner'):
+        with ui.row().classes('w-full items-center gap-2 no-wrap'):
+            ui.icon('mark_email_unread', size='24px').classes('text-amber-800').props('aria-hidden=true')
+            ui.label(
+                f'Open the link we sent to {mine.email} to get your tickets by email: we send them only to a '
+                'verified address. Your bookings are safe either way.'
+            ).classes('text-sm grow min-w-0 break-words')
+        with ui.row().classes('gap-2 ml-8'):
+            ui.button('Send the link again', on_click=resend).props('outline dense no-caps color=grey-9').mark(
+                'banner-resend-verification'
+            )
+            ui.button('Account', icon='manage_accounts').props('href=/account flat dense no-caps color=grey-9')
+
+
 async def details_card(who: Principal) -> None:
     """Name (saved at once), the address and its state, and a change of address confirmed by a link."""
     mine = await call(email_links.account, read=True, user_id=who.user_id)

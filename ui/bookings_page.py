@@ -16,6 +16,7 @@ from services.etickets.document import seat_list
 from services.formats import money, when
 from services.sessions import Principal
 from services.words import plural
+from ui.account_details import unverified_banner
 from ui.common import call, notify_error, path_id
 from ui.exports_page import export_buttons
 from ui.guard import page_for
@@ -31,6 +32,7 @@ async def bookings_page(who: Principal, booked: str | None = None) -> None:
         with ui.row().classes('w-full items-center justify-between'):
             ui.label('My bookings').classes('text-3xl font-bold')
             export_buttons(who, ExportKind.BOOKINGS, label='Export history')
+        await unverified_banner(who)
 
         announced: list[int] = []  # the new booking is announced once, not again after a cancel redraws the list
 

@@ -69,6 +69,9 @@ async def test_a_new_account_verifies_its_address_with_the_link_from_its_email(u
     await sign_up(user)
     await user.should_see('Welcome, Asha Rao!')
     await landed_on(user, '/')
+    await user.open('/bookings')  # the tickets wait for the link: My bookings says so, with the way to it
+    await user.should_see(marker='unverified-banner')
+    await user.should_see('Open the link we sent to asha@example.com to get your tickets by email')
     await user.open('/account')
     await user.should_see('Email not verified — we send tickets only to a verified address.')
     user.find(marker='resend-verification').click()
@@ -86,6 +89,9 @@ async def test_a_new_account_verifies_its_address_with_the_link_from_its_email(u
     await user.open('/account')
     await user.should_see('Your details')
     await user.should_not_see(marker='unverified')
+    await user.open('/bookings')
+    await user.should_see('No upcoming bookings')
+    await user.should_not_see(marker='unverified-banner')
 
 
 async def test_a_made_up_link_is_a_clear_404_page(user: User) -> None:
