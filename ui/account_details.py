@@ -33,7 +33,9 @@ async def unverified_banner(who: Principal) -> None:
             return
         ui.notify('We sent a new link to your address. It works for 48 hours.', type='positive')
 
-    with ui.card().classes('w-full p-3 gap-2 bg-amber-50 text-gray-900 no-shadow border').mark('unverified-banner'):
+    # The same pale amber in both modes (set inline, so a dark card's own colours never win): dark text on it.
+    banner = ui.card().classes('w-full p-3 gap-2 no-shadow border').style('background: #fffbeb; color: #111827')
+    with banner.mark('unverified-banner'):
         with ui.row().classes('w-full items-center gap-2 no-wrap'):
             ui.icon('mark_email_unread', size='24px').classes('text-amber-800').props('aria-hidden=true')
             ui.label(
