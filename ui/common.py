@@ -170,3 +170,11 @@ def path_id(text: str) -> int | None:
     """An id in a page's path; anything that is not a plain number is no id (None), so the page says "not found"
     rather than FastAPI answering 422."""
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 12 else None
+
+
+def cut_short(text: str, classes: str = '') -> ui.label:
+    """A one-line label cut short with an ellipsis when its box is too narrow; the whole text stays readable as its
+    tooltip (the `title` attribute: plain text, never HTML)."""
+    label = ui.label(text).classes(f'truncate {classes}'.strip())
+    label.props['title'] = text
+    return label

@@ -12,6 +12,7 @@ from services.formats import money, theatre_tz, when
 from services.posters import WIDTHS, poster_urls
 from services.shows import ShowView
 from services.words import plural
+from ui.common import cut_short
 
 # Dark enough that white text on any two of them, and on the gradient between, passes WCAG AA.
 PALETTE = (
@@ -145,7 +146,7 @@ def show_card(show: ShowView) -> None:
                 ratings(show)
                 with ui.row().classes('w-full items-center gap-1 no-wrap text-gray-700'):
                     ui.icon('place', size='18px')
-                    ui.label(f'{show.theatre_name} · {show.place}').classes('text-sm min-w-0 truncate')
+                    cut_short(f'{show.theatre_name} · {show.place}', 'text-sm min-w-0')
                 with ui.row().classes('items-center gap-1 no-wrap text-gray-700'):
                     ui.icon('event', size='18px')
                     ui.label(when(show.starts_at, theatre_tz(show.theatre_timezone))).classes('text-sm font-medium')

@@ -11,7 +11,7 @@ from services.exports import ExportView
 from services.formats import when
 from services.sessions import Principal
 from services.words import plural
-from ui.common import call, notify_error
+from ui.common import call, cut_short, notify_error
 from ui.guard import page_for
 from ui.layout import empty_state, frame
 
@@ -137,7 +137,7 @@ def _export_row(job: ExportView) -> None:
     with ui.card().classes('w-full p-4').mark(f'export-{job.id}'):
         with ui.row().classes('w-full items-center justify-between gap-3 no-wrap'):
             with ui.column().classes('gap-1 min-w-0'):
-                ui.label(job.title).classes('font-bold truncate').mark('export-title')
+                cut_short(job.title, 'font-bold').mark('export-title')
                 ui.label(f'{FORMAT_NAMES[job.format]} · started {when(job.created_at)}').classes(
                     'text-sm text-gray-600'
                 )

@@ -13,7 +13,7 @@ from services.formats import local
 from services.sessions import Principal
 from services.staff import StaffView
 from services.theatres import TheatreView
-from ui.common import call, notify_error, show_errors
+from ui.common import call, cut_short, notify_error, show_errors
 
 
 async def staff_dialog(theatre: TheatreView, who: Principal) -> None:
@@ -95,7 +95,7 @@ def _member_row(person: StaffView, on_remove: Callable[[StaffView], Awaitable[No
         .mark(f'staff-{person.user_id}')
     ):
         with ui.column().classes('gap-0 min-w-0'):
-            ui.label(person.username).classes('font-medium truncate').mark('staff-username-label')
+            cut_short(person.username, 'font-medium').mark('staff-username-label')
             ui.label(f'{person.name} · added {local(person.added_at):%d %b %Y}').classes('text-sm text-gray-600')
         button = ui.button(icon='person_remove', on_click=lambda: on_remove(person)).props(
             'flat round dense color=negative'

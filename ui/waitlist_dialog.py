@@ -12,7 +12,7 @@ from services.formats import theatre_tz, when
 from services.sessions import Principal
 from services.shows import ShowView
 from services.waitlist import EntryView
-from ui.common import call, notify_error
+from ui.common import call, cut_short, notify_error
 from ui.waitlist_parts import status_colour, status_words, tickets_text
 
 
@@ -57,7 +57,7 @@ def _entry_row(entry: EntryView) -> None:
         place.props['aria-label'] = f'Place in line {entry.position}' if entry.position else 'Not in line'
         place.mark('waitlist-position')
         with ui.column().classes('gap-0 min-w-0 grow'):
-            ui.label(entry.username).classes('font-medium truncate').mark('waitlist-username')
+            cut_short(entry.username, 'font-medium').mark('waitlist-username')
             detail = f'{tickets_text(entry.tickets)} · joined {when(entry.joined_at, entry.tz)}'
             if entry.offer_open() and entry.offer_expires_at is not None:
                 detail = f'{tickets_text(entry.tickets)} · offer ends {when(entry.offer_expires_at, entry.tz)}'

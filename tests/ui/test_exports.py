@@ -81,6 +81,8 @@ async def test_an_audience_member_exports_their_history_and_finds_it_under_my_ex
     await user.should_see('My bookings')
     await user.should_see('Ready')
     await user.should_see('1 row')
+    (title,) = user.find(marker='export-title').elements  # cut short on a narrow screen, whole in its tooltip
+    assert title.props['title'] == 'My bookings'
     user.find(marker='download').click()
     response = await user.download.next(timeout=5)
     sheets = pd.read_excel(io.BytesIO(response.content), sheet_name=None)
