@@ -197,6 +197,7 @@ class AuditEntry:
     theatre_id: int | None
     show_id: int | None
     changes: dict[str, Any]
+    theatre_timezone: str | None = None  # the theatre's zone: a show's start in the changes reads in it
 
     @property
     def who(self) -> str:
@@ -214,16 +215,17 @@ class AuditEntry:
     def details(self) -> str:
         """The changes as a person reads them: 'price: ₹250 → ₹300; tickets offered: 50 → 60'."""
         diff = self.action in DIFF_ACTIONS
+        tz = theatre_tz(self.theatre_timezone)
         parts = []
         for name, value in self.changes.items():
             if diff and isinstance(value, list) and len(value) == 2:
-                parts.append(f'{_label(name)}: {_readable(name, value[0])} → {_readable(name, value[1])}')
+                parts.append(f'{_label(name)}: {_readable(name, value[0], tz)} → {_readable(name, value[1], tz)}')
             else:
-                parts.append(f'{_label(name)}: {_readable(name, value)}')
+                parts.append(f'{_label(name)}: {_readable(name, value, tz)}')
         return '; '.join(parts)
 
     @classmethod
-    def of(cls, row: AuditEvent) -> AuditEntry:
+    def of(cls, row: AuditEvent, theatre_timezone: str | None = None) -> AuditEntry:
         return cls(
             id=row.id,
             at=row.at,
@@ -235,6 +237,7 @@ class AuditEntry:
             theatre_id=row.theatre_id,
             show_id=row.show_id,
             changes=dict(row.changes or {}),
+            theatre_timezone=theatre_timezone,
         )
 
 
@@ -242,14 +245,14 @@ def _label(name: str) -> str:
     return FIELD_LABELS.get(name, name.replace('_', ' '))
 
 
-def _readable(name: str, value: Any) -> str:
+def _readable(name: str, value: Any, tz: dt.tzinfo | None = None) -> str:
     if value is None:
         return '—'
     if name.endswith('_cents') and isinstance(value, int):
         return money(value)
     if name.endswith('_at') and isinstance(value, str):
         try:
-            return when(dt.datetime.fromisoformat(value))
+            return when(dt.datetime.fromisoformat(value), tz)
         except ValueError:
             return value
     if isinstance(value, bool):
@@ -303,9 +306,16 @@ def trail(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     rows = session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    )
+    ).all()
+    theatres = {row.theatre_id for row in rows if row.theatre_id is not None}
+    zones: dict[int, str | None] = {}
+    if theatres:  # one query for the page's theatres (a deleted one reads in the app's zone)
+        zones = {
+            tid: zone
+            for tid, zone in session.execute(select(Theatre.id, Theatre.timezone).where(Theatre.id.in_(theatres)))
+        }
     return AuditPage(
-        items=[AuditEntry.of(row) for row in rows],
+        items=[AuditEntry.of(row, zones.get(row.theatre_id) if row.theatre_id else None) for row in rows],
         total=total,
         page=page,
         pages=max(1, math.ceil(total / page_size)),

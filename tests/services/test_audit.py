@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import create_engine, delete, func, select, text, update
@@ -386,6 +387,21 @@ def test_entries_read_as_text(stage):
         audit.record(s, actor_id=None, action=AuditAction.LOGIN_LIMITS_LIFTED, target=s.get_one(User, manager.id))
     system = trail(stage['admin'], action='login_limits_lifted').items[0]
     assert (system.who, system.what, system.details) == ('system', 'Lifted login limits', '')
+
+
+def test_a_show_s_start_in_the_trail_reads_in_its_theatre_s_zone(stage):
+    manager, show = stage['manager'], stage['show']
+    with session_scope() as s:
+        s.get_one(Theatre, stage['theatre'].id).timezone = 'America/New_York'
+    later = show.starts_at + dt.timedelta(hours=2)
+    with session_scope() as s:
+        shows.update_show(s, actor_id=manager.id, show_id=show.id, **{**SHOW, 'starts_at': later})
+
+    (entry,) = trail(manager, action='show_changed').items
+
+    new_york = ZoneInfo('America/New_York')
+    assert f'starts: {when(show.starts_at, new_york)} → {when(later, new_york)}' in entry.details
+    assert ' EST' in entry.details
 
 
 def test_filter_choices_are_the_actors_own(stage):
