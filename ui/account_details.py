@@ -4,8 +4,11 @@ danger card that deletes the account; and the two pages a link in an email opens
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from nicegui import app, ui
 
+from models import User
 from services import accounts, email_links
 from services.errors import Conflict, DomainError, Invalid
 from services.sessions import Principal
@@ -24,15 +27,6 @@ async def unverified_banner(who: Principal) -> None:
     mine = await call(email_links.account, read=True, user_id=who.user_id)
     if mine.email_verified:
         return
-
-    async def resend() -> None:
-        try:
-            await call(email_links.resend_verification, user_id=who.user_id)
-        except DomainError as error:
-            notify_error(error)
-            return
-        ui.notify('We sent a new link to your address. It works for 48 hours.', type='positive')
-
     # The same pale amber in both modes (set inline, so a dark card's own colours never win): dark text on it.
     banner = ui.card().classes('w-full p-3 gap-2 no-shadow border').style('background: #fffbeb; color: #111827')
     with banner.mark('unverified-banner'):
@@ -43,10 +37,20 @@ async def unverified_banner(who: Principal) -> None:
                 'verified address. Your bookings are safe either way.'
             ).classes('text-sm grow min-w-0 break-words')
         with ui.row().classes('gap-2 ml-8'):
-            ui.button('Send the link again', on_click=resend).props('outline dense no-caps color=grey-9').mark(
-                'banner-resend-verification'
-            )
+            ui.button('Send the link again', on_click=lambda: _resend_verification(who)).props(
+                'outline dense no-caps color=grey-9'
+            ).mark('banner-resend-verification')
             ui.button('Account', icon='manage_accounts').props('href=/account flat dense no-caps color=grey-9')
+
+
+async def _resend_verification(who: Principal) -> None:
+    """A new verification link (the service keeps it to one a minute), from the banner or the details card."""
+    try:
+        await call(email_links.resend_verification, user_id=who.user_id)
+    except DomainError as error:
+        notify_error(error)
+        return
+    ui.notify('We sent a new link to your address. It works for 48 hours.', type='positive')
 
 
 async def details_card(who: Principal) -> None:
@@ -84,9 +88,9 @@ async def details_card(who: Principal) -> None:
                 with ui.row().classes('items-center gap-2').mark('unverified'):
                     ui.icon('warning', color='warning', size='20px').props('aria-hidden=true')
                     ui.label('Email not verified — we send tickets only to a verified address.').classes('text-sm')
-                    ui.button('Send the link again', on_click=resend).props('outline dense no-caps').mark(
-                        'resend-verification'
-                    )
+                    ui.button('Send the link again', on_click=lambda: _resend_verification(who)).props(
+                        'outline dense no-caps'
+                    ).mark('resend-verification')
             if view.pending_email is not None:
                 with ui.row().classes('items-center gap-2 min-w-0 max-w-full').mark('pending-email'):
                     ui.label(f'Waiting for you to open the link we sent to {view.pending_email}.').classes(
@@ -95,14 +99,6 @@ async def details_card(who: Principal) -> None:
                     ui.button('Cancel change', on_click=cancel_change).props('flat dense no-caps').mark(
                         'cancel-email-change'
                     )
-
-        async def resend() -> None:
-            try:
-                await call(email_links.resend_verification, user_id=who.user_id)
-            except DomainError as error:
-                notify_error(error)
-                return
-            ui.notify('We sent a new link to your address. It works for 48 hours.', type='positive')
 
         async def cancel_change() -> None:
             try:
@@ -201,48 +197,50 @@ def account_deleted_notice() -> None:
 
 
 async def verify_email_page(token: str) -> None:
-    who = await principal()
-    with frame('Verify your email', who), ui.card().classes(CARD):
-        try:
-            user = await call(email_links.verify_email, token=token)
-        except Invalid:
-            answer_not_found()
-            _link_failed(email_links.INVALID_VERIFY_LINK, 'verify-invalid', who)
-            return
-        except DomainError as error:  # a busy database: nothing was changed, the link still works
-            _link_failed(error.message, 'verify-failed', who)
-            return
-        ui.icon('mark_email_read', size='48px', color='positive').props('aria-hidden=true')
+    def done(user: User) -> None:
         ui.label(f'Thank you: {user.email} is verified.').classes('text-lg break-all').mark('verify-done')
         ui.label('Your tickets and booking emails go there from now on.').classes('text-gray-600')
-        _onward(who)
+
+    await _link_page(
+        'Verify your email', email_links.verify_email, token, email_links.INVALID_VERIFY_LINK, 'verify', done
+    )
 
 
 async def confirm_email_page(token: str) -> None:
+    def done(user: User) -> None:
+        ui.label(f'Your email address is now {user.email}.').classes('text-lg break-all').mark('confirm-done')
+
+    invalid = email_links.INVALID_CHANGE_LINK
+    await _link_page('Confirm your new email', email_links.confirm_email_change, token, invalid, 'confirm', done)
+
+
+async def _link_page(
+    title: str, use: Callable[..., User], token: str, invalid: str, mark: str, done: Callable[[User], None]
+) -> None:
+    """A page an email's link opens: the link used through `use`, then either its failure said (unknown, used or
+    expired: 404; the address taken meanwhile: 409; a busy database: nothing changed, the link still works) or
+    the done icon and `done`'s words; a way on either way."""
     who = await principal()
-    with frame('Confirm your new email', who), ui.card().classes(CARD):
+    with frame(title, who), ui.card().classes(CARD):
         try:
-            user = await call(email_links.confirm_email_change, token=token)
+            user = await call(use, token=token)
         except Invalid:
             answer_not_found()
-            _link_failed(email_links.INVALID_CHANGE_LINK, 'confirm-invalid', who)
-            return
+            _link_failed(invalid, f'{mark}-invalid')
         except Conflict as error:
             ui.context.client.status_code = 409
-            _link_failed(error.message, 'confirm-taken', who)
-            return
-        except DomainError as error:  # a busy database: nothing was changed, the link still works
-            _link_failed(error.message, 'confirm-failed', who)
-            return
-        ui.icon('mark_email_read', size='48px', color='positive').props('aria-hidden=true')
-        ui.label(f'Your email address is now {user.email}.').classes('text-lg break-all').mark('confirm-done')
+            _link_failed(error.message, f'{mark}-taken')
+        except DomainError as error:
+            _link_failed(error.message, f'{mark}-failed')
+        else:
+            ui.icon('mark_email_read', size='48px', color='positive').props('aria-hidden=true')
+            done(user)
         _onward(who)
 
 
-def _link_failed(message: str, mark: str, who: Principal | None) -> None:
+def _link_failed(message: str, mark: str) -> None:
     ui.icon('link_off', size='48px', color='negative').props('aria-hidden=true')
     ui.label(message).classes('text-lg break-words').mark(mark)
-    _onward(who)
 
 
 def _onward(who: Principal | None) -> None:
