@@ -1,16 +1,41 @@
-"""Accounts' own routes: one's details (name, a change of address confirmed by a link), verifying the address, and
-deleting the account. Signup, login and the password routes are in `api.v1`."""
+"""One's own account: who one is, the password, one's details (name, a change of address confirmed by a link),
+verifying the address, and deleting the account. Signup, login, logout and the password-reset routes are in
+`api.v1`."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
 from api.deps import call, call_hashing
-from api.schemas import AccountDeleteIn, AccountIn, Message, TokenIn, UserOut
+from api.schemas import AccountDeleteIn, AccountIn, Message, PasswordChangeIn, TokenIn, UserOut
 from api.v1 import ERRORS, Caller, throttled, user_out
-from services import accounts, email_links
+from services import accounts, auth, email_links
 
 router = APIRouter(prefix='/api/v1')
+
+
+@router.get('/me', response_model=UserOut, responses=ERRORS, tags=['accounts'])
+async def me(who: Caller) -> UserOut:
+    return user_out(await call(email_links.account, user_id=who.user_id))
+
+
+@router.put(
+    '/me/password',
+    status_code=204,
+    responses=throttled('five changes in 15 minutes already'),
+    tags=['accounts'],
+)
+async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
+    """Every other session of the caller ends at once; this one (the bearer's) stays."""
+    await call_hashing(
+        auth.change_password,
+        user_id=who.user_id,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        new_password_confirm=body.new_password,  # an API client has no second field to mistype
+        keep_session=who.session_id,
+    )
+    return Response(status_code=204)
 
 
 @router.patch(

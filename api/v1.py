@@ -23,7 +23,6 @@ from api.schemas import (
     InvalidMessage,
     LoginIn,
     Message,
-    PasswordChangeIn,
     PasswordResetConfirmIn,
     PasswordResetIn,
     RatingIn,
@@ -47,7 +46,6 @@ from services import (
     auth,
     booking,
     checkin,
-    email_links,
     exports,
     password_reset,
     ratings,
@@ -145,30 +143,6 @@ async def login(body: LoginIn, request: Request) -> TokenOut:
 @router.post('/auth/logout', status_code=204, responses=ERRORS, tags=['accounts'])
 async def logout(request: Request, who: Caller) -> Response:
     await call(sessions.revoke_token, token=bearer_token(request))
-    return Response(status_code=204)
-
-
-@router.get('/me', response_model=UserOut, responses=ERRORS, tags=['accounts'])
-async def me(who: Caller) -> UserOut:
-    return user_out(await call(email_links.account, user_id=who.user_id))
-
-
-@router.put(
-    '/me/password',
-    status_code=204,
-    responses=throttled('five changes in 15 minutes already'),
-    tags=['accounts'],
-)
-async def change_password(body: PasswordChangeIn, who: Caller) -> Response:
-    """Every other session of the caller ends at once; this one (the bearer's) stays."""
-    await call_hashing(
-        auth.change_password,
-        user_id=who.user_id,
-        current_password=body.current_password,
-        new_password=body.new_password,
-        new_password_confirm=body.new_password,  # an API client has no second field to mistype
-        keep_session=who.session_id,
-    )
     return Response(status_code=204)
 
 
