@@ -78,7 +78,6 @@ def demo_logins(settings: Settings) -> list[str]:
 def serve(settings: Settings) -> None:
     from nicegui import app
 
-    from api.deps import ReadsByMethod
     from api.routes import register_api
     from services import workers
     from ui.error_page import BusyStatus, error_page
@@ -89,8 +88,7 @@ def serve(settings: Settings) -> None:
     exports.start()  # the export runner, its worker processes warming up while the server starts
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
-    register_api()
-    app.add_middleware(ReadsByMethod)  # the API's GET and HEAD run on the read threads
+    register_api(settings)  # the API, an app of its own, answers ahead of the pages' middleware
     app.on_page_exception(error_page)  # a friendly page, never a traceback or an exception's text
     app.add_middleware(BusyStatus)  # ... answered 503 with Retry-After when the database was busy
     app.on_shutdown(workers.shutdown)
@@ -124,7 +122,6 @@ def serve(settings: Settings) -> None:
         show=False,
         favicon='🎭',
         show_welcome_message=False,
-        fastapi_docs={'title': 'TicketShow API', 'version': '1'},  # /openapi.json and /docs, as API.md promises
     )
 
 

@@ -1,17 +1,28 @@
-"""Mount the API: its routers, its error answers (JSON, never a page), and its request size limit."""
+"""Mount the API: an app of its own (routers, JSON error answers, request size limit) served ahead of the pages.
+
+The API is a FastAPI app apart from NiceGUI's, and `ApiFirst` hands it its requests before NiceGUI's middleware
+sees them: the pages need that stack (sessions re-signed on every answer, request tracking, redirects, cache
+headers, three of them Starlette's BaseHTTPMiddleware), a bearer-token client does not, and on a booking it cost more
+than the booking's own database work. Only pure ASGI middleware wraps the API: the body limit, reads marked as reads,
+gzip for large answers, and the session cookie read (for the GETs a page embeds) with the pages' own secret.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 
-from fastapi import HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import JSONResponse
 from nicegui import app
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import accounts, files, posters, seating, v1, waitlist
-from api.deps import domain_error_response
+from api.deps import ReadsByMethod, domain_error_response
+from services.config import Settings
 from services.errors import DomainError
 
 MAX_BODY_BYTES = 64 * 1024
@@ -97,22 +108,82 @@ async def unparsable_body(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({'detail': getattr(error, 'detail', 'Bad request.')}, status_code=400)
 
 
-def register_api() -> None:
-    app.include_router(v1.router)
-    app.include_router(accounts.router)
-    app.include_router(seating.router)
-    app.include_router(waitlist.router)
-    app.include_router(posters.router)
-    app.include_router(posters.media_router)
-    app.include_router(files.router)
-    app.include_router(files.unsubscribe_router)
-    app.add_exception_handler(DomainError, domain_error_response)
-    app.add_exception_handler(400, unparsable_body)
-    app.add_exception_handler(RequestValidationError, invalid_request)
+async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
+    """A fault of ours answers JSON without its text (the log has the traceback), never a page or a stack."""
+    return JSONResponse({'detail': 'Something went wrong on our side; nothing was changed by this request.'}, 500)
 
-    @app.api_route('/api/{rest:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
+
+# What the API app serves: its paths, its documents, poster images, and the one-click unsubscribe (a POST; the
+# unsubscribe page itself, a GET, is a page).
+API_PREFIXES = ('/api/', '/media/posters/')
+API_PATHS = frozenset({'/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc'})
+
+
+def build_api(settings: Settings) -> FastAPI:
+    """The API as an app of its own, with its documents at /openapi.json, /docs and /redoc."""
+    api = FastAPI(title='TicketShow API', version='1')
+    for router in (
+        v1.router,
+        accounts.router,
+        seating.router,
+        waitlist.router,
+        posters.router,
+        posters.media_router,
+        files.router,
+        files.unsubscribe_router,
+    ):
+        api.include_router(router)
+    api.add_exception_handler(DomainError, domain_error_response)
+    api.add_exception_handler(400, unparsable_body)
+    api.add_exception_handler(RequestValidationError, invalid_request)
+    api.add_exception_handler(500, unexpected)
+
+    @api.api_route('/api/{rest:path}', methods=['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], include_in_schema=False)
     async def no_such_endpoint(request: Request, rest: str) -> JSONResponse:
         """Unknown API paths answer JSON, not the app's HTML error page."""
         return JSONResponse({'detail': f'No such endpoint: {request.method} /api/{rest}'}, status_code=404)
 
-    app.add_middleware(BodyLimit)
+    # Outermost last. The session cookie is the pages' own (same name, secret and flags), read for the GET routes a
+    # page embeds; a bearer-token request carries none and costs nothing here.
+    api.add_middleware(
+        SessionMiddleware, secret_key=settings.storage_secret(), https_only=settings.https, same_site='lax'
+    )
+    api.add_middleware(ReadsByMethod)  # the API's GET and HEAD run on the read threads
+    api.add_middleware(GZipMiddleware, minimum_size=1024)
+    api.add_middleware(BodyLimit)
+    return api
+
+
+def is_api(scope: Scope) -> bool:
+    path = scope['path']
+    return (
+        path.startswith(API_PREFIXES)
+        or path in API_PATHS
+        or (path == '/unsubscribe' and scope['method'] == 'POST')
+        or path == '/api'
+    )
+
+
+class ApiFirst:
+    """The outermost layer of the served app: API requests go to the API app, everything else (pages, the
+    websocket, NiceGUI's files, the server's lifespan) to NiceGUI's own stack."""
+
+    def __init__(self, api: ASGIApp, pages: ASGIApp) -> None:
+        self.api = api
+        self.pages = pages
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope['type'] == 'http' and is_api(scope):
+            await self.api(scope, receive, send)
+        else:
+            await self.pages(scope, receive, send)
+
+
+def register_api(settings: Settings) -> None:
+    api = build_api(settings)
+    # Starlette builds the served stack once, on the first request or the lifespan; NiceGUI's own stack, built by
+    # its class's method (never a wrapper left from an earlier start in the same process: the page tests start the
+    # app again for every test), goes behind ApiFirst.
+    pages_stack = functools.partial(type(app).build_middleware_stack, app)
+    app.build_middleware_stack = lambda: ApiFirst(api, pages_stack())  # type: ignore[method-assign]
+    app.add_middleware(BodyLimit)  # the pages' file uploads
