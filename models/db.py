@@ -173,8 +173,11 @@ MAX_ID = 2**31 - 1  # INTEGER primary keys on PostgreSQL are 32-bit
 M = TypeVar('M', bound=Base)
 
 
+def is_valid_id(ident: object) -> bool:
+    """Whether `ident` could be a row's id at all: an int (not a bool) in the range the databases hold."""
+    return not isinstance(ident, bool) and isinstance(ident, int) and 1 <= ident <= MAX_ID
+
+
 def get_by_id(session: Session, model: type[M], ident: object) -> M | None:
     """The row with this id, or None for any id that cannot exist (wrong type, out of range)."""
-    if isinstance(ident, bool) or not isinstance(ident, int) or not 1 <= ident <= MAX_ID:
-        return None
-    return session.get(model, ident)
+    return session.get(model, ident) if is_valid_id(ident) else None

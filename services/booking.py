@@ -8,15 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Show, ShowStatus, Ticket, TicketStatus
-from models.db import get_by_id, utcnow
+from models import AuditAction, Booking, BookingStatus, Show, ShowSeating, ShowStatus, Ticket, TicketStatus, User
+from models.db import get_by_id, is_valid_id, utcnow
 from models.seat import seat_name
 from services import audit, freed, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
 from services.cache import invalidate_after_commit
-from services.errors import Conflict, Invalid, NotFound
+from services.errors import Conflict, Invalid, NotFound, Unauthenticated
 from services.formats import theatre_tz
 from services.mail import booking_mail
 from services.show_lock import lock_show
@@ -155,13 +155,9 @@ def book(
     queued in the same transaction unless `send_email` is false (demo data). `set_aside`: the tickets are those a
     waiting-list offer set aside for this buyer (the caller checked the offer)."""
     now = now or utcnow()
-    load_actor(session, user_id)
-    show = get_by_id(session, Show, show_id)
-    if show is None:
-        raise NotFound('No such show.')
+    show, reserved = _buyer_and_show(session, user_id=user_id, show_id=show_id)
     if show.cancelled:
         raise Conflict(CANCELLED)
-    reserved = seating.is_reserved(session, show.id)
     chosen: seating.Chosen | None = None
     if reserved and seats is not None:
         chosen = seating.check_choice(session, show, seats, high=MAX_TICKETS_PER_BOOKING)
@@ -198,15 +194,59 @@ def book(
         booking.price_cents, booking.total_cents = min(seat_prices.values()), sum(seat_prices.values())
     session.add(booking)
     session.flush()
-    tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
+    issued = tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
     audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
     if send_email:
         booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
     session.flush()
-    session.refresh(show)
-    session.refresh(booking)
+    # The counts were changed by the UPDATE, behind the ORM's back: read again if anyone in this transaction asks.
+    session.expire(show, ['tickets_sold', 'tickets_offered'])
     invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
-    return BookingView.of(booking)
+    return _new_view(booking, show, issued)
+
+
+def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple[Show, bool]:
+    """The show (with its theatre) and whether its seats are reserved, in one query that also checks the buyer is
+    an active account (`load_actor`'s rule). The buyer and the show stay in the session for what follows (the
+    audit event, the outbox row) to find without another query."""
+    if not is_valid_id(show_id):
+        load_actor(session, user_id)
+        raise NotFound('No such show.')
+    row = session.execute(
+        select(User, Show, ShowSeating.show_id)
+        .select_from(User)
+        .outerjoin(Show, Show.id == show_id)
+        .outerjoin(ShowSeating, ShowSeating.show_id == Show.id)
+        .options(joinedload(Show.theatre))
+        .where(User.id == user_id)
+    ).first()
+    if row is None or not row[0].is_active:
+        raise Unauthenticated('Please log in again.')
+    if row[1] is None:
+        raise NotFound('No such show.')
+    return row[1], row[2] is not None
+
+
+def _new_view(booking: Booking, show: Show, tickets: list[Ticket]) -> BookingView:
+    """The view of a booking just made, from what this transaction wrote: no query to read it back."""
+    theatre = show.theatre
+    return BookingView(
+        id=booking.id,
+        reference=booking.reference,
+        show_id=show.id,
+        show_name=show.name,
+        theatre_name=theatre.name,
+        place=theatre.place,
+        starts_at=show.starts_at,
+        booked_tickets=booking.booked_tickets,
+        price_cents=booking.price_cents,
+        total_cents=booking.total_cents,
+        status=booking.status,
+        created_at=booking.created_at,
+        cancelled_at=None,
+        tickets=tuple(TicketView.of(t) for t in tickets),
+        theatre_timezone=theatre.timezone,
+    )
 
 
 def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime, *, set_aside: bool = False) -> int:
