@@ -30,7 +30,6 @@ from pathlib import Path
 import httpx
 from sqlalchemy.orm import Session
 
-from bench.listing import median_ms
 from bench.seed import seed
 from models import ExportFormat, ExportKind, ExportStatus, db
 from models.db import session_scope
@@ -65,9 +64,23 @@ def run_export(actor_id: int, theatre_id: int, fmt: ExportFormat) -> tuple[float
     return time.perf_counter() - started, view.rows
 
 
-def start_app(url: str, workdir: Path, *, code: Path = ROOT, **settings: str) -> tuple[subprocess.Popen[bytes], str]:
+def median_ms(fn: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> float:
+    """The median milliseconds of `runs` calls of `fn`, each after `before` (untimed)."""
+    samples = []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples)
+
+
+def start_app(
+    url: str, workdir: Path, *, code: Path = ROOT, wrapper: tuple[str, ...] = (), **settings: str
+) -> tuple[subprocess.Popen[bytes], str]:
     """main.py (of the checkout `code`, this one by default) serving `url` on a free loopback port, in-process store
-    unless `settings` say otherwise."""
+    unless `settings` say otherwise; `wrapper` runs it under another command (a profiler)."""
     port = free_port()
     name = f'app-{port}'
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
@@ -81,7 +94,8 @@ def start_app(url: str, workdir: Path, *, code: Path = ROOT, **settings: str) ->
     )
     env.update(settings)
     log = (workdir / f'{name}.log').open('wb')
-    process = subprocess.Popen([sys.executable, 'main.py'], cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
+    command = [*wrapper, sys.executable, 'main.py']
+    process = subprocess.Popen(command, cwd=code, env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f'http://127.0.0.1:{port}'
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
