@@ -1,9 +1,10 @@
 """Read-through caching with versioned namespaces, invalidated after the writing transaction commits.
 
-A cached value's key carries the current version of every namespace it depends on
-(`listing`, `show:7`, `theatre:3`, ...). A write bumps those versions once its transaction has
-committed, so the next read misses and recomputes; old entries simply age out by their TTL.
-Per-user values must put the user in the key (`key=f'dashboard:{user_id}'`).
+A cached value depends on namespaces (`listing`, `sales`, `show:7`, `theatre:3`, ...), each with a version
+counter. The entry is stored under its key alone, stamped with the versions it was computed under; a read fetches
+the entry and the current versions in one MGET (one Redis round trip) and trusts it only while they match. A write
+bumps its namespaces once its transaction has committed, so the next read misses and recomputes; old entries are
+overwritten or age out by their TTL. Per-user values must put the user in the key (`key=f'dashboard:{user_id}'`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from services.kv import KV
 log = logging.getLogger(__name__)
 T = TypeVar('T')
 ALL = 'all'  # bumped when Redis returns after an outage: nothing cached before it is trusted
+LISTING = 'listing'  # what the public listing shows: bumped by changes to shows and theatres, not by bookings
+SALES = 'sales'  # what is read from sales (managers' dashboards and figures): bumped by bookings and cancellations
 
 
 class Cache:
@@ -33,12 +36,20 @@ class Cache:
         self.misses = 0
         kv.on_recover.append(lambda: self.bump(ALL))
 
-    def _versions(self, namespaces: Iterable[str]) -> str:
-        return '.'.join(self.kv.get(f'ver:{ns}') or '0' for ns in (ALL, *namespaces))
+    @staticmethod
+    def key_for(key: str) -> str:
+        """Where the entry for `key` is stored (whatever versions it was computed under)."""
+        return f'cache:{hashlib.sha256(key.encode()).hexdigest()[:32]}'
 
-    def key_for(self, key: str, namespaces: Iterable[str]) -> str:
-        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-        return f'cache:{digest}:{self._versions(namespaces)}'
+    def _read(self, key: str, namespaces: Iterable[str]) -> tuple[str, str | None]:
+        """The current versions stamp, and the entry's value if it was computed under exactly those: one MGET."""
+        names = (ALL, *namespaces)
+        *versions, entry = self.kv.mget(*(f'ver:{ns}' for ns in names), self.key_for(key))
+        stamp = '.'.join(version or '0' for version in versions)
+        if entry is None:
+            return stamp, None
+        entry_stamp, _, value = entry.partition('\n')
+        return stamp, value if entry_stamp == stamp else None
 
     def get_or_compute(
         self,
@@ -49,24 +60,24 @@ class Cache:
         *,
         ttl: float | None = None,
     ) -> T:
-        full_key = self.key_for(key, namespaces)
-        cached = self.kv.get(full_key)
+        stamp, cached = self._read(key, namespaces)
         if cached is not None:
             try:
                 value = adapter.validate_json(cached)
             except ValueError:
-                log.warning('unreadable cache entry %s: recomputing', full_key)
+                log.warning('unreadable cache entry %s: recomputing', self.key_for(key))
             else:
                 self.hits += 1
                 return value
         self.misses += 1
         value = compute()
-        self.kv.set(full_key, adapter.dump_json(value).decode(), self.ttl if ttl is None else ttl)
+        # Stamped with the versions read before computing: a write that commits meanwhile bumps past them.
+        entry = f'{stamp}\n{adapter.dump_json(value).decode()}'
+        self.kv.set(self.key_for(key), entry, self.ttl if ttl is None else ttl)
         return value
 
     def bump(self, *namespaces: str) -> None:
-        for ns in namespaces:
-            self.kv.incr(f'ver:{ns}', ttl=30 * 24 * 3600)
+        self.kv.incr_many(*(f'ver:{ns}' for ns in namespaces), ttl=30 * 24 * 3600)
 
 
 _cache: Cache | None = None

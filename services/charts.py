@@ -282,7 +282,9 @@ def theatre_chart(session: Session, *, actor_id: int, theatre_id: int, kind: str
 def comparison_chart(session: Session, *, actor_id: int) -> bytes:
     """The theatres of the actor (an admin: all) side by side; the key names the person."""
     figures = summary_service.summary(session, actor_id=actor_id)
-    return _cached_png(f'chart:comparison:{actor_id}', ['listing', 'theatres'], lambda: render_comparison(figures))
+    return _cached_png(
+        f'chart:comparison:{actor_id}', ['listing', 'sales', 'theatres'], lambda: render_comparison(figures)
+    )
 
 
 def render_month_trend(month_label: str, days: list[dt.date], series: dict[str, dict[dt.date, int]]) -> bytes:

@@ -51,6 +51,11 @@ class MemoryStore:
             entry = self._live(key)
             return entry.value if entry is not None and isinstance(entry.value, str) else None
 
+    def mget(self, *keys: str) -> list[str | None]:
+        with self._lock:
+            entries = [self._live(key) for key in keys]
+        return [e.value if e is not None and isinstance(e.value, str) else None for e in entries]
+
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         with self._lock:
             self._data[key] = _Entry(value, self._expiry(ttl))
@@ -71,6 +76,10 @@ class MemoryStore:
                 entry = self._data[key] = _Entry('0', self._expiry(ttl))
             entry.value = str(int(entry.value) + 1)
             return int(entry.value)
+
+    def incr_many(self, keys: tuple[str, ...], ttl: float) -> None:
+        for key in keys:
+            self.incr(key, ttl)
 
     def decr(self, key: str) -> None:
         with self._lock:
@@ -134,6 +143,9 @@ class RedisStore:
         value = self.client.get(key)
         return None if value is None else str(value)
 
+    def mget(self, *keys: str) -> list[str | None]:
+        return [None if value is None else str(value) for value in self.client.mget(keys)]
+
     def set(self, key: str, value: str, ttl: float | None = None) -> None:
         self.client.set(key, value, px=None if ttl is None else max(1, int(ttl * 1000)))
 
@@ -147,6 +159,13 @@ class RedisStore:
             pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
             count, _ = pipe.execute()
         return int(count)
+
+    def incr_many(self, keys: tuple[str, ...], ttl: float) -> None:
+        with self.client.pipeline(transaction=False) as pipe:
+            for key in keys:
+                pipe.incr(key)
+                pipe.pexpire(key, max(1, int(ttl * 1000)), nx=True)
+            pipe.execute()
 
     def decr(self, key: str) -> None:
         self._decr(keys=[key])
@@ -230,6 +249,19 @@ class KV:
     def get(self, key: str) -> str | None:
         return self._do('get', key)
 
+    def mget(self, *keys: str) -> list[str | None]:
+        """Several values in one round trip, in the order asked (None where a key is absent)."""
+        if not keys:
+            return []
+        self._maybe_recover()
+        full = [self.prefix + key for key in keys]
+        if self._up and self._redis is not None:
+            try:
+                return self._redis.mget(*full)
+            except redis.RedisError as error:
+                self._went_down(error)
+        return self.memory.mget(*full)
+
     def ttl(self, key: str) -> float | None:
         return self._do('ttl', key)
 
@@ -239,6 +271,20 @@ class KV:
     def incr(self, key: str, ttl: float) -> int:
         """Add one and return the new count, atomically; a new counter expires after `ttl` seconds."""
         return int(self._do('incr', key, ttl))
+
+    def incr_many(self, *keys: str, ttl: float) -> None:
+        """Add one to each counter, in one round trip (each one atomically; not all of them as one)."""
+        if not keys:
+            return
+        self._maybe_recover()
+        full = tuple(self.prefix + key for key in keys)
+        if self._up and self._redis is not None:
+            try:
+                self._redis.incr_many(full, ttl)
+                return
+            except redis.RedisError as error:
+                self._went_down(error)
+        self.memory.incr_many(full, ttl)
 
     def decr(self, key: str) -> None:
         """Take one back from a counter that exists (one that has expired stays gone)."""

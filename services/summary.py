@@ -115,14 +115,14 @@ def summary(session: Session, *, actor_id: int, now: dt.datetime | None = None) 
     """The figures of every theatre the actor manages (an admin: every theatre), best revenue first.
 
     Cached per person (the key names them) until a booking, cancellation or any show or theatre
-    change bumps the listing namespace, or for the cache's TTL at most.
+    change bumps the listing or sales namespace, or for the cache's TTL at most.
     """
     actor = load_actor(session, actor_id)
     require_role(actor, Role.MANAGER, Role.ADMIN, action='see the summary')
     when = now or utcnow()
     return cached(
         f'summary:{actor.id}:{actor.role}',
-        ['listing', 'theatres', CHECKINS],
+        ['listing', 'sales', 'theatres', CHECKINS],
         lambda: _summary(session, actor, when),
         _SUMMARY,
     )

@@ -204,7 +204,7 @@ def dashboard(session: Session, *, actor_id: int) -> list[DashboardEntry]:
     require_role(actor, Role.MANAGER, Role.ADMIN, action='see the dashboard')
     return cached(
         f'dashboard:{actor.id}:{actor.role}',
-        ['listing', 'theatres', CHECKINS],
+        ['listing', 'sales', 'theatres', CHECKINS],
         lambda: _dashboard(session, actor),
         _DASHBOARD,
     )

@@ -25,10 +25,10 @@ from models.db import get_by_id, utcnow
 from services import booking as booking_service
 from services import freed
 from services.auth import load_actor
-from services.cache import invalidate_after_commit
 from services.config import get_settings
 from services.errors import Conflict
 from services.mail import waitlist_mail
+from services.search import seats_changed
 from services.seating import claims, holds, is_reserved
 from services.seating.offer_seats import free_seats, seats_to_offer
 from services.show_lock import lock_show
@@ -87,7 +87,7 @@ def offer_freed(session: Session, *, show_id: int, now: dt.datetime | None = Non
         offered.append(entry.id)
     if offered:
         session.refresh(show)
-        invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
+        seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)
     return offered
 
 
@@ -172,7 +172,7 @@ def _close(session: Session, show: Show, entry: WaitlistEntry, status: WaitlistS
         )
         _drop_offer_hold(session, show, entry)
         freed.tickets_freed(session, show.id)
-        invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
+        seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)
     session.refresh(entry)
     return True
 

@@ -72,3 +72,28 @@ def test_the_cache_goes_cold_in_an_outage_and_everything_from_before_is_dropped_
     clock.now += RETRY_SECONDS + 0.1
     assert kv.get('cache:x') is None
     assert kv.using_redis and recovered == [True]
+
+
+def test_mget_reads_several_keys_in_order(kv):
+    kv.set('a', 'one')
+    kv.set('c', 'three')
+    assert kv.mget('a', 'b', 'c') == ['one', None, 'three']
+    assert kv.mget() == []
+
+
+def test_incr_many_counts_each_key_once_and_keeps_its_expiry(kv):
+    kv.incr('x', ttl=60)
+    kv.incr_many('x', 'y', ttl=600)
+    assert kv.mget('x', 'y') == ['2', '1']
+    assert 0 < kv.ttl('x') <= 60 < kv.ttl('y') <= 600
+
+
+def test_mget_and_incr_many_fall_back_to_memory_in_an_outage(own_redis):
+    clock = Clock()
+    kv = KV(own_redis.url, clock=clock)
+    kv.set('a', 'from redis')
+    own_redis.stop()
+    assert kv.mget('a', 'n') == [None, None] and not kv.using_redis
+    kv.incr_many('n', 'm', ttl=60)
+    kv.set('a', 'in memory')
+    assert kv.mget('a', 'n', 'm') == ['in memory', '1', '1']
