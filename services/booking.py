@@ -15,10 +15,10 @@ from services import audit, freed, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
-from services.cache import invalidate_after_commit
 from services.errors import Conflict, Invalid, NotFound, Unauthenticated
 from services.formats import theatre_tz
 from services.mail import booking_mail
+from services.search import seats_changed
 from services.show_lock import lock_show
 from services.validation import Checker, FormNumber
 
@@ -201,7 +201,7 @@ def book(
     session.flush()
     # The counts were changed by the UPDATE, behind the ORM's back: read again if anyone in this transaction asks.
     session.expire(show, ['tickets_sold', 'tickets_offered'])
-    invalidate_after_commit(session, 'listing', f'show:{show.id!r}', f'theatre:{show.theatre_id!r}')
+    seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)  # not the listing: it reads counts fresh
     return _new_view(booking, show, issued)
 
 
@@ -317,7 +317,7 @@ def cancel_booking(session: Session, *, booking_id: int, user_id: int, now: dt.d
     freed.tickets_freed(session, booking.show_id)
     session.flush()
     session.refresh(booking)
-    invalidate_after_commit(session, 'listing', f'show:{booking.show_id!r}', f'theatre:{booking.show.theatre_id!r}')
+    seats_changed(session, show_id=booking.show_id, theatre_id=booking.show.theatre_id)
     return BookingView.of(booking)
 
 

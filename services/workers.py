@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
-from models.db import session_scope
+from models.db import engine, session_scope
 from services.config import get_settings
 from services.errors import Busy
 
@@ -90,7 +90,17 @@ def in_transaction(fn: Callable[..., T], kwargs: dict[str, Any]) -> T:
 class _Pools:
     def __init__(self) -> None:
         self.reads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix='db-read')
-        self.writes = ThreadPoolExecutor(WRITE_THREADS, thread_name_prefix='db-write')
+        self._writes: ThreadPoolExecutor | None = None
+
+    @property
+    def writes(self) -> ThreadPoolExecutor:
+        """SQLite takes one writer at a time: more write threads would only queue inside SQLite's busy handler,
+        which sleeps and retries (a booking's p95 tripled at 8 connections), so this process's writes queue here
+        instead, in order, on one thread. PostgreSQL locks rows, not the database: several write threads."""
+        if self._writes is None:
+            threads = 1 if engine().dialect.name == 'sqlite' else WRITE_THREADS
+            self._writes = ThreadPoolExecutor(threads, thread_name_prefix='db-write')
+        return self._writes
 
 
 _pools = _Pools()
@@ -119,4 +129,5 @@ def shutdown() -> None:
     global _pools
     old, _pools = _pools, _Pools()
     old.reads.shutdown(wait=False, cancel_futures=True)
-    old.writes.shutdown(wait=False, cancel_futures=True)
+    if old._writes is not None:
+        old._writes.shutdown(wait=False, cancel_futures=True)
