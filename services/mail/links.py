@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 
 from services.config import Settings
 from services.validation import FormText
@@ -43,3 +44,10 @@ def read_unsubscribe_token(secret: str, token: FormText) -> tuple[int, str] | No
 def unsubscribe_url(settings: Settings, user_id: int, kind: str) -> str:
     """The page that stops this person's `kind` of email (a POST to it is the one-click unsubscribe)."""
     return f'{settings.base_url}/unsubscribe?t={unsubscribe_token(settings.mail_secret(), user_id=user_id, kind=kind)}'
+
+
+def unsubscribe_links(settings: Settings, kind: str) -> Callable[[int], str]:
+    """`unsubscribe_url` for one kind of email across a whole run: the secret is read once, not once per email."""
+    prefix = f'{settings.base_url}/unsubscribe?t='
+    secret = settings.mail_secret()
+    return lambda user_id: prefix + unsubscribe_token(secret, user_id=user_id, kind=kind)

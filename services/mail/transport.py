@@ -40,6 +40,16 @@ class InlineImage:
 
 
 @dataclass(frozen=True)
+class Wire:
+    """A message flattened once, ready for the wire (`wire.compose_wire` writes the runs' emails so): the envelope
+    and the data, sent as they are."""
+
+    sender: str  # the envelope's address (MAIL FROM), without a display name
+    recipients: tuple[str, ...]
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Attachment:
     filename: str
     content: bytes
@@ -81,7 +91,7 @@ def compose(
 
 
 class Mailer(Protocol):
-    def send(self, message: EmailMessage) -> None: ...
+    def send(self, message: EmailMessage | Wire) -> None: ...
 
     def close(self) -> None: ...
 
@@ -92,11 +102,11 @@ class OutboxMailer:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Wire) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f'{utcnow():%Y%m%d-%H%M%S}-{uuid.uuid4().hex[:8]}.eml'
         part = self.folder / (name + '.part')
-        part.write_bytes(message.as_bytes())
+        part.write_bytes(message.data if isinstance(message, Wire) else message.as_bytes())
         part.replace(self.folder / name)  # whole or not at all: the admin page never lists half a message
 
     def close(self) -> None:
@@ -134,10 +144,13 @@ class SmtpMailer:
                 ) from error
         return self.client.smtp
 
-    def send(self, message: EmailMessage) -> None:
+    def send(self, message: EmailMessage | Wire) -> None:
         connection = self._connect()
         try:
-            connection.send_message(message)
+            if isinstance(message, Wire):  # flattened once by its composer: the bytes go as they are
+                connection.sendmail(message.sender, list(message.recipients), message.data)
+            else:
+                connection.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             raise Refused(f'recipient refused: {_reason(error.recipients)}') from error
         except (smtplib.SMTPDataError, smtplib.SMTPSenderRefused) as error:

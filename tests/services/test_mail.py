@@ -20,6 +20,7 @@ from services.mail.transport import (
     compose,
     mailer_for,
 )
+from services.mail.wire import compose_wire
 from tests.conftest import free_port
 
 PNG = b'\x89PNG\r\n\x1a\n' + b'\x00' * 32
@@ -175,3 +176,77 @@ def _other_person_token() -> str:
 )
 def test_forged_or_broken_unsubscribe_tokens_are_not_read(token):
     assert read_unsubscribe_token(SECRET, token()) is None
+
+
+def _wire(**overrides):
+    values = dict(
+        sender='Tïcket Shöw <reports@ticketshow.invalid>',
+        to='ann@example.com',
+        subject='Ton mois de décembre — ' + 'très long ' * 8,
+        text='Héllo Ann\n.a line that starts with a dot\n',
+        html='<p>Rich <b>words</b> <img src="cid:chart@ticketshow"></p>\n' + 'x' * 1200,
+        images=(InlineImage('chart@ticketshow', PNG),),
+        unsubscribe_url='http://shows.test/unsubscribe?t=abc',
+    )
+    return compose_wire(**{**values, **overrides})
+
+
+def test_a_wire_message_has_compose_s_shape_and_encodes_what_is_not_ascii():
+    wire = _wire()
+    parsed = email.message_from_bytes(wire.data, policy=policy.default)
+    assert (wire.sender, wire.recipients) == ('reports@ticketshow.invalid', ('ann@example.com',))
+    assert b'\r\n' in wire.data and b'\n' not in wire.data.replace(b'\r\n', b'')  # CRLF only, as SMTP sends it
+    assert wire.data.isascii()
+    assert str(parsed['From']) == 'Tïcket Shöw <reports@ticketshow.invalid>'
+    assert parsed['Subject'] == 'Ton mois de décembre — ' + 'très long ' * 8
+    assert parsed['List-Unsubscribe'] == '<http://shows.test/unsubscribe?t=abc>'
+    assert parsed['List-Unsubscribe-Post'] == 'List-Unsubscribe=One-Click'
+    assert parsed['Message-ID'] and parsed['Date']
+    assert parsed.get_content_type() == 'multipart/alternative'
+    assert parsed.get_body(('plain',)).get_content() == 'Héllo Ann\n.a line that starts with a dot\n'
+    assert parsed.get_body(('html',)).get_content().endswith('x' * 1200 + '\n')  # past 998 characters: base64
+    related = next(p for p in parsed.walk() if p.get_content_type() == 'multipart/related')
+    assert [p.get_content_type() for p in related.iter_parts()] == ['text/html', 'image/png']
+    [image] = [p for p in parsed.walk() if p.get_content_type() == 'image/png']
+    assert (image['Content-ID'], image.get_content(), image.get_content_disposition()) == (
+        '<chart@ticketshow>',
+        PNG,
+        'inline',
+    )
+    assert not parsed.defects and not any(part.defects for part in parsed.walk())
+
+
+def test_a_wire_message_of_ascii_text_keeps_its_bodies_readable_and_has_no_images_part():
+    parsed = email.message_from_bytes(
+        _wire(sender='reports@ticketshow.invalid', subject='Hello', text='Plain', html='<p>Rich</p>', images=()).data,
+        policy=policy.default,
+    )
+    assert parsed['Subject'] == 'Hello'
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ['text/plain', 'text/html']
+    assert all(p['Content-Transfer-Encoding'] == '7bit' for p in parsed.iter_parts())
+    assert parsed.get_body(('html',)).get_content().replace('\r\n', '\n') == '<p>Rich</p>\n'
+
+
+@pytest.mark.parametrize('field', ['subject', 'to'])
+def test_a_wire_message_refuses_a_line_break_in_a_header(field):
+    with pytest.raises(ValueError):
+        _wire(**{field: 'Hello\r\nBcc: everyone@example.com'})
+
+
+def test_smtp_mailer_sends_wire_messages_as_they_are(smtp_server, tmp_path):
+    mailer = SmtpMailer(_smtp_settings(smtp_server.port, tmp_path))
+    mailer.send(_wire(to='ann@example.com'))
+    mailer.send(_wire(to='bob@example.com', subject='Second'))
+    mailer.close()
+    assert smtp_server.recipients == ['ann@example.com', 'bob@example.com']
+    first, second = (r.message for r in smtp_server.received)
+    assert str(first['From']) == 'Tïcket Shöw <reports@ticketshow.invalid>'
+    assert second['Subject'] == 'Second'
+    assert first.get_body(('plain',)).get_content() == 'Héllo Ann\n.a line that starts with a dot\n'  # the dot kept
+
+
+def test_outbox_mailer_writes_wire_messages_that_parse_back(tmp_path):
+    mailer = OutboxMailer(tmp_path / 'outbox')
+    mailer.send(_wire())
+    [written] = (tmp_path / 'outbox').iterdir()
+    assert email.message_from_bytes(written.read_bytes(), policy=policy.default)['To'] == 'ann@example.com'
