@@ -30,7 +30,7 @@ from bench.speed import RACE_TICKETS, SEED, SHOWS, USERS, hammer, login_all, tim
 # Inclusive stages: a sample counts for a stage when any frame of its stack matches (first match wins per stage).
 STAGES = {
     'uvicorn + starlette + fastapi (the web stack)': ('uvicorn/', 'starlette/', 'fastapi/'),
-    'NiceGUI middleware': ('nicegui/',),
+    "NiceGUI's middleware (the pages')": ('nicegui/middlewares.py', 'nicegui/storage.py'),
     'session lookup (bearer token)': ('services/sessions.py',),
     'booking service (services/booking.py)': ('services/booking.py',),
     'SQLAlchemy ORM': ('sqlalchemy/orm/',),
@@ -40,6 +40,10 @@ STAGES = {
     'pydantic (validation, JSON)': ('pydantic',),
     'thread hand-offs (concurrent.futures, asyncio)': ('concurrent/futures', 'asyncio/'),
 }
+
+
+# Leaf frames of threads that wait for work, which py-spy samples as running (the wait is in C, holding no GIL).
+IDLE = ('_worker (concurrent/futures/thread.py:81)', 'Runner.run (asyncio/runners.py:118)', 'Condition.wait (')
 
 
 def parse(raw: Path) -> tuple[collections.Counter[str], collections.Counter[str], int]:
@@ -55,8 +59,8 @@ def parse(raw: Path) -> tuple[collections.Counter[str], collections.Counter[str]
         frames = stack.split(';')
         if frames and frames[0].startswith(('process ', 'thread ')):
             frames = [f for f in frames if not f.startswith(('process ', 'thread '))]
-        if not frames:
-            continue
+        if not frames or any('importlib._bootstrap' in frame for frame in frames) or frames[-1].startswith(IDLE):
+            continue  # the app starting (imports), or a thread waiting that py-spy still counted as running
         total += count
         leaves[frames[-1]] += count
         for stage, marks in STAGES.items():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Integer, Update, bindparam, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import AuditAction, Booking, BookingStatus, Show, ShowSeating, ShowStatus, Ticket, TicketStatus, User
@@ -193,16 +193,29 @@ def book(
     if seat_prices:
         booking.price_cents, booking.total_cents = min(seat_prices.values()), sum(seat_prices.values())
     session.add(booking)
-    session.flush()
-    issued = tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
-    audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
-    if send_email:
-        booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent, after the commit
+    session.flush()  # its id, for what follows
+    with session.no_autoflush:  # the tickets, the audit event and the email go in one flush, not one each
+        issued = tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
+        audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
+        if send_email:
+            booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent
     session.flush()
     # The counts were changed by the UPDATE, behind the ORM's back: read again if anyone in this transaction asks.
     session.expire(show, ['tickets_sold', 'tickets_offered'])
     seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)  # not the listing: it reads counts fresh
     return _new_view(booking, show, issued)
+
+
+# Built once: a statement made anew for every booking costs more to build and key for the compiled-SQL cache than
+# SQLite takes to run it.
+_BUYER_AND_SHOW = (
+    select(User, Show, ShowSeating.show_id)
+    .select_from(User)
+    .outerjoin(Show, Show.id == bindparam('show_id'))
+    .outerjoin(ShowSeating, ShowSeating.show_id == Show.id)
+    .options(joinedload(Show.theatre))
+    .where(User.id == bindparam('user_id'))
+)
 
 
 def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple[Show, bool]:
@@ -212,14 +225,7 @@ def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple
     if not is_valid_id(show_id):
         load_actor(session, user_id)
         raise NotFound('No such show.')
-    row = session.execute(
-        select(User, Show, ShowSeating.show_id)
-        .select_from(User)
-        .outerjoin(Show, Show.id == show_id)
-        .outerjoin(ShowSeating, ShowSeating.show_id == Show.id)
-        .options(joinedload(Show.theatre))
-        .where(User.id == user_id)
-    ).first()
+    row = session.execute(_BUYER_AND_SHOW, {'user_id': user_id, 'show_id': show_id}).first()
     if row is None or not row[0].is_active:
         raise Unauthenticated('Please log in again.')
     if row[1] is None:
@@ -249,23 +255,39 @@ def _new_view(booking: Booking, show: Show, tickets: list[Ticket]) -> BookingVie
     )
 
 
+def _take(fits: ColumnElement[bool], **values: object) -> Update:
+    """The conditional UPDATE that takes `count` tickets of a show, built once (see _BUYER_AND_SHOW)."""
+    return (
+        update(Show)
+        .where(
+            Show.id == bindparam('show_id'),
+            fits,
+            Show.starts_at > bindparam('now'),
+            Show.status == ShowStatus.SCHEDULED,
+        )
+        .values(**values)
+        .returning(Show.price_cents)
+        .execution_options(synchronize_session=False)
+    )
+
+
+_COUNT = bindparam('count', type_=Integer)
+_TAKE = _take(
+    Show.tickets_sold + Show.tickets_offered + _COUNT <= Show.num_tickets, tickets_sold=Show.tickets_sold + _COUNT
+)
+_TAKE_SET_ASIDE = _take(
+    Show.tickets_offered >= _COUNT,
+    tickets_sold=Show.tickets_sold + _COUNT,
+    tickets_offered=Show.tickets_offered - _COUNT,
+)
+
+
 def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime, *, set_aside: bool = False) -> int:
     """Take `count` from the show's tickets left (from those set aside for an offer, if `set_aside`), or refuse;
     the show's ticket price. The check and the write are one statement, so concurrent buyers are serialised by the
     database; tickets set aside for waiting-list offers are not for sale."""
-    if set_aside:
-        fits = Show.tickets_offered >= count
-        values = {'tickets_sold': Show.tickets_sold + count, 'tickets_offered': Show.tickets_offered - count}
-    else:
-        fits = Show.tickets_sold + Show.tickets_offered + count <= Show.num_tickets
-        values = {'tickets_sold': Show.tickets_sold + count}
-    price_cents = session.execute(
-        update(Show)
-        .where(Show.id == show.id, fits, Show.starts_at > now, Show.status == ShowStatus.SCHEDULED)
-        .values(**values)
-        .returning(Show.price_cents)
-        .execution_options(synchronize_session=False)
-    ).scalar_one_or_none()
+    statement = _TAKE_SET_ASIDE if set_aside else _TAKE
+    price_cents = session.execute(statement, {'show_id': show.id, 'count': count, 'now': now}).scalar_one_or_none()
     if price_cents is None:
         session.refresh(show)
         if show.cancelled:

@@ -37,6 +37,17 @@ FAMILIES = (
 
 
 @functools.cache
+def _latin_codepoints() -> frozenset[int]:
+    return frozenset(font_manager.get_font(font_manager.findfont(LATIN)).get_charmap())
+
+
+def latin_covers(text: str) -> bool:
+    """Whether DejaVu Sans alone has every character of `text`, so no fallback font is needed to draw it."""
+    codepoints = _latin_codepoints()
+    return all(ord(char) in codepoints or char.isspace() for char in text)
+
+
+@functools.cache
 def font_families() -> tuple[str, ...]:
     """The families of FAMILIES this machine has, in order (DejaVu Sans at least: matplotlib ships it)."""
     found = available(FAMILIES, font_manager.fontManager, font_manager.findSystemFonts)
