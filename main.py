@@ -83,11 +83,13 @@ def serve(settings: Settings) -> None:
     from ui.error_page import BusyStatus, error_page
     from ui.not_found import not_found_page
     from ui.pages import register_pages
+    from ui.pruning import start as prune_unconnected_pages
 
     kv = prepare(settings)
     exports.start()  # the export runner, its worker processes warming up while the server starts
     lines = demo_logins(settings) if settings.demo_data else []
     register_pages()
+    prune_unconnected_pages(settings.unconnected_page_seconds)  # a page view that never connects goes in seconds
     register_api(settings)  # the API, an app of its own, answers ahead of the pages' middleware
     app.on_page_exception(error_page)  # a friendly page, never a traceback or an exception's text
     app.add_middleware(BusyStatus)  # ... answered 503 with Retry-After when the database was busy

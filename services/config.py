@@ -69,6 +69,8 @@ class Settings(BaseSettings):
     export_poll_seconds: float = Field(2, gt=0, le=600)
     export_lease_seconds: float = Field(60, gt=0, le=3600)
     export_max_attempts: int = Field(3, ge=1, le=20)
+    # A page view whose browser has not opened its websocket this long after the page was sent goes (ui/pruning.py).
+    unconnected_page_seconds: float = Field(10, gt=0, le=600)
 
     @property
     def sqlalchemy_url(self) -> str:
