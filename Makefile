@@ -21,8 +21,9 @@ else
 $(error INSTALLER is uv or pip, not '$(INSTALLER)')
 endif
 
-.PHONY: run test lint serve clean lock bench-listing bench-exports bench-mail bench-api bench-instances bench-flood \
-	bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint
+# `make bench`: every speed figure of the app with its floor and ratio, in one run (bench/all.py).
+.PHONY: run test lint serve clean lock bench bench-speed bench-profile bench-listing bench-exports bench-mail bench-api \
+	bench-instances bench-flood bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint bench-clients
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +68,15 @@ test: lint
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 
+bench: $(STAMP)
+	$(BIN)/python -m bench.all $(BENCH_ARGS)
+
+bench-speed: $(STAMP)
+	$(BIN)/python -m bench.speed $(BENCH_ARGS)
+
+bench-profile: $(STAMP)
+	$(BIN)/python -m bench.profile $(BENCH_ARGS)
+
 bench-listing: $(STAMP)
 	$(BIN)/python -m bench.listing $(BENCH_ARGS)
 
@@ -90,6 +100,10 @@ bench-flood: $(STAMP)
 
 bench-first-paint: $(STAMP)
 	$(BIN)/python -m bench.first_paint $(BENCH_ARGS)
+
+# Memory and CPU per connected browser, and what a crawler's page views leave (BENCH_ARGS='--crawl-seconds 60').
+bench-clients: $(STAMP)
+	$(BIN)/python -m bench.clients $(BENCH_ARGS)
 
 bench-checkin: $(STAMP)
 	$(BIN)/python -m bench.checkin $(BENCH_ARGS)
