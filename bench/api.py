@@ -19,15 +19,14 @@ import os
 import random
 import statistics
 import tempfile
-import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 
 from bench.exports import p95, start_app
 from bench.seed import PLACES, TAGS, WORDS, seed
+from bench.speed import hammer
 from models import db
 from models.db import session_scope
 from models.migrate import upgrade
@@ -36,33 +35,6 @@ from services.config import get_settings
 
 SHOWS = 10_000
 USERS = 64
-
-
-def _hammer(workers: int, seconds: float, act: Callable[[int, random.Random], float]) -> tuple[int, list[float], float]:
-    """`workers` threads call `act` until `seconds` pass; returns (calls, latencies in ms, wall seconds)."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    start = threading.Barrier(workers + 1)
-    stop = threading.Event()
-
-    def work(index: int) -> None:
-        rng = random.Random(index)
-        start.wait()
-        while not stop.is_set():
-            elapsed = act(index, rng)
-            with lock:
-                latencies.append(elapsed)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(workers)]
-    for thread in threads:
-        thread.start()
-    start.wait()
-    began = time.perf_counter()
-    time.sleep(seconds)
-    stop.set()
-    for thread in threads:
-        thread.join()
-    return len(latencies), latencies, time.perf_counter() - began
 
 
 def main() -> None:
@@ -107,14 +79,12 @@ def main() -> None:
         print(f'{"path":22} {"clients":>7} {"bookings/s":>11} {"p50 ms":>8} {"p95 ms":>8}')
         ceiling = {}
         for workers in (1, 8):
-            count, latencies, wall = _hammer(workers, args.seconds, book_directly)
-            ceiling[workers] = count / wall
-            figures = f'{count / wall:11.0f} {statistics.median(latencies):8.2f} {p95(latencies):8.2f}'
+            ceiling[workers], latencies = hammer(workers, args.seconds, book_directly)
+            figures = f'{ceiling[workers]:11.0f} {statistics.median(latencies):8.2f} {p95(latencies):8.2f}'
             print(f'{"direct (no HTTP)":22} {workers:7} {figures}')
         best = max(ceiling.values())
         for workers in (1, 8, 32):
-            count, latencies, wall = _hammer(workers, args.seconds, book_over_http)
-            rate = count / wall
+            rate, latencies = hammer(workers, args.seconds, book_over_http)
             print(
                 f'{"HTTP API":22} {workers:7} {rate:11.0f} {statistics.median(latencies):8.2f} {p95(latencies):8.2f}'
                 f'   {rate / best:.2f}x the ceiling'

@@ -24,12 +24,14 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 from sqlalchemy.orm import Session
 
+from bench.listing import samples_ms
 from bench.seed import seed
 from models import ExportFormat, ExportKind, ExportStatus, db
 from models.db import session_scope
@@ -66,14 +68,18 @@ def run_export(actor_id: int, theatre_id: int, fmt: ExportFormat) -> tuple[float
 
 def median_ms(fn: Callable[[], object], runs: int, before: Callable[[], None] | None = None) -> float:
     """The median milliseconds of `runs` calls of `fn`, each after `before` (untimed)."""
-    samples = []
-    for _ in range(runs):
-        if before:
-            before()
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples)
+    return statistics.median(samples_ms(fn, runs, before))
+
+
+@contextmanager
+def worktree(ref: str, folder: Path) -> Iterator[Path]:
+    """A detached git worktree of `ref` in `folder`, removed afterwards."""
+    where = folder / 'before'
+    subprocess.run(['git', 'worktree', 'add', '--detach', '--quiet', str(where), ref], cwd=ROOT, check=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(['git', 'worktree', 'remove', '--force', str(where)], cwd=ROOT, check=False)
 
 
 def start_app(

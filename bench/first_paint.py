@@ -31,7 +31,7 @@ from pathlib import Path
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
-from bench.exports import ROOT, start_app
+from bench.exports import ROOT, start_app, worktree
 
 CHROMIUM = os.environ.get('TICKETSHOW_CHROMIUM', '/usr/bin/chromium')
 CHROMEDRIVER = os.environ.get('TICKETSHOW_CHROMEDRIVER', '/usr/bin/chromedriver')
@@ -111,17 +111,6 @@ def measure(base: str, loads: int, paints: list[float], cards: list[float]) -> N
         driver.quit()
 
 
-@contextmanager
-def checkout(ref: str, folder: Path) -> Iterator[Path]:
-    """A detached git worktree of `ref` in `folder`, removed afterwards."""
-    where = folder / 'before'
-    subprocess.run(['git', 'worktree', 'add', '--detach', '--quiet', str(where), ref], cwd=ROOT, check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(['git', 'worktree', 'remove', '--force', str(where)], cwd=ROOT, check=False)
-
-
 def seed_database(code: Path, url: str, shows: int) -> None:
     subprocess.run([sys.executable, '-c', SEED, url, str(shows)], cwd=code, check=True)
 
@@ -140,7 +129,7 @@ def main() -> None:
         workdir = Path(folder)
         # (name, checkout, database url, settings) per app measured
         apps: list[tuple[str, Path, str, dict[str, str]]] = []
-        with checkout(args.before, workdir) if args.before else _nothing() as old:
+        with worktree(args.before, workdir) if args.before else _nothing() as old:
             if old is not None:
                 url = f'sqlite:///{workdir / "before.sqlite3"}'
                 seed_database(old, url, args.shows)

@@ -38,7 +38,7 @@ from pathlib import Path
 import httpx
 from sqlalchemy import create_engine, text
 
-from bench.exports import ROOT, free_port, start_app
+from bench.exports import ROOT, free_port, start_app, worktree
 from bench.report import Figure, p50, p95, table
 
 SHOWS = 10_000
@@ -123,17 +123,6 @@ def bare_route() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(10)
-
-
-@contextmanager
-def worktree(ref: str, folder: Path) -> Iterator[Path]:
-    """A detached git worktree of `ref` in `folder`, removed afterwards."""
-    where = folder / 'before'
-    subprocess.run(['git', 'worktree', 'add', '--detach', '--quiet', str(where), ref], cwd=ROOT, check=True)
-    try:
-        yield where
-    finally:
-        subprocess.run(['git', 'worktree', 'remove', '--force', str(where)], cwd=ROOT, check=False)
 
 
 _raw_numbers = itertools.count()

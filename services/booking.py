@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Integer, Update, bindparam, select, update
@@ -111,7 +112,9 @@ class BookingView:
         return self.status == BookingStatus.CONFIRMED and self.starts_at > (now or utcnow())
 
     @classmethod
-    def of(cls, booking: Booking) -> BookingView:
+    def of(cls, booking: Booking, *, tickets: Iterable[Ticket] | None = None) -> BookingView:
+        """The view of a booking; `tickets`: its tickets when the caller has them (a booking just made), else
+        they are loaded."""
         show = booking.show
         return cls(
             id=booking.id,
@@ -127,7 +130,7 @@ class BookingView:
             status=booking.status,
             created_at=booking.created_at,
             cancelled_at=booking.cancelled_at,
-            tickets=tuple(TicketView.of(t) for t in booking.tickets),
+            tickets=tuple(TicketView.of(t) for t in (booking.tickets if tickets is None else tickets)),
             show_cancel_reason=show.cancel_reason if show.cancelled else None,
             theatre_timezone=show.theatre.timezone,
         )
@@ -203,7 +206,7 @@ def book(
     # The counts were changed by the UPDATE, behind the ORM's back: read again if anyone in this transaction asks.
     session.expire(show, ['tickets_sold', 'tickets_offered'])
     seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)  # not the listing: it reads counts fresh
-    return _new_view(booking, show, issued)
+    return BookingView.of(booking, tickets=issued)  # what this transaction wrote: nothing read back
 
 
 # Built once: a statement made anew for every booking costs more to build and key for the compiled-SQL cache than
@@ -231,28 +234,6 @@ def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple
     if row[1] is None:
         raise NotFound('No such show.')
     return row[1], row[2] is not None
-
-
-def _new_view(booking: Booking, show: Show, tickets: list[Ticket]) -> BookingView:
-    """The view of a booking just made, from what this transaction wrote: no query to read it back."""
-    theatre = show.theatre
-    return BookingView(
-        id=booking.id,
-        reference=booking.reference,
-        show_id=show.id,
-        show_name=show.name,
-        theatre_name=theatre.name,
-        place=theatre.place,
-        starts_at=show.starts_at,
-        booked_tickets=booking.booked_tickets,
-        price_cents=booking.price_cents,
-        total_cents=booking.total_cents,
-        status=booking.status,
-        created_at=booking.created_at,
-        cancelled_at=None,
-        tickets=tuple(TicketView.of(t) for t in tickets),
-        theatre_timezone=theatre.timezone,
-    )
 
 
 def _take(fits: ColumnElement[bool], **values: object) -> Update:
