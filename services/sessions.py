@@ -17,7 +17,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, delete, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from models import LoginSession, Role, SessionKind, User
@@ -180,21 +180,52 @@ def complete_browser_login(session: Session, *, ticket: str, browser_id: str, ne
     return result.rowcount == 1  # type: ignore[attr-defined]
 
 
-def _principal(session: Session, condition: ColumnElement[bool]) -> Principal | None:
-    now = _policy.clock()
-    row = session.execute(
-        select(LoginSession.id, LoginSession.last_seen_at, User)
+def _who(condition: ColumnElement[bool]) -> Select[str, dt.datetime, int, str, str, Role]:
+    """The live session matching `condition` (bound as `key`) and its person's plain values: built once per kind
+    of lookup, since one runs on every API call and every click, and a statement built anew each time costs more
+    to build and key for the compiled-SQL cache than the database takes to answer it."""
+    return (
+        select(LoginSession.id, LoginSession.last_seen_at, User.id, User.username, User.name, User.role)
         .join(User, User.id == LoginSession.user_id)
-        .where(condition, User.is_active.is_(True), *_live(now))
+        .where(
+            condition,
+            User.is_active.is_(True),
+            LoginSession.revoked_at.is_(None),  # the conditions of `_live`, with `now` bound
+            LoginSession.created_at > bindparam('created_after'),
+            LoginSession.last_seen_at > bindparam('seen_after'),
+        )
         .order_by(LoginSession.created_at.desc())
         .limit(1)
-    ).first()
+    )
+
+
+_BY_TOKEN = _who(and_(LoginSession.id == bindparam('key'), LoginSession.kind == SessionKind.API))
+_BY_BROWSER = _who(
+    and_(
+        LoginSession.browser == bindparam('key'),
+        LoginSession.kind == SessionKind.BROWSER,
+        LoginSession.bound.is_(True),
+    )
+)
+_BY_ID = _who(LoginSession.id == bindparam('key'))
+
+
+def _principal(
+    session: Session, statement: Select[str, dt.datetime, int, str, str, Role], key: str
+) -> Principal | None:
+    now = _policy.clock()
+    bounds = {
+        'key': key,
+        'created_after': now - dt.timedelta(seconds=_policy.max_seconds),
+        'seen_after': now - dt.timedelta(seconds=_policy.idle_seconds),
+    }
+    row = session.execute(statement, bounds).first()
     if row is None:
         return None
-    sid, last_seen, user = row
+    sid, last_seen, user_id, username, name, role = row
     if (now - last_seen).total_seconds() >= min(TOUCH_MAX_SECONDS, _policy.idle_seconds * TOUCH_FRACTION):
         _toucher.submit(_touch, sid, now)
-    return Principal.of(user, sid)
+    return Principal(user_id=user_id, username=username, name=name, role=role, session_id=sid)
 
 
 def _touch(sid: str, now: dt.datetime) -> None:
@@ -214,26 +245,19 @@ def for_token(session: Session, *, token: str | None) -> Principal | None:
     """The API client holding this bearer token; None once expired or revoked (or for anything else)."""
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
-    return _principal(session, and_(LoginSession.id == digest(token), LoginSession.kind == SessionKind.API))
+    return _principal(session, _BY_TOKEN, digest(token))
 
 
 def for_browser(session: Session, *, browser_id: str | None) -> Principal | None:
     """The person logged in on this browser (its signed cookie's id); None when nobody is."""
     if not browser_id or len(browser_id) > MAX_TOKEN_LENGTH:
         return None
-    return _principal(
-        session,
-        and_(
-            LoginSession.browser == digest(browser_id),
-            LoginSession.kind == SessionKind.BROWSER,
-            LoginSession.bound.is_(True),
-        ),
-    )
+    return _principal(session, _BY_BROWSER, digest(browser_id))
 
 
 def is_live(session: Session, *, session_id: str) -> bool:
     """Whether the session still stands; a click counts as use, like a page load, for the idle timeout."""
-    return _principal(session, LoginSession.id == session_id) is not None
+    return _principal(session, _BY_ID, session_id) is not None
 
 
 def _revoke(session: Session, *conditions: ColumnElement[bool]) -> int:
