@@ -26,7 +26,7 @@ import httpx
 
 from bench.exports import p95, start_app
 from bench.seed import PLACES, TAGS, WORDS, seed
-from bench.speed import hammer
+from bench.speed import USERS, hammer, login_all
 from models import db
 from models.db import session_scope
 from models.migrate import upgrade
@@ -34,7 +34,6 @@ from services import booking
 from services.config import get_settings
 
 SHOWS = 10_000
-USERS = 64
 
 
 def main() -> None:
@@ -55,12 +54,7 @@ def main() -> None:
 
     process, base = start_app(url, workdir)
     try:
-        tokens = []
-        with httpx.Client(base_url=base, timeout=30) as client:
-            for i in range(USERS):
-                login = client.post('/api/v1/auth/login', json={'username': f'user{i}', 'password': 'bench-password'})
-                assert login.status_code == 200, login.text
-                tokens.append(login.json()['access_token'])
+        tokens = login_all(base)  # USERS audience members, each its own bearer token
         clients = [httpx.Client(base_url=base, timeout=30, headers={'Authorization': f'Bearer {t}'}) for t in tokens]
 
         def book_over_http(index: int, rng: random.Random) -> float:
