@@ -86,8 +86,10 @@ def serve(settings: Settings) -> None:
     from ui.pruning import start as prune_unconnected_pages
 
     kv = prepare(settings)
-    exports.start()  # the export runner, its worker processes warming up while the server starts
+    # Demo data first: loading it (posters included) holds SQLite's write lock for several seconds on a first start,
+    # longer than the lock timeout a pass of the export runner waits.
     lines = demo_logins(settings) if settings.demo_data else []
+    exports.start()  # the export runner, its worker processes warming up while the server starts
     register_pages()
     prune_unconnected_pages(settings.unconnected_page_seconds)  # a page view that never connects goes in seconds
     register_api(settings)  # the API, an app of its own, answers ahead of the pages' middleware
