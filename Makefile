@@ -22,7 +22,7 @@ $(error INSTALLER is uv or pip, not '$(INSTALLER)')
 endif
 
 # `make bench`: every speed figure of the app with its floor and ratio, in one run (bench/all.py).
-.PHONY: run test lint serve clean lock bench bench-speed bench-profile bench-listing bench-exports bench-mail bench-api \
+.PHONY: run test pytest lint serve clean lock bench bench-speed bench-profile bench-listing bench-exports bench-mail bench-api \
 	bench-instances bench-flood bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint bench-clients
 
 $(BIN)/python:
@@ -63,6 +63,10 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 test: lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The suite without the linters: .ci/run's PostgreSQL run, which goes beside `make test`'s SQLite one.
+pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 clean:

@@ -22,11 +22,11 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.remote.webdriver import WebDriver
 
 from tests.api.conftest import LiveApp, start_live_app
+from tests.artifacts import ARTIFACTS
 from tests.conftest import TEST_DATABASE, throwaway_postgres, unavailable
 from tests.e2e.helpers import Api, Page
 
-ROOT = Path(__file__).resolve().parents[2]
-SCREENSHOTS = ROOT / 'test-artifacts' / 'screenshots'
+SCREENSHOTS = ARTIFACTS / 'screenshots'
 CHROMIUM = os.environ.get('TICKETSHOW_CHROMIUM', '/usr/bin/chromium')
 CHROMEDRIVER = os.environ.get('TICKETSHOW_CHROMEDRIVER', '/usr/bin/chromedriver')
 SIZES = {'desktop': (1280, 800), 'phone': (390, 844)}

@@ -19,18 +19,18 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
-from tests.e2e.conftest import ROOT, SIZES, Browser, _fit_viewport, shot
+from tests.artifacts import ARTIFACTS
+from tests.e2e.conftest import SIZES, Browser, _fit_viewport, shot
 from tests.e2e.helpers import Api, Page, wait_for_file
 from ui.ticket_page import spaced
 
-ARTIFACTS = ROOT / 'test-artifacts'
 GREEN = 'rgb(21, 128, 61)'  # the app's positive colour, #15803d
 RED = 'rgb(185, 28, 28)'  # its negative colour, #b91c1c
 
 
 def keep(saved: list[Path], name: str, kind: str | None = None) -> None:
     """Copy the screenshots `shot` saved to test-artifacts/ under the names the issue asks for."""
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for path in saved:
         size = path.stem.rsplit('-', 1)[1]
         if kind is None:

@@ -29,11 +29,12 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from tests.api.conftest import LiveApp, start_live_app
+from tests.artifacts import ARTIFACTS, ROOT
 from tests.conftest import TEST_DATABASE, throwaway_postgres
-from tests.e2e.conftest import _STICKING_OUT_JS, ROOT, SIZES, Browser, _fit_viewport, _settle
+from tests.e2e.conftest import _STICKING_OUT_JS, SIZES, Browser, _fit_viewport, _settle
 from tests.e2e.helpers import PASSWORD, Api, Page, save_full_page
 
-PAGES = ROOT / 'test-artifacts' / 'pages'
+PAGES = ARTIFACTS / 'pages'
 AXE_JS = files('selenium_axe_python').joinpath('axe-core/axe.min.js').read_text(encoding='utf-8')
 
 

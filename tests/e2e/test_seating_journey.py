@@ -20,10 +20,10 @@ from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.api.conftest import LiveApp
-from tests.e2e.conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, ROOT, SCREENSHOTS, Browser, _failed
+from tests.artifacts import ARTIFACTS
+from tests.e2e.conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM, SCREENSHOTS, Browser, _failed
 from tests.e2e.helpers import Api, Page, click_seat, save_full_page, seat_drawn_inside, wait_seat
 
-ARTIFACTS = ROOT / 'test-artifacts'
 PHONE = {'width': 390, 'height': 844, 'pixelRatio': 2, 'touch': True}
 SECTIONS = [('Stalls', 6, 10), ('Dress circle', 4, 8), ('Balcony', 3, 8)]
 BLOCKED = 'Stalls C5'

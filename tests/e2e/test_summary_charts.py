@@ -21,11 +21,11 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.api.conftest import LiveApp, start_live_app
+from tests.artifacts import ARTIFACTS
 from tests.conftest import TEST_DATABASE, throwaway_postgres
-from tests.e2e.conftest import _STICKING_OUT_JS, ROOT, SIZES, Browser, _fit_viewport, _settle, _stop
+from tests.e2e.conftest import _STICKING_OUT_JS, SIZES, Browser, _fit_viewport, _settle, _stop
 from tests.e2e.helpers import Page, save_full_page
 
-ARTIFACTS = ROOT / 'test-artifacts'
 HINDI = 'अंधा युग — धर्मवीर भारती'
 LONG = 'Abhijñānaśākuntalam' * 5 + 'X' * 5  # 100 letters, no space
 
@@ -210,5 +210,5 @@ def test_a_chart_image_draws_a_devanagari_name(live: LiveApp, tmp_path: Path) ->
         for kind in ('sales', 'trend'):
             response = client.get(f'/api/v1/theatres/{theatre["id"]}/{kind}.png', headers=headers)
             assert response.status_code == 200 and response.headers['content-type'] == 'image/png'
-            ARTIFACTS.mkdir(exist_ok=True)
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
             (ARTIFACTS / f'summary-{kind}-image.png').write_bytes(response.content)

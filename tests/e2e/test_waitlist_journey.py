@@ -20,12 +20,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 
 from tests.api.conftest import LiveApp, start_live_app
+from tests.artifacts import ARTIFACTS
 from tests.conftest import TEST_DATABASE, Received, SmtpServer, throwaway_postgres
-from tests.e2e.conftest import ROOT, SIZES, Browser, _fit_viewport, _stop
+from tests.e2e.conftest import SIZES, Browser, _fit_viewport, _stop
 from tests.e2e.helpers import Api, Page, save_full_page
 from ui.ticket_page import spaced
 
-ARTIFACTS = ROOT / 'test-artifacts'
 PHONE = {'width': 390, 'height': 844, 'deviceScaleFactor': 2, 'mobile': True}
 MAIL_WAIT = 30.0  # for the OfferRunner's thread and the outbox; never reached when all is well
 HOUSEFULL = 'Ghashiram Kotwal'

@@ -36,11 +36,11 @@ from services.mail.content import (
     ShowLine,
     TheatreMonth,
 )
+from tests.artifacts import ARTIFACTS
 from tests.conftest import unavailable
 from tests.e2e.conftest import CHROME_FLAGS, CHROMEDRIVER, CHROMIUM  # the one way the suite starts Chromium
 
-ROOT = Path(__file__).resolve().parents[2]
-EMAILS = ROOT / 'test-artifacts' / 'emails'
+EMAILS = ARTIFACTS / 'emails'
 PHONE = (390, 844)
 BASE = 'https://tickets.example.com'
 UNSUBSCRIBE = f'{BASE}/unsubscribe?t=abc.def&kind=x'

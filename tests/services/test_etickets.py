@@ -9,7 +9,6 @@ import base64
 import dataclasses
 import datetime as dt
 import io
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest
@@ -23,11 +22,10 @@ from services import booking as booking_service
 from services.errors import NotFound
 from services.etickets import TicketDocument, TicketLine, ics, pdf, qr, ticket_document
 from services.etickets.document import SeatPlace, seat_line, seat_list
+from tests.artifacts import ARTIFACTS
 from tests.factories import make_booking, make_show, make_theatre, make_user
 from tests.services.test_seating import HOUSE, create_reserved, put_map, seat_ids
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / 'test-artifacts'
 RENDER_SCALE = 3  # pixels per PDF point: 216 dpi, a phone camera's view of a printed page
 MM_PER_POINT = 25.4 / 72
 
@@ -339,7 +337,7 @@ def test_the_first_page_of_a_real_booking_s_pdf_is_saved_for_people_to_look_at(d
     content = pdf.render(doc)
 
     image, text, _ = pdf_pages(content)[0]
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     image.save(ARTIFACTS / 'tickets-pdf-page1.png')
     assert [read.text for read in zxingcpp.read_barcodes(image)] == [t.code for t in doc.tickets]
     assert f'Reference {booked.reference}' in text and 'Prithvi Theatre, Juhu, Mumbai' in text
