@@ -10,8 +10,9 @@ and prints each part's table as it finishes, then all the figures in one table:
   go on, against the page's own SELECT;
 - clients (bench/clients.py): server memory per connected browser, and the RSS a crawler's page views leave;
 - mail (bench/mail.py): monthly reports per second against plain smtplib;
-- check-in (bench/checkin.py) and the seat race (bench/seating.py --no-browser), which print their own tables with
-  their ratio to the direct database work.
+- check-in (bench/checkin.py: API check-ins against the admit-once UPDATE alone) and the seat race
+  (bench/seating.py --no-browser: seats sold through the API against booking.book called directly), each printing
+  its own detailed table first.
 --quick shrinks every part (seconds instead of minutes; smaller data), for a first look, not for a closing note.
 --app-at REF measures the booking part against the app of another commit (the "before" of a change).
 """
@@ -77,14 +78,14 @@ def main() -> None:
         if part in args.skip:
             continue
         print(f'\n=== {part} ===', flush=True)
-        if part in OWN_TABLES:
-            extra = QUICK_OWN[part] if args.quick else []
-            subprocess.run([sys.executable, '-m', *OWN_TABLES[part], *extra], cwd=ROOT, check=True)
-            continue
         out = Path(tempfile.mkstemp(suffix='.json')[1])
-        command = [sys.executable, '-m', 'bench.all', '--only', part, '--json', str(out)]
-        command += ['--quick'] if args.quick else []
-        command += ['--app-at', args.app_at] if args.app_at else []
+        if part in OWN_TABLES:  # its own table first, then its figures with the others
+            command = [sys.executable, '-m', *OWN_TABLES[part], '--json', str(out)]
+            command += QUICK_OWN[part] if args.quick else []
+        else:
+            command = [sys.executable, '-m', 'bench.all', '--only', part, '--json', str(out)]
+            command += ['--quick'] if args.quick else []
+            command += ['--app-at', args.app_at] if args.app_at else []
         subprocess.run(command, cwd=ROOT, check=True)
         collected.append((part, [Figure(**row) for row in json.loads(out.read_text())]))
     print(f'\n=== every figure ({time.monotonic() - began:.0f} s) ===')

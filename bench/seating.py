@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -39,7 +40,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -47,6 +48,7 @@ import httpx
 from sqlalchemy import Engine, select, text
 
 from bench.exports import p95, start_app
+from bench.report import Figure
 from bench.seed import seed
 from models import Show, db
 from models.db import session_scope, utcnow
@@ -428,6 +430,7 @@ def main() -> None:
     parser.add_argument('--clicks', type=int, default=10, help='clicks of each kind (at most 10)')
     parser.add_argument('--database-url', '--postgres', default=None, help='an empty database; default: SQLite')
     parser.add_argument('--no-browser', action='store_true', help='leave the browser figures out')
+    parser.add_argument('--json', default=None, help='also write the race figures here (for make bench)')
     args = parser.parse_args()
     clicks = max(1, min(10, args.clicks))
 
@@ -510,6 +513,18 @@ def main() -> None:
     print(f'\ncorrect: the shows sold {sold} seats, each seat once, and their counts agree')
     load_after = os.getloadavg()[0]
     print(f'load average (1 min) on {os.cpu_count()} CPUs: {load_before:.1f} at the start, {load_after:.1f} at the end')
+    if args.json:
+        Path(args.json).write_text(json.dumps([asdict(figure) for figure in race_figures(raced, best)]))
+
+
+def race_figures(raced: dict[int, Race], ceiling: float) -> list[Figure]:
+    """Seats sold per second by clients racing through the API, against the better direct line (no HTTP)."""
+    rows = []
+    for clients, outcome in sorted(raced.items()):
+        rate = outcome.seats / outcome.wall
+        rows.append(Figure(f'seat race, {clients} clients', rate, 'seats/s', ceiling, 'booking.book direct', 200.0))
+        rows.append(Figure(f'seat race p95, {clients} clients', p95(outcome.latencies), 'ms', higher_is_better=False))
+    return rows
 
 
 if __name__ == '__main__':
