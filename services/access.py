@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from models import Role, Show, Theatre, TheatreStaff, User
-from models.db import get_by_id
+from models.db import get_by_id, is_valid_id
 from services.auth import require_role
 from services.errors import NotFound
 
@@ -43,7 +43,10 @@ def may_work_door(session: Session, actor: User, theatre: Theatre) -> bool:
 
 def door_show(session: Session, actor: User, show_id: int | None) -> Show:
     """The show if `actor` may check tickets in for it; any other show is reported as missing."""
-    show = get_by_id(session, Show, show_id)
+    # The show with its theatre in one query (every scan at the door asks this), their tags, prices and seat map
+    # left to load if something asks for them.
+    options = [joinedload(Show.theatre).lazyload('*'), lazyload('*')]
+    show = session.get(Show, show_id, options=options) if is_valid_id(show_id) else None
     if show is None or not may_work_door(session, actor, show.theatre):
         raise NotFound('No such show.')
     return show

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from models import AuditAction, Booking, Show, Theatre, Ticket, TicketStatus
 from models.db import utcnow
@@ -88,7 +89,7 @@ def _find(session: Session, code: str) -> Ticket | None:
         .where(Ticket.code == code)
         .options(
             joinedload(Ticket.booking).joinedload(Booking.user),
-            joinedload(Ticket.booking).joinedload(Booking.show),
+            joinedload(Ticket.booking).joinedload(Booking.show).lazyload('*'),  # not its tags, prices, seat map
         )
     )
 
@@ -143,9 +144,16 @@ def check_in(
         .returning(Ticket.id)
         .execution_options(synchronize_session=False)
     ).scalar_one_or_none()
-    session.refresh(ticket)
     if admitted is None:
+        session.refresh(ticket)  # what the other scan (or a cancellation) left: the refusal says which
         raise _already(ticket, now, tz)
+    # What the UPDATE wrote, without reading the row back.
+    for name, value in (
+        ('status', TicketStatus.CHECKED_IN),
+        ('checked_in_at', now.astimezone(dt.UTC)),
+        ('checked_in_by_id', actor.id),
+    ):
+        set_committed_value(ticket, name, value)
     invalidate_after_commit(session, CHECKINS)
     booking = ticket.booking
     return Admission(
