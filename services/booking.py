@@ -7,9 +7,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Integer, Update, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
 
-from models import AuditAction, Booking, BookingStatus, Show, ShowSeating, ShowStatus, Ticket, TicketStatus, User
+from models import (
+    AuditAction,
+    Booking,
+    BookingStatus,
+    Show,
+    ShowSeating,
+    ShowStatus,
+    Theatre,
+    Ticket,
+    TicketStatus,
+    User,
+)
 from models.db import get_by_id, is_valid_id, utcnow
 from models.seat import seat_name
 from services import audit, freed, seating
@@ -158,7 +169,9 @@ def book(
     queued in the same transaction unless `send_email` is false (demo data). `set_aside`: the tickets are those a
     waiting-list offer set aside for this buyer (the caller checked the offer)."""
     now = now or utcnow()
-    show, reserved = _buyer_and_show(session, user_id=user_id, show_id=show_id)
+    # The buyer is held here: the session keeps its objects only while something refers to them, and the audit
+    # event and the email row look the buyer up in it.
+    buyer, show, reserved = _buyer_and_show(session, user_id=user_id, show_id=show_id)
     if show.cancelled:
         raise Conflict(CANCELLED)
     chosen: seating.Chosen | None = None
@@ -199,7 +212,7 @@ def book(
     session.flush()  # its id, for what follows
     with session.no_autoflush:  # the tickets, the audit event and the email go in one flush, not one each
         issued = tickets_service.issue(session, booking, count=count, price_cents=price_cents, seats=seat_prices)
-        audit.record(session, actor_id=user_id, action=AuditAction.BOOKING_CREATED, target=booking)
+        audit.record(session, actor_id=buyer.id, action=AuditAction.BOOKING_CREATED, target=booking)
         if send_email:
             booking_mail.queue_confirmation(session, booking, now=now)  # one row; composed when sent
     session.flush()
@@ -216,15 +229,22 @@ _BUYER_AND_SHOW = (
     .select_from(User)
     .outerjoin(Show, Show.id == bindparam('show_id'))
     .outerjoin(ShowSeating, ShowSeating.show_id == Show.id)
-    .options(joinedload(Show.theatre))
+    # The show's tags, section prices and seating row and its theatre's seat map load when asked for (a reserved
+    # booking asks), not with every booking (four more queries, selectin being their default).
+    .options(
+        joinedload(Show.theatre).lazyload(Theatre.seat_map),
+        lazyload(Show.tag_rows),
+        lazyload(Show.seating_row),
+        lazyload(Show.price_rows),
+    )
     .where(User.id == bindparam('user_id'))
 )
 
 
-def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple[Show, bool]:
-    """The show (with its theatre) and whether its seats are reserved, in one query that also checks the buyer is
-    an active account (`load_actor`'s rule). The buyer and the show stay in the session for what follows (the
-    audit event, the outbox row) to find without another query."""
+def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple[User, Show, bool]:
+    """The buyer, the show (with its theatre) and whether its seats are reserved, in one query that also checks the
+    buyer is an active account (`load_actor`'s rule). While the caller holds them, the buyer and the show stay in the
+    session for what follows (the audit event, the outbox row) to find without another query."""
     if not is_valid_id(show_id):
         load_actor(session, user_id)
         raise NotFound('No such show.')
@@ -233,7 +253,7 @@ def _buyer_and_show(session: Session, *, user_id: int, show_id: object) -> tuple
         raise Unauthenticated('Please log in again.')
     if row[1] is None:
         raise NotFound('No such show.')
-    return row[1], row[2] is not None
+    return row[0], row[1], row[2] is not None
 
 
 def _take(fits: ColumnElement[bool], **values: object) -> Update:
