@@ -1,1 +1,1 @@
-"""The JSON API of ../shared/API.md: thin routes on NiceGUI's FastAPI app that call the same services as the pages."""
+"""The JSON API of docs/API.md: thin routes that call the same services as the pages."""

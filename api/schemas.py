@@ -1,4 +1,4 @@
-"""The JSON shapes of ../shared/API.md: request bodies checked for type and size here, meaning in services/."""
+"""The JSON shapes of docs/API.md: request bodies checked for type and size here, meaning in services/."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The JSON routes of ../shared/API.md. Each one reads its input, calls one service, and shapes the answer."""
+"""The JSON routes of docs/API.md. Each one reads its input, calls one service, and shapes the answer."""
 
 from __future__ import annotations
 

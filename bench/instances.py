@@ -3,7 +3,7 @@
     make bench-instances   # or: .venv/bin/python -m bench.instances [--seconds S] [--postgres-url URL]
 
 Seeds 10,000 upcoming shows into a new SQLite file and a new PostgreSQL database (created on the
-server of --postgres-url, default the local one of ../shared/SERVICES.md, and dropped afterwards),
+server of --postgres-url, default the local one at 127.0.0.1:5432, and dropped afterwards),
 then, for each setup — one instance on SQLite, one on PostgreSQL, two on PostgreSQL (the clients
 split between them, as a proxy would), all on one Redis — prints confirmed bookings per second and
 p50/p95 latency of POST /shows/{id}/bookings with 8 and 32 concurrent clients, and the p50/p95 of

@@ -1,6 +1,7 @@
 """Test databases: a fresh SQLite file per test, or PostgreSQL (a throwaway database per run).
 
-PostgreSQL comes from TICKETSHOW_TEST_POSTGRES_URL (default: the local server of ../shared/SERVICES.md).
+PostgreSQL comes from TICKETSHOW_TEST_POSTGRES_URL (default:
+postgresql://postgres@127.0.0.1:5432/test, the test machines' local server).
 Where it cannot be reached its tests are skipped with the reason, except with CI=true: then they fail.
 """
 

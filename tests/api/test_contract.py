@@ -1,4 +1,4 @@
-"""The JSON API against its contract (../shared/API.md): every endpoint's success and its documented errors.
+"""The JSON API against its contract (docs/API.md): every endpoint's success and its documented errors.
 
 Each test starts main.py in process (NiceGUI's `user` fixture) on a fresh SQLite database; the factories
 write to the same database, and every refused request is checked to have changed nothing in it.
