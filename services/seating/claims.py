@@ -128,13 +128,20 @@ def claim(
             }
             for seat_id in rest
         ]
-        dialect = postgresql if session.get_bind().dialect.name == 'postgresql' else sqlite
-        statement = dialect.insert(SeatClaim).values(values).on_conflict_do_nothing().returning(SeatClaim.seat_id)
-        got.update(session.scalars(statement))
+        got.update(session.scalars(_INSERT_FREE[session.get_bind().dialect.name], values))
     taken = [seat_id for seat_id in ids if seat_id not in got]
     if taken:
         raise SeatsTaken(names_of(session, taken), taken)
     bump(session, show_id)
+
+
+# The claims of the seats still free, one statement for however many seats (its rows as parameters, not built into
+# it: a statement with the rows in it is built, keyed and compiled anew for every sale); a seat taken meanwhile is
+# skipped, not an error, and the seats it hands back are those claimed.
+_INSERT_FREE = {
+    name: dialect.insert(SeatClaim).on_conflict_do_nothing().returning(SeatClaim.seat_id)
+    for name, dialect in (('postgresql', postgresql), ('sqlite', sqlite))
+}
 
 
 def _offer_holds(show_id: int) -> Any:

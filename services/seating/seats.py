@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -137,6 +137,9 @@ class Chosen:
 
     seat_ids: list[int]
     prices: dict[int, int]  # seat id → cents
+    # The seats themselves, held while the booking is made: the session keeps an object only while something refers
+    # to it, and the tickets' seats (their names) are then found in it instead of read again one query each.
+    seats: tuple[Seat, ...] = field(default=(), compare=False, repr=False)
 
 
 def check_choice(session: Session, show: Show, seat_ids: object, *, high: int = 10) -> Chosen:
@@ -166,7 +169,7 @@ def check_choice(session: Session, show: Show, seat_ids: object, *, high: int = 
         raise Invalid({'seats': f'Not for sale: {names}.'})
     section_prices = prices(session, show)
     seat_prices = {seat.id: section_prices.get(seat.section, show.price_cents) for seat in seats}
-    return Chosen([seat.id for seat in seats], seat_prices)
+    return Chosen([seat.id for seat in seats], seat_prices, tuple(seats))
 
 
 def best_block(
