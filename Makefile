@@ -62,8 +62,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
-test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: lint pytest
 
 # The suite without the linters: .ci/run's PostgreSQL run, which goes beside `make test`'s SQLite one.
 pytest: $(STAMP)

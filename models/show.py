@@ -4,12 +4,14 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, Float, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, lazyload, mapped_column, relationship
 
 from models.db import Base, Cents, IntPK, Name, Timestamp, UTCDateTime, enum_column, fk
 from models.enums import AgeRating, ShowStatus
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm.strategy_options import _AbstractLoad
+
     from models.booking import Booking
     from models.hold import SectionPrice, ShowSeating
     from models.theatre import Theatre
@@ -99,3 +101,11 @@ class ShowTag(Base):
     tag: Mapped[str] = mapped_column(String(30), primary_key=True)
 
     show: Mapped[Show] = relationship(back_populates='tag_rows')
+
+
+def show_alone() -> tuple[_AbstractLoad, ...]:
+    """A show with its own columns only: its tags, section prices and seating row load with every Show by default
+    (selectin, for the pages); a path that needs none of them (a booking, a scan at the door) adds these options to
+    its query, or to the load that brings the show (`joinedload(Booking.show).options(*show_alone())`), and pays for
+    them only if it asks. (A function: the options need every mapped class, which exist only once models/ is in.)"""
+    return lazyload(Show.tag_rows), lazyload(Show.seating_row), lazyload(Show.price_rows)

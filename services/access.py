@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload
 
 from models import Role, Show, Theatre, TheatreStaff, User
 from models.db import get_by_id, is_valid_id
+from models.show import show_alone
 from services.auth import require_role
 from services.errors import NotFound
 
@@ -45,7 +46,7 @@ def door_show(session: Session, actor: User, show_id: int | None) -> Show:
     """The show if `actor` may check tickets in for it; any other show is reported as missing."""
     # The show with its theatre in one query (every scan at the door asks this), their tags, prices and seat map
     # left to load if something asks for them.
-    options = [joinedload(Show.theatre).lazyload('*'), lazyload('*')]
+    options = [joinedload(Show.theatre).lazyload(Theatre.seat_map), *show_alone()]
     show = session.get(Show, show_id, options=options) if is_valid_id(show_id) else None
     if show is None or not may_work_door(session, actor, show.theatre):
         raise NotFound('No such show.')

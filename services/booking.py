@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Integer, Update, bindparam, select, update
-from sqlalchemy.orm import Session, joinedload, lazyload, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
     AuditAction,
@@ -23,6 +23,7 @@ from models import (
 )
 from models.db import get_by_id, is_valid_id, utcnow
 from models.seat import seat_name
+from models.show import show_alone
 from services import audit, freed, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
@@ -231,12 +232,7 @@ _BUYER_AND_SHOW = (
     .outerjoin(ShowSeating, ShowSeating.show_id == Show.id)
     # The show's tags, section prices and seating row and its theatre's seat map load when asked for (a reserved
     # booking asks), not with every booking (four more queries, selectin being their default).
-    .options(
-        joinedload(Show.theatre).lazyload(Theatre.seat_map),
-        lazyload(Show.tag_rows),
-        lazyload(Show.seating_row),
-        lazyload(Show.price_rows),
-    )
+    .options(joinedload(Show.theatre).lazyload(Theatre.seat_map), *show_alone())
     .where(User.id == bindparam('user_id'))
 )
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from models import AuditAction, Booking, Show, Theatre, Ticket, TicketStatus
 from models.db import utcnow
+from models.show import show_alone
 from services import audit
 from services.access import door_show, door_theatre_ids, may_work_door
 from services.auth import load_actor
@@ -89,7 +90,7 @@ def _find(session: Session, code: str) -> Ticket | None:
         .where(Ticket.code == code)
         .options(
             joinedload(Ticket.booking).joinedload(Booking.user),
-            joinedload(Ticket.booking).joinedload(Booking.show).lazyload('*'),  # not its tags, prices, seat map
+            joinedload(Ticket.booking).joinedload(Booking.show).options(*show_alone()),
         )
     )
 
