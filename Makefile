@@ -23,7 +23,8 @@ endif
 
 # `make bench`: every speed figure of the app with its floor and ratio, in one run (bench/all.py).
 .PHONY: run test pytest lint serve clean lock bench bench-speed bench-profile bench-listing bench-exports bench-mail bench-api \
-	bench-instances bench-flood bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint bench-clients
+	bench-instances bench-flood bench-busy bench-install bench-checkin bench-booking-mail bench-waitlist bench-seating bench-first-paint bench-clients \
+	bench-ops
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +106,9 @@ bench-first-paint: $(STAMP)
 	$(BIN)/python -m bench.first_paint $(BENCH_ARGS)
 
 # Memory and CPU per connected browser, and what a crawler's page views leave (BENCH_ARGS='--crawl-seconds 60').
+bench-ops: $(STAMP)
+	$(BIN)/python -m bench.ops $(BENCH_ARGS)
+
 bench-clients: $(STAMP)
 	$(BIN)/python -m bench.clients $(BENCH_ARGS)
 

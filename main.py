@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import getpass
 import logging
 import os
+import socket
 import sys
+from pathlib import Path
 
-from nicegui import ui
+from nicegui import Client, background_tasks, ui
 from nicegui.storage import Storage
 
 from models import RunStatus, db
 from models.db import utcnow
 from models.migrate import upgrade
 from scheduler.jobs import MailScheduler
-from services import auth, cache, demo, exports, posters, sessions, throttle
+from services import auth, backup, cache, demo, exports, health, instances, logs, metrics, posters, sessions, throttle
 from services.config import Settings, get_settings
 from services.errors import DomainError
 from services.kv import KV
@@ -86,6 +89,14 @@ def serve(settings: Settings) -> None:
     from ui.pruning import start as prune_unconnected_pages
 
     kv = prepare(settings)
+    health.configure(
+        health.Probe(
+            url=settings.sqlalchemy_url,
+            kv=kv,
+            redis_configured=bool(settings.redis_url),
+            outbox_stuck_after=dt.timedelta(minutes=settings.outbox_stuck_minutes),
+        )
+    )
     # Demo data first: loading it (posters included) holds SQLite's write lock for several seconds on a first start,
     # longer than the lock timeout a pass of the export runner waits.
     lines = demo_logins(settings) if settings.demo_data else []
@@ -96,22 +107,35 @@ def serve(settings: Settings) -> None:
     app.on_page_exception(error_page)  # a friendly page, never a traceback or an exception's text
     app.add_middleware(BusyStatus)  # ... answered 503 with Retry-After when the database was busy
     app.on_shutdown(workers.shutdown)
+    if settings.metrics_token:
+        # The pages this instance holds whose browser is connected, counted when scraped (from the scrape's thread:
+        # a copy of the list, never the live dict).
+        metrics.count_clients(lambda: sum(c.has_socket_connection for c in list(Client.instances.values())))
+        app.on_startup(lambda: background_tasks.create(metrics.watch_loop_lag(), name='event loop lag'))
     # The export runner's running jobs go back to the queue at shutdown; NiceGUI's simulated user starts the app
     # again in the same process for every page test, which keeps the worker processes warm in between.
     keep_pool = 'NICEGUI_USER_SIMULATION' in os.environ
     app.on_shutdown(lambda: exports.shutdown(keep_pool=keep_pool))
+    # This instance's row for the admin's system page, written every few seconds; gone on a clean stop.
+    app.on_startup(lambda: background_tasks.create(instances.keep_beating(settings.port), name='instance heartbeat'))
+    app.on_shutdown(_leave)
     if settings.scheduler == 'on':
-        mail_scheduler = MailScheduler(settings, kv)
+        mail_scheduler = MailScheduler(settings, kv, instance=instances.ID)
         app.state.mail_scheduler = mail_scheduler  # the admin page shows the next runs
         app.on_startup(mail_scheduler.start)
         app.on_shutdown(mail_scheduler.shutdown)
     url = f'http://{settings.host}:{settings.port}'
-    for line in [
-        'TicketShow is starting on ' + url,
-        *(['Demo logins (username / password):'] if lines else []),
-        *('  ' + line for line in lines),
-    ]:
-        print(line, flush=True)
+    if settings.log_format == 'json':  # a log pipeline reads this: no passwords in it, only where they are
+        log.info('TicketShow is starting on %s', url)
+        if lines:
+            log.info('Demo logins are in %s', settings.var_dir / 'demo_logins.txt')
+    else:
+        for line in [
+            'TicketShow is starting on ' + url,
+            *(['Demo logins (username / password):'] if lines else []),
+            *('  ' + line for line in lines),
+        ]:
+            print(line, flush=True)
     ui.run(
         not_found_page,  # the root page NiceGUI builds for any path no route matches: our 404 page, in the frame
         host=settings.host,
@@ -126,6 +150,10 @@ def serve(settings: Settings) -> None:
         show=False,
         favicon='🎭',
         show_welcome_message=False,
+        # SIGTERM: no new connections, the requests in flight finish (this long at most), then the shutdown hooks.
+        timeout_graceful_shutdown=settings.shutdown_seconds,
+        # JSON logs: uvicorn's own loggers write through the app's one handler rather than their text ones.
+        **({'log_config': None} if settings.log_format == 'json' else {}),
     )
 
 
@@ -199,7 +227,74 @@ def migrate(settings: Settings, argv: list[str]) -> int:
     return 0
 
 
+def backup_database(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog='main.py backup',
+        description='Copy the SQLite database, while the app runs, to PATH: consistent as of one moment, checked.',
+    )
+    parser.add_argument('path', type=Path, help='the backup file to write (replaced only by a whole, checked copy)')
+    args = parser.parse_args(argv)
+    try:
+        summary = backup.backup(settings.sqlalchemy_url, args.path)
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f'Backed up: {summary.describe()}')
+    return 0
+
+
+def restore_database(settings: Settings, argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog='main.py restore',
+        description='Replace the SQLite database with a backup (stop the app first); the old one is kept beside it.',
+    )
+    parser.add_argument('path', type=Path, help='a file `main.py backup` wrote')
+    parser.add_argument('--force', action='store_true', help='restore even though something answers on the port')
+    args = parser.parse_args(argv)
+    if not args.force and _answers(settings.host, settings.port):
+        print(
+            f'Something answers on {settings.host}:{settings.port}: stop the app before restoring its database '
+            '(or --force, if that is not this app).',
+            file=sys.stderr,
+        )
+        return 2
+    settings.ensure_var_dir()
+    try:
+        summary, kept = backup.restore(settings.sqlalchemy_url, args.path, now=utcnow())
+    except backup.BackupError as error:
+        print(error, file=sys.stderr)
+        return 2
+    print(f'Restored: {summary.describe()}')
+    if kept is not None:
+        print(f'The database it replaced is kept as {kept}')
+    print('Start the app as usual: it applies any migration the backup is behind on.')
+    return 0
+
+
+async def _leave() -> None:
+    """A clean stop: this instance's row goes (a crashed one's ages out of the system page in a minute)."""
+
+    def leave() -> None:
+        with db.session_scope() as session:
+            instances.leave(session, instance_id=instances.ID)
+
+    try:
+        await asyncio.to_thread(leave)
+    except Exception as error:  # noqa: BLE001 - the database may be the reason for the stop
+        log.warning('could not remove this instance from the instances list (%s)', type(error).__name__)
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 COMMANDS = {
+    'backup': backup_database,
+    'restore': restore_database,
     'create-admin': create_admin,
     'migrate': migrate,
     'send-reminders': send_reminders,
@@ -211,12 +306,12 @@ def main(argv: list[str]) -> int:
     # Everything this process (and its export workers) writes — the database, browser storage, secrets,
     # exports, the outbox — is readable by its owner only, whatever umask it was started with.
     os.umask(0o077)
-    logging.basicConfig(level=logging.INFO, format='%(asctime)s %(levelname)s %(name)s: %(message)s')
+    get_settings.cache_clear()
+    settings = get_settings()
+    logs.configure(settings.log_format)
     # APScheduler logs two lines for every run of every job (the hold sweep runs every 5 s); the jobs log what
     # they do themselves, and APScheduler's warnings and errors still show.
     logging.getLogger('apscheduler.executors.default').setLevel(logging.WARNING)
-    get_settings.cache_clear()
-    settings = get_settings()
     if argv and argv[0] in COMMANDS and 'NICEGUI_USER_SIMULATION' not in os.environ:
         return COMMANDS[argv[0]](settings, argv[1:])
     if argv and argv[0] in ('-h', '--help'):

@@ -12,7 +12,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import JSONResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from services import passwords, sessions, workers
+from services import logs, passwords, sessions, workers
 from services.errors import (
     Busy,
     Conflict,
@@ -66,6 +66,7 @@ async def caller(request: Request) -> Principal:
         raise HTTPException(
             401, 'Please log in: the token is missing, expired or revoked.', {'WWW-Authenticate': 'Bearer'}
         )
+    logs.set_user(who.user_id)
     return who
 
 

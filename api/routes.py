@@ -20,10 +20,12 @@ from nicegui import app
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api import accounts, files, posters, seating, v1, waitlist
+from api import accounts, files, ops, posters, seating, v1, waitlist
 from api.deps import ReadsByMethod, domain_error_response
 from services.config import Settings
 from services.errors import DomainError
+from services.logs import RequestIds
+from services.metrics import HttpMetrics
 
 MAX_BODY_BYTES = 64 * 1024
 SEATMAP_MAX_BYTES = 16 * 1024 * 1024  # a 100,000-seat map with every seat's position
@@ -113,10 +115,10 @@ async def unexpected(_request: Request, _error: Exception) -> JSONResponse:
     return JSONResponse({'detail': 'Something went wrong on our side; nothing was changed by this request.'}, 500)
 
 
-# What the API app serves: its paths, its documents, poster images, and the one-click unsubscribe (a POST; the
-# unsubscribe page itself, a GET, is a page).
+# What the API app serves: its paths, its documents, poster images, the operator's probes, and the one-click
+# unsubscribe (a POST; the unsubscribe page itself, a GET, is a page).
 API_PREFIXES = ('/api/', '/media/posters/')
-API_PATHS = frozenset({'/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc'})
+API_PATHS = frozenset({'/openapi.json', '/docs', '/docs/oauth2-redirect', '/redoc', '/healthz', '/readyz', '/metrics'})
 
 
 def build_api(settings: Settings) -> FastAPI:
@@ -131,6 +133,7 @@ def build_api(settings: Settings) -> FastAPI:
         posters.media_router,
         files.router,
         files.unsubscribe_router,
+        ops.router,
     ):
         api.include_router(router)
     api.add_exception_handler(DomainError, domain_error_response)
@@ -185,5 +188,14 @@ def register_api(settings: Settings) -> None:
     # its class's method (never a wrapper left from an earlier start in the same process: the page tests start the
     # app again for every test), goes behind ApiFirst.
     pages_stack = functools.partial(type(app).build_middleware_stack, app)
-    app.build_middleware_stack = lambda: ApiFirst(api, pages_stack())  # type: ignore[method-assign]
+
+    def served() -> ASGIApp:
+        stack: ASGIApp = ApiFirst(api, pages_stack())
+        if settings.metrics_token:  # every request timed, the API's and the pages' alike
+            stack = HttpMetrics(stack)
+        if settings.log_format == 'json':  # every request with its id, and its one `request` line
+            stack = RequestIds(stack)
+        return stack
+
+    app.build_middleware_stack = served  # type: ignore[method-assign]
     app.add_middleware(BodyLimit)  # the pages' file uploads

@@ -10,9 +10,10 @@ and prints each part's table as it finishes, then all the figures in one table:
   go on, against the page's own SELECT;
 - clients (bench/clients.py): server memory per connected browser, and the RSS a crawler's page views leave;
 - mail (bench/mail.py): monthly reports per second against plain smtplib;
-- check-in (bench/checkin.py: API check-ins against the admit-once UPDATE alone) and the seat race
-  (bench/seating.py --no-browser: seats sold through the API against booking.book called directly), each printing
-  its own detailed table first.
+- check-in (bench/checkin.py: API check-ins against the admit-once UPDATE alone), the seat race
+  (bench/seating.py --no-browser: seats sold through the API against booking.book called directly) and the home
+  page's first show card in headless Chromium against its first paint (bench/first_paint.py), each printing its own
+  detailed table first.
 --quick shrinks every part (seconds instead of minutes; smaller data), for a first look, not for a closing note.
 --app-at REF measures the booking part against the app of another commit (the "before" of a change).
 """
@@ -31,9 +32,13 @@ from pathlib import Path
 from bench.exports import ROOT
 from bench.report import Figure, table
 
-PARTS = ('booking', 'listing', 'clients', 'mail', 'checkin', 'seating')
-OWN_TABLES = {'checkin': ['bench.checkin'], 'seating': ['bench.seating', '--no-browser', '--seconds', '20']}
-QUICK_OWN = {'checkin': ['--tickets', '1200'], 'seating': ['--seconds', '5']}
+PARTS = ('booking', 'listing', 'clients', 'mail', 'checkin', 'seating', 'first-paint')
+OWN_TABLES = {
+    'checkin': ['bench.checkin'],
+    'seating': ['bench.seating', '--no-browser', '--seconds', '20'],
+    'first-paint': ['bench.first_paint', '--before', ''],
+}
+QUICK_OWN = {'checkin': ['--tickets', '1200'], 'seating': ['--seconds', '5'], 'first-paint': ['--loads', '4']}
 
 
 def measure(part: str, quick: bool, app_at: str | None) -> list[Figure]:

@@ -28,6 +28,7 @@ from models.enums import (
 )
 from models.export_job import ExportJob
 from models.hold import SeatClaim, SeatHold, SectionPrice, ShowSeating
+from models.instance import Instance
 from models.mail import JobRun, MailDelivery, OutboxMessage
 from models.rating import ShowRating
 from models.seat import Seat, SeatMap
@@ -55,6 +56,7 @@ __all__ = [
     'ExportJob',
     'ExportKind',
     'ExportStatus',
+    'Instance',
     'JobRun',
     'LoginSession',
     'MailDelivery',

@@ -16,6 +16,7 @@ is due; passes never overlap.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import threading
@@ -30,14 +31,25 @@ from models import MailKind
 from models.db import session_scope, utcnow
 from scheduler.waitlist import OfferRunner
 from services.config import Settings
-from services.kv import KV
+from services.kv import KV, LEADER_KEY
 from services.mail import jobs as mail_jobs
 from services.mail import months, outbox
 from services.mail.runner import RunResult, completed, last_finished
 from services.seating import holds
 
 log = logging.getLogger(__name__)
-LEADER_KEY = 'scheduler:leader'
+
+
+class _NoTracebackForCancelled(logging.Filter):
+    """At shutdown the event loop cancels the futures of jobs still running on their threads, and APScheduler logs
+    each as an error with a traceback. The job itself runs to its end on its thread (a thread is not cancelled): a
+    stop is not an error, so those records go."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
+
+
+logging.getLogger('apscheduler.executors.default').addFilter(_NoTracebackForCancelled())
 HOLD_SWEEP_SECONDS = 5
 
 
@@ -47,11 +59,13 @@ def _clock(text: str) -> tuple[int, int]:
 
 
 class MailScheduler:
-    def __init__(self, settings: Settings, kv: KV, *, clock: Callable[[], dt.datetime] = utcnow) -> None:
+    def __init__(
+        self, settings: Settings, kv: KV, *, clock: Callable[[], dt.datetime] = utcnow, instance: str | None = None
+    ) -> None:
         self.settings = settings
         self.kv = kv
         self.clock = clock
-        self.instance = uuid.uuid4().hex
+        self.instance = instance or uuid.uuid4().hex  # the app's own id (services.instances.ID), in the lease
         self.leading = False
         self._busy = {kind: threading.Lock() for kind in mail_jobs.JOB_KINDS}
         self._outbox_wanted = threading.Event()

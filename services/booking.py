@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -24,12 +25,13 @@ from models import (
 from models.db import get_by_id, is_valid_id, utcnow
 from models.seat import seat_name
 from models.show import show_alone
-from services import audit, freed, seating
+from services import audit, freed, metrics, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
-from services.errors import Conflict, Invalid, NotFound, Unauthenticated
+from services.errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
 from services.formats import theatre_tz
+from services.hooks import on_commit
 from services.mail import booking_mail
 from services.search import seats_changed
 from services.show_lock import lock_show
@@ -37,6 +39,7 @@ from services.validation import Checker, FormNumber
 
 MAX_TICKETS_PER_BOOKING = 10
 CANCELLED = 'This performance has been cancelled; it can no longer be booked.'
+STARTED = 'This show has already started; it can no longer be booked.'
 
 
 @dataclass(frozen=True)
@@ -168,13 +171,43 @@ def book(
     """Sell `tickets` seats of a show to a user, or refuse; never more than the show has. A reserved show sells
     the `seats` asked for (all or none), or the best `tickets` seats together. The buyer's confirmation email is
     queued in the same transaction unless `send_email` is false (demo data). `set_aside`: the tickets are those a
-    waiting-list offer set aside for this buyer (the caller checked the offer)."""
-    now = now or utcnow()
+    waiting-list offer set aside for this buyer (the caller checked the offer). Counted in the metrics: a sale
+    once its transaction commits, a refusal by its reason."""
+    try:
+        view = _book(
+            session,
+            show_id=show_id,
+            user_id=user_id,
+            tickets=tickets,
+            seats=seats,
+            now=now or utcnow(),
+            send_email=send_email,
+            set_aside=set_aside,
+        )
+    except DomainError as error:
+        metrics.REFUSALS.labels(metrics.refusal_reason(error)).inc()
+        raise
+    reserved = bool(view.tickets) and view.tickets[0].seat_id is not None
+    on_commit(session, functools.partial(metrics.count_booking, view.booked_tickets, reserved=reserved))
+    return view
+
+
+def _book(
+    session: Session,
+    *,
+    show_id: int,
+    user_id: int,
+    tickets: FormNumber,
+    seats: object,
+    now: dt.datetime,
+    send_email: bool,
+    set_aside: bool,
+) -> BookingView:
     # The buyer is held here: the session keeps its objects only while something refers to them, and the audit
     # event and the email row look the buyer up in it.
     buyer, show, reserved = _buyer_and_show(session, user_id=user_id, show_id=show_id)
     if show.cancelled:
-        raise Conflict(CANCELLED)
+        raise Conflict(CANCELLED, reason='cancelled')
     chosen: seating.Chosen | None = None
     if reserved and seats is not None:
         chosen = seating.check_choice(session, show, seats, high=MAX_TICKETS_PER_BOOKING)
@@ -186,7 +219,7 @@ def book(
         count = check.integer('tickets', tickets, label='Number of tickets', low=1, high=MAX_TICKETS_PER_BOOKING)
         check.done()
     if show.starts_at <= now:
-        raise Conflict('This show has already started; it can no longer be booked.')
+        raise Conflict(STARTED, reason='started')
     booking = Booking(
         reference=tickets_service.new_reference(session),
         user_id=user_id,
@@ -288,15 +321,16 @@ def _take_from_count(session: Session, show: Show, count: int, now: dt.datetime,
     if price_cents is None:
         session.refresh(show)
         if show.cancelled:
-            raise Conflict(CANCELLED)
+            raise Conflict(CANCELLED, reason='cancelled')
         if show.starts_at <= now:
-            raise Conflict('This show has already started; it can no longer be booked.')
+            raise Conflict(STARTED, reason='started')
         if set_aside:
-            raise Conflict('The tickets set aside for this offer are gone; the offer has expired.')
+            raise Conflict('The tickets set aside for this offer are gone; the offer has expired.', reason='offer_gone')
         left = show.tickets_left
         raise Conflict(
             'Housefull: no tickets left.' if left <= 0 else f'Not enough tickets left: only {left} left.',
             field='tickets',
+            reason='sold_out',
         )
     return int(price_cents)
 

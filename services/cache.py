@@ -18,6 +18,7 @@ from typing import TypeVar
 from pydantic import TypeAdapter
 from sqlalchemy.orm import Session
 
+from services import metrics
 from services.hooks import on_commit
 from services.kv import KV
 
@@ -68,8 +69,10 @@ class Cache:
                 log.warning('unreadable cache entry %s: recomputing', self.key_for(key))
             else:
                 self.hits += 1
+                metrics.CACHE_HITS.inc()
                 return value
         self.misses += 1
+        metrics.CACHE_MISSES.inc()
         value = compute()
         # Stamped with the versions read before computing: a write that commits meanwhile bumps past them.
         entry = f'{stamp}\n{adapter.dump_json(value).decode()}'

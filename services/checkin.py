@@ -14,13 +14,14 @@ from sqlalchemy.orm.attributes import set_committed_value
 from models import AuditAction, Booking, Show, Theatre, Ticket, TicketStatus
 from models.db import utcnow
 from models.show import show_alone
-from services import audit
+from services import audit, metrics
 from services.access import door_show, door_theatre_ids, may_work_door
 from services.auth import load_actor
 from services.booking import TicketView
 from services.cache import invalidate_after_commit
-from services.errors import Conflict, Invalid, NotFound
+from services.errors import Conflict, DomainError, Invalid, NotFound
 from services.formats import local, theatre_tz
+from services.hooks import on_commit
 from services.validation import Checker, FormText
 
 UNKNOWN = 'Unknown ticket: no ticket of this theatre has that code.'
@@ -106,9 +107,13 @@ def _clock(moment: dt.datetime, now: dt.datetime, tz: dt.tzinfo) -> str:
 
 def _already(ticket: Ticket, now: dt.datetime, tz: dt.tzinfo) -> Conflict:
     if ticket.status == TicketStatus.CANCELLED:
-        return Conflict('Cancelled: this ticket was cancelled and does not admit anyone.', field='code')
+        return Conflict(
+            'Cancelled: this ticket was cancelled and does not admit anyone.', field='code', reason='cancelled'
+        )
     at = ticket.checked_in_at
-    return Conflict(f'Already checked in at {_clock(at, now, tz)}.' if at else 'Already checked in.', field='code')
+    return Conflict(
+        f'Already checked in at {_clock(at, now, tz)}.' if at else 'Already checked in.', field='code', reason='already'
+    )
 
 
 # The show's tickets counted by status, from the (show_id, status) index alone; built once, asked on every scan.
@@ -128,18 +133,27 @@ def check_in(
 ) -> Admission:
     """Admit the ticket with `code` to `show_id`, once. Refusals: an unknown code or one of another theatre is
     NotFound; a ticket of another show of this theatre is Invalid, naming that show; a ticket already admitted
-    or cancelled is a Conflict saying so."""
-    now = now or utcnow()
+    or cancelled is a Conflict saying so. Counted in the metrics by result (an admission once committed)."""
+    try:
+        admission = _check_in(session, actor_id=actor_id, show_id=show_id, code=code, now=now or utcnow())
+    except DomainError as error:
+        metrics.CHECKINS.labels(metrics.checkin_result(error)).inc()
+        raise
+    on_commit(session, metrics.CHECKINS.labels('admitted').inc)
+    return admission
+
+
+def _check_in(session: Session, *, actor_id: int, show_id: int | None, code: FormText, now: dt.datetime) -> Admission:
     actor = load_actor(session, actor_id)
     show = door_show(session, actor, show_id)
     cleaned = _clean_code(code)
     ticket = _find(session, cleaned)
     if ticket is None or ticket.booking.show.theatre_id != show.theatre_id:
-        raise NotFound(UNKNOWN, field='code')
+        raise NotFound(UNKNOWN, field='code', reason='unknown')
     tz = theatre_tz(show.theatre.timezone)
     if ticket.show_id != show.id:
         other = ticket.booking.show
-        raise Invalid({'code': f'Other show: {other.name}, {_clock(other.starts_at, now, tz)}.'})
+        raise Invalid({'code': f'Other show: {other.name}, {_clock(other.starts_at, now, tz)}.'}, reason='other_show')
     admitted = session.execute(
         update(Ticket)
         .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.VALID)

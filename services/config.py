@@ -71,6 +71,21 @@ class Settings(BaseSettings):
     export_max_attempts: int = Field(3, ge=1, le=20)
     # A page view whose browser has not opened its websocket this long after the page was sent goes (ui/pruning.py).
     unconnected_page_seconds: float = Field(10, gt=0, le=600)
+    # /readyz calls the outbox stuck (the deployment degraded) when an email has been due this long and not sent.
+    outbox_stuck_minutes: float = Field(10, gt=0, le=24 * 60)
+    # GET /metrics (Prometheus) answers only with `Authorization: Bearer <this>`; unset, there is no /metrics and
+    # requests are not timed.
+    metrics_token_value: SecretStr | None = Field(None, alias='TICKETSHOW_METRICS_TOKEN')
+    # On SIGTERM: stop taking connections, finish the requests in flight for at most this long, then hand the
+    # scheduler's lease over, return running exports to the queue, and exit.
+    shutdown_seconds: int = Field(30, ge=1, le=3600)
+    # `json`: one JSON object per log line, with the request id (services/logs.py); `text` for a terminal.
+    log_format: Literal['text', 'json'] = 'text'
+
+    @property
+    def metrics_token(self) -> str | None:
+        token = self.metrics_token_value.get_secret_value() if self.metrics_token_value else ''
+        return token or None
 
     @property
     def sqlalchemy_url(self) -> str:

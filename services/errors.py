@@ -5,13 +5,22 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """Base of the errors the services raise; `field` names the input at fault, when there is one, and `extra`
-    holds plain data a program may act on (the ids of the seats that were taken), sent beside the message."""
+    holds plain data a program may act on (the ids of the seats that were taken), sent beside the message.
+    `reason` is a short code for the metrics (`sold_out`), where the kind of error alone does not say it."""
 
-    def __init__(self, message: str, *, field: str | None = None, extra: dict[str, object] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        extra: dict[str, object] | None = None,
+        reason: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
         self.extra = extra or {}
+        self.reason = reason
 
 
 class NotFound(DomainError):
@@ -33,9 +42,9 @@ class Conflict(DomainError):
 class Invalid(DomainError):
     """Bad input. `errors` maps each bad field to its message, so a form can show them beside the fields."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[str, str], *, reason: str | None = None) -> None:
         first_field, first_message = next(iter(errors.items()))
-        super().__init__(first_message, field=first_field)
+        super().__init__(first_message, field=first_field, reason=reason)
         self.errors = dict(errors)
 
 

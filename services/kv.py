@@ -19,6 +19,9 @@ import redis
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 2.0
+# The scheduler's lease: the instance that holds it runs the mail jobs and the outbox (scheduler/jobs.py), and
+# /readyz names it (services/health.py).
+LEADER_KEY = 'scheduler:leader'
 
 
 @dataclass

@@ -12,6 +12,7 @@ import hashlib
 import math
 from dataclasses import dataclass
 
+from services import metrics
 from services.errors import TooManyAttempts
 from services.kv import KV
 from services.words import plural
@@ -51,6 +52,10 @@ class LoginThrottle:
         self.signups_per_hour = signups_per_hour
 
     def _refuse(self, key: str, message: str) -> TooManyAttempts:
+        # The limit's name, never whom it counts: 'throttle:pair:…' and 'throttle:ip:…' are logins, the others
+        # name themselves ('signup', 'reset', 'delete', 'pwchange', 'verify-resend', 'emailchange').
+        kind = key.split(':')[1]
+        metrics.THROTTLED.labels('login' if kind in ('pair', 'ip') else kind).inc()
         wait = max(1, math.ceil(self.kv.ttl(key) or self.window_seconds))
         return TooManyAttempts(message.format(wait=_minutes(wait)), retry_after=wait)
 

@@ -14,7 +14,7 @@ lock, is refused as `Busy` before it starts. Busy is logged once, at WARNING, wi
 from __future__ import annotations
 
 import asyncio
-import functools
+import contextvars
 import logging
 import math
 import sqlite3
@@ -29,6 +29,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from models.db import engine, session_scope
+from services import metrics
 from services.config import get_settings
 from services.errors import Busy
 
@@ -50,6 +51,7 @@ def lock_timeout() -> float:
 
 
 def busy() -> Busy:
+    metrics.BUSY.inc()
     return Busy(retry_after=max(1, math.ceil(lock_timeout())))
 
 
@@ -108,7 +110,8 @@ _pools = _Pools()
 
 async def run_read(work: Callable[..., T], *args: Any) -> T:
     """`work(*args)` on a read thread: for work that only reads (it may still write now and then, briefly)."""
-    return await asyncio.get_running_loop().run_in_executor(_pools.reads, functools.partial(work, *args))
+    context = contextvars.copy_context()  # the request's id goes with it, into what it logs
+    return await asyncio.get_running_loop().run_in_executor(_pools.reads, context.run, work, *args)
 
 
 async def run_write(work: Callable[..., T], *args: Any) -> T:
@@ -121,7 +124,7 @@ async def run_write(work: Callable[..., T], *args: Any) -> T:
             raise busy()
         return work(*args)
 
-    return await asyncio.get_running_loop().run_in_executor(_pools.writes, started)
+    return await asyncio.get_running_loop().run_in_executor(_pools.writes, contextvars.copy_context().run, started)
 
 
 def shutdown() -> None:

@@ -15,6 +15,7 @@ from fastapi import Request
 from nicegui import ui
 
 from models import Role
+from services import logs
 from ui.common import login_redirect, principal
 from ui.layout import frame, not_allowed
 
@@ -59,6 +60,7 @@ def page_for(*roles: Role, title: str = '', refusal: str = '') -> Callable[[Page
             who = await principal()
             if who is None:
                 return login_redirect(request)
+            logs.set_user(who.user_id)  # the page request's log line names who asked
             if not guard.admits(who.role):
                 ui.context.client.status_code = 403  # the page says so in words; the status says it to machines
                 with frame(guard.title, who):

@@ -36,6 +36,7 @@ def _nav_items(who: Principal | None, *, door: bool = False) -> list[tuple[str, 
         if who.role == Role.ADMIN:
             items.append(('Users', '/admin/users', 'group'))
             items.append(('Mail', '/admin/mail', 'mail'))
+            items.append(('System', '/admin/system', 'monitor_heart'))
     return items
 
 

@@ -23,6 +23,7 @@ from ui.password_pages import forgot_password_page, reset_password_page
 from ui.seatmap_editor import seatmap_page
 from ui.show_page import show_page
 from ui.summary_page import summary_page
+from ui.system_page import system_page
 from ui.ticket_page import ticket_page
 from ui.waitlist_page import waitlist_page
 
@@ -44,6 +45,7 @@ ROUTES: dict[str, Callable[..., Any]] = {
     '/account': account_page,
     '/admin/users': users_page,
     '/admin/mail': mail_admin_page,
+    '/admin/system': system_page,
     '/unsubscribe': unsubscribe_page,
     '/forgot-password': forgot_password_page,
     '/reset-password': reset_password_page,

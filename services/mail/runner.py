@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from models import DeliveryStatus, JobRun, MailDelivery, MailKind, RunStatus
 from models.db import session_scope, utcnow
+from services import metrics
 from services.config import Settings
 from services.mail.transport import Mailer, Refused, ServerDown, Wire, mailer_for
 
@@ -219,6 +220,7 @@ class _Step:
             # the server) stays claimed: it may have gone.
             outcome.unsent = [item.user_id for item in claimed[started:]]
             _settle(self.kind, self.period, outcome)
+            metrics.count_emails(sent=len(outcome.sent), failed=len(outcome.failed) + len(outcome.interrupted))
             self.counts['sent'] += len(outcome.sent)
             self.counts['failed'] += len(outcome.failed) + len(outcome.interrupted)
 

@@ -44,6 +44,7 @@ class SeatsTaken(Conflict):
             'Nothing was booked or held; please choose again.',
             field='seats',
             extra={'seats': seat_ids},
+            reason='seats_taken',
         )
 
 
@@ -164,7 +165,9 @@ def _still_on_the_map(session: Session, ids: list[int]) -> None:
         select(func.count(Seat.id)).where(Seat.id.in_(ids), Seat.removed.is_(False), Seat.kind != SeatKind.BLOCKED)
     )
     if on_sale != len(ids):
-        raise Conflict('The seat map has just changed: please choose your seats again.', field='seats')
+        raise Conflict(
+            'The seat map has just changed: please choose your seats again.', field='seats', reason='map_changed'
+        )
 
 
 def _forget_emptied_holds(session: Session, show_id: int, user_id: int) -> None:

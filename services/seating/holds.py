@@ -20,10 +20,11 @@ from models import ClaimKind, Seat, SeatClaim, SeatHold, Show, WaitlistEntry
 from models.db import get_by_id, utcnow
 from models.seat import seat_name
 from services import booking as booking_service
-from services import freed
+from services import freed, metrics
 from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Conflict, NotFound
+from services.hooks import on_commit
 from services.seating import claims
 from services.seating.seats import check_choice, prices, reserved_show
 
@@ -114,7 +115,7 @@ def hold_seats(
     if show.cancelled:
         raise Conflict(booking_service.CANCELLED)
     if show.starts_at <= now:
-        raise Conflict('This show has already started; it can no longer be booked.')
+        raise Conflict(booking_service.STARTED)
     chosen = check_choice(session, show, seats)
     claims.lock(session, show.id)
     previous = list(
@@ -139,6 +140,7 @@ def hold_seats(
         expires_at=expires_at,
         now=now,
     )
+    on_commit(session, metrics.SEAT_HOLDS.inc)
     return _view(session, hold)
 
 

@@ -15,6 +15,7 @@ order: two instances running the offers at once give each ticket to one entry, a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from itertools import groupby
 
 from sqlalchemy import select, update
@@ -23,10 +24,11 @@ from sqlalchemy.orm import Session
 from models import ClaimKind, SeatClaim, SeatHold, Show, ShowStatus, WaitlistEntry, WaitlistStatus
 from models.db import get_by_id, utcnow
 from services import booking as booking_service
-from services import freed
+from services import freed, metrics
 from services.auth import load_actor
 from services.config import get_settings
 from services.errors import Conflict
+from services.hooks import on_commit
 from services.mail import waitlist_mail
 from services.search import seats_changed
 from services.seating import claims, holds, is_reserved
@@ -88,6 +90,7 @@ def offer_freed(session: Session, *, show_id: int, now: dt.datetime | None = Non
     if offered:
         session.refresh(show)
         seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)
+        on_commit(session, functools.partial(metrics.WAITLIST_OFFERS.inc, len(offered)))
     return offered
 
 

@@ -13,27 +13,16 @@ from typing import Any
 
 import pytest
 from nicegui.testing import User
-from sqlalchemy import select
 
-import models
-from models.db import session_scope
 from services import password_reset
 from services.config import get_settings
 from services.mail import outbox as email_outbox
+from tests.api.test_contract import database
 from tests.factories import PASSWORD, make_user
 
 API = '/api/v1'
 NEW_PASSWORD = 'a-brand-new-one-9'
 INVALID_LINK = 'This reset link is invalid or has expired; ask for a new one.'
-
-
-def database() -> dict[str, list[tuple[Any, ...]]]:
-    """Every row of every table: compared before and after a refused request."""
-    with session_scope() as session:
-        return {
-            table.name: sorted(tuple(row) for row in session.execute(select(table)))
-            for table in models.Base.metadata.sorted_tables
-        }
 
 
 async def bearer(user: User, username: str, password: str = PASSWORD) -> dict[str, str]:

@@ -329,6 +329,8 @@ def test_pages_an_admin_sees(browser: Browser, seeded: Seeded) -> None:
 
     page.wait(outbox_filled, 'the booking emails never reached the outbox', timeout=60)
     look(page, 'admin-mail', problems, ready='Last runs')
+    page.open('/admin/system')
+    look(page, 'admin-system', problems, ready='this one')
     report(problems, 'admin')
 
 

@@ -11,9 +11,9 @@ from sqlalchemy import insert, select
 
 from models import JobRun, OutboxKind, OutboxMessage, OutboxStatus, Role, SeatClaim
 from models.db import engine, session_scope, utcnow
-from scheduler.jobs import LEADER_KEY, MailScheduler
+from scheduler.jobs import MailScheduler
 from services.config import Settings, get_settings
-from services.kv import KV
+from services.kv import KV, LEADER_KEY
 from services.mail import outbox
 from services.mail.transport import compose
 from services.seating import holds, layout, maps, seats

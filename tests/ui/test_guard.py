@@ -35,6 +35,7 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
         '/account',
         '/admin/users',
         '/admin/mail',
+        '/admin/system',
     }
     assert {path: guard.roles for path, guard in GUARDED.items() if guard.roles} == {
         '/manage': (Role.MANAGER, Role.ADMIN),
@@ -43,6 +44,7 @@ def test_the_pages_that_need_a_login_are_guarded() -> None:
         '/audit': (Role.MANAGER, Role.ADMIN),
         '/admin/users': (Role.ADMIN,),
         '/admin/mail': (Role.ADMIN,),
+        '/admin/system': (Role.ADMIN,),
     }
     for guard in GUARDED.values():
         assert set(guard.roles) <= set(ROLES)

@@ -45,6 +45,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxMessage, OutboxStatus
 from models.db import session_scope, utcnow
+from services import metrics
 from services.config import Settings
 from services.mail.outbox.queue import NoLongerWanted, Uncomposable, _composers
 from services.mail.transport import Mailer, Refused, ServerDown, mailer_for
@@ -141,6 +142,7 @@ def deliver_due(
                 result.sent += 1
     finally:
         mailer.close()
+        metrics.count_emails(sent=result.sent, failed=result.failed, retrying=result.retrying)
     log.info('Outbox: %s', result.describe())
     return result
 
