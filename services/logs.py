@@ -84,14 +84,15 @@ class RequestIdFilter(logging.Filter):
 
 
 def configure(log_format: LogFormat) -> None:
-    """The root logger's one handler, on standard error, in the format asked for."""
+    """The root logger's one handler, on standard error, in the format asked for (nothing changes when the root
+    logger has handlers already: a test runner's, capturing)."""
     handler = logging.StreamHandler()
     if log_format == 'json':
         handler.setFormatter(JsonFormatter())
         handler.addFilter(RequestIdFilter())
     else:
         handler.setFormatter(logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
 
 
 class RequestIds:
