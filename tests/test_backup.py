@@ -19,6 +19,7 @@ from services import backup
 from tests.api.conftest import ROOT, start_live_app
 from tests.api.test_race import _token
 from tests.conftest import free_port
+from tests.test_instances import make_show
 
 BUYERS = 8
 
@@ -46,22 +47,7 @@ def test_a_backup_under_booking_load_restores_into_a_fresh_folder_with_every_boo
     restored_app = None
     try:
         with live.client() as setup:
-            manager = {'Authorization': f'Bearer {_token(setup, "backupmanager", "manager")}'}
-            theatre = setup.post(
-                '/api/v1/theatres', json={'name': 'Kept Hall', 'place': 'Pune', 'capacity': 5000}, headers=manager
-            ).json()
-            show = setup.post(
-                f'/api/v1/theatres/{theatre["id"]}/shows',
-                json={
-                    'name': 'Kept Night',
-                    'rating': 4,
-                    'tags': ['drama'],
-                    'ticket_price': 250,
-                    'num_tickets': 5000,
-                    'starts_at': '2030-01-01T19:30:00+05:30',
-                },
-                headers=manager,
-            ).json()
+            show_id = make_show(setup, _token(setup, 'backupmanager', 'manager'), tickets=5000)
             tokens = [_token(setup, f'keeper{i}') for i in range(BUYERS)]
 
         confirmed: list[tuple[float, int, int, str]] = []  # (answered at, booking id, tickets, token)
@@ -72,7 +58,7 @@ def test_a_backup_under_booking_load_restores_into_a_fresh_folder_with_every_boo
         def buyer(token: str) -> None:
             with httpx.Client(base_url=live.base_url, timeout=60, headers={'Authorization': f'Bearer {token}'}) as c:
                 while not stop.is_set():
-                    answer = c.post(f'/api/v1/shows/{show["id"]}/bookings', json={'tickets': 2})
+                    answer = c.post(f'/api/v1/shows/{show_id}/bookings', json={'tickets': 2})
                     if answer.status_code != 201:
                         failures.append(answer.text)
                         return
@@ -130,7 +116,7 @@ def test_a_backup_under_booking_load_restores_into_a_fresh_folder_with_every_boo
             assert len(bookings[booking_id]['tickets']) == tickets
             assert all(t['status'] == 'valid' for t in bookings[booking_id]['tickets'])
         sold = sum(b['booked_tickets'] for b in bookings.values())
-        [(tickets_sold,)] = rows(restored_db, f'SELECT tickets_sold FROM shows WHERE id = {show["id"]}')
+        [(tickets_sold,)] = rows(restored_db, f'SELECT tickets_sold FROM shows WHERE id = {show_id}')
         assert sold == tickets_sold  # the copy is of one moment: counts and rows agree
     finally:
         for app in (live, restored_app):

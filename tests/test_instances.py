@@ -86,8 +86,11 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def make_show(client: httpx.Client, manager: str, *, tickets: int, starts_at: str = STARTS_AT) -> int:
+    """A theatre of `manager`'s (a token) and an upcoming show of `tickets` tickets in it, made through the API."""
     theatre = client.post(
-        '/api/v1/theatres', json={'name': 'Twin Hall', 'place': 'Pune', 'capacity': 500}, headers=bearer(manager)
+        '/api/v1/theatres',
+        json={'name': 'Twin Hall', 'place': 'Pune', 'capacity': max(500, tickets)},
+        headers=bearer(manager),
     )
     assert theatre.status_code == 201, theatre.text
     show = client.post(

@@ -21,7 +21,7 @@ from sqlalchemy import create_engine, text
 
 from services.kv import LEADER_KEY
 from tests.api.test_race import _token
-from tests.test_instances import Instances, bearer
+from tests.test_instances import Instances, bearer, make_show
 
 BUYERS = 10
 SETTINGS = {'TICKETSHOW_SCHEDULER': 'on', 'TICKETSHOW_SCHEDULER_TICK_SECONDS': '1', 'TICKETSHOW_SHUTDOWN_SECONDS': '20'}
@@ -38,18 +38,7 @@ def test_a_rolling_restart_under_booking_load_loses_no_booking_and_sells_none_tw
     instances, settings = cluster, SETTINGS
     apps = {'a': instances.start('a', **settings), 'b': instances.start('b', **settings)}
     with apps['a'].client() as setup:
-        manager = bearer(_token(setup, 'rollmanager', 'manager'))
-        hall = setup.post(
-            '/api/v1/theatres', json={'name': 'Rolling Hall', 'place': 'Pune', 'capacity': 5000}, headers=manager
-        )
-        show = setup.post(
-            f'/api/v1/theatres/{hall.json()["id"]}/shows',
-            json={'name': 'Rolling Night', 'rating': 4, 'tags': ['drama'], 'ticket_price': 300, 'num_tickets': 5000,
-                  'starts_at': '2030-01-01T19:30:00+05:30'},
-            headers=manager,
-        )  # fmt: skip
-        assert show.status_code == 201, show.text
-        show_id = show.json()['id']
+        show_id = make_show(setup, _token(setup, 'rollmanager', 'manager'), tickets=5000)
         tokens = [_token(setup, f'roller{i}') for i in range(BUYERS)]
 
     urls = {name: app.base_url for name, app in apps.items()}

@@ -7,6 +7,7 @@ import json
 import re
 
 from tests.api.test_race import _token
+from tests.test_instances import make_show
 
 PASSWORD = 'race-password-1'  # what tests.api.test_race._token signs people up with
 
@@ -22,23 +23,7 @@ def test_json_logs_carry_request_ids_route_templates_and_users_but_no_secrets(li
     app = live_app(TICKETSHOW_LOG_FORMAT='json', TICKETSHOW_DEMO_DATA='true')
     with app.client() as client:
         manager_token = _token(client, 'logmanager', 'manager')
-        manager = {'Authorization': f'Bearer {manager_token}'}
-        theatre = client.post(
-            '/api/v1/theatres', json={'name': 'Log Hall', 'place': 'Pune', 'capacity': 50}, headers=manager
-        )
-        show = client.post(
-            f'/api/v1/theatres/{theatre.json()["id"]}/shows',
-            json={
-                'name': 'Logged Night',
-                'rating': 4,
-                'tags': ['drama'],
-                'ticket_price': 300,
-                'num_tickets': 20,
-                'starts_at': '2030-01-01T19:30:00+05:30',
-            },
-            headers=manager,
-        )
-        show_id = show.json()['id']
+        show_id = make_show(client, manager_token, tickets=20)
         buyer_token = _token(client, 'logbuyer')
         me = client.get('/api/v1/me', headers={'Authorization': f'Bearer {buyer_token}'}).json()
         booked = client.post(

@@ -10,6 +10,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.api.test_race import _token
+from tests.test_instances import make_show
 
 TOKEN = 'a-metrics-token-for-the-test-0123456789'
 PEOPLE = 20
@@ -52,24 +53,7 @@ def test_a_booking_race_a_door_and_stray_paths_are_counted(live_app):
     with app.client() as setup:
         manager_token = _token(setup, 'metricsmanager', 'manager')
         manager = {'Authorization': f'Bearer {manager_token}'}
-        theatre = setup.post(
-            '/api/v1/theatres', json={'name': 'Counted Hall', 'place': 'Pune', 'capacity': 500}, headers=manager
-        )
-        assert theatre.status_code == 201, theatre.text
-        show = setup.post(
-            f'/api/v1/theatres/{theatre.json()["id"]}/shows',
-            json={
-                'name': 'Counted Night',
-                'rating': 4,
-                'tags': ['drama'],
-                'ticket_price': 300,
-                'num_tickets': CAPACITY,
-                'starts_at': '2030-01-01T19:30:00+05:30',
-            },
-            headers=manager,
-        )
-        assert show.status_code == 201, show.text
-        show_id = show.json()['id']
+        show_id = make_show(setup, manager_token, tickets=CAPACITY)
         tokens = [_token(setup, f'counted{i:02d}') for i in range(PEOPLE)]
         before = scrape(setup)
 
