@@ -52,9 +52,12 @@ class Instances:
         }
         self.started: list[LiveApp] = []
 
-    def start(self, name: str, **settings: str) -> LiveApp:
+    def start(self, name: str, *, wait_seconds: float = 60, **settings: str) -> LiveApp:
         app = start_live_app(
-            self.tmp_path / f'var-{name}', database_url=self.database_url, **{**self.shared, **settings}
+            self.tmp_path / f'var-{name}',
+            database_url=self.database_url,
+            wait_seconds=wait_seconds,
+            **{**self.shared, **settings},
         )
         self.started.append(app)
         return app

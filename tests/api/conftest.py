@@ -48,7 +48,9 @@ class LiveApp:
         return httpx.Client(base_url=self.base_url, timeout=30, **kwargs)  # type: ignore[arg-type]
 
 
-def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings: str) -> LiveApp:
+def start_live_app(
+    var_dir: Path, *, database_url: str | None = None, wait_seconds: float = 60, **settings: str
+) -> LiveApp:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST', 'NICEGUI'))}
     env.update(
@@ -75,7 +77,7 @@ def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings
         [sys.executable, 'main.py'], cwd=ROOT, env=env, stdout=log.open('wb'), stderr=subprocess.STDOUT
     )
     app = LiveApp(f'http://127.0.0.1:{port}', process, log)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + wait_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f'the app exited: {log.read_text()[-2000:]}')
@@ -85,7 +87,7 @@ def start_live_app(var_dir: Path, *, database_url: str | None = None, **settings
         except httpx.HTTPError:
             time.sleep(0.2)
     process.kill()
-    raise RuntimeError(f'the app did not answer within 60 s: {log.read_text()[-2000:]}')
+    raise RuntimeError(f'the app did not answer within {wait_seconds:g} s: {log.read_text()[-2000:]}')
 
 
 @pytest.fixture
