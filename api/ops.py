@@ -19,13 +19,13 @@ NO_STORE = {'Cache-Control': 'no-store'}
 _scrapes = ThreadPoolExecutor(max_workers=1, thread_name_prefix='metrics')
 
 
-@router.get('/healthz', summary='Liveness: the process answers')
+@router.api_route('/healthz', methods=['GET', 'HEAD'], summary='Liveness: the process answers')
 async def healthz() -> JSONResponse:
     """Always 200 while the process can answer at all: nothing is checked (a restart is what helps otherwise)."""
     return JSONResponse({'status': 'alive'}, headers=NO_STORE)
 
 
-@router.get('/readyz', summary='Readiness: this instance can serve')
+@router.api_route('/readyz', methods=['GET', 'HEAD'], summary='Readiness: this instance can serve')
 async def readyz(
     strict: bool = Query(False, description='answer 503 for a degraded deployment too (Redis, scheduler, outbox)'),
 ) -> JSONResponse:
@@ -45,8 +45,8 @@ async def prometheus_metrics(request: Request) -> Response:
     token = get_settings().metrics_token
     if token is None:
         return JSONResponse({'detail': 'Metrics are off: set TICKETSHOW_METRICS_TOKEN to turn them on.'}, 404)
-    given = request.headers.get('authorization', '')
-    if not secrets.compare_digest(given.encode(), f'Bearer {token}'.encode()):
+    scheme, _, given = request.headers.get('authorization', '').partition(' ')
+    if scheme.lower() != 'bearer' or not secrets.compare_digest(given.strip().encode(), token.encode()):
         return JSONResponse(
             {'detail': 'Metrics need the bearer token the operator set.'}, 401, headers={'WWW-Authenticate': 'Bearer'}
         )

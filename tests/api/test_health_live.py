@@ -56,6 +56,8 @@ def test_probes_need_no_login_give_no_cookie_and_a_flood_is_answered(live_app):
         alive = client.get('/healthz')
         ready = client.get('/readyz')
     assert alive.status_code == 200 and ready.status_code == 200, ready.text
+    with app.client() as client:  # a balancer that probes with HEAD
+        assert client.head('/healthz').status_code == 200 and client.head('/readyz').status_code == 200
     for answer in (alive, ready):
         assert 'set-cookie' not in answer.headers
         assert answer.headers['content-type'] == 'application/json'

@@ -45,6 +45,7 @@ def test_metrics_are_off_without_a_token_and_refuse_a_wrong_one(live_app):
             assert refused.status_code == 401, headers
             assert refused.headers['www-authenticate'] == 'Bearer'
             assert 'ticketshow_' not in refused.text
+        assert client.get('/metrics', headers={'Authorization': f'bearer  {TOKEN}'}).status_code == 200  # any case
     assert TOKEN not in on.log.read_text()
 
 
