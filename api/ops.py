@@ -19,13 +19,15 @@ NO_STORE = {'Cache-Control': 'no-store'}
 _scrapes = ThreadPoolExecutor(max_workers=1, thread_name_prefix='metrics')
 
 
-@router.api_route('/healthz', methods=['GET', 'HEAD'], summary='Liveness: the process answers')
+@router.get('/healthz', summary='Liveness: the process answers', operation_id='healthz')
+@router.head('/healthz', summary='Liveness, for balancers that probe with HEAD', operation_id='healthz_head')
 async def healthz() -> JSONResponse:
     """Always 200 while the process can answer at all: nothing is checked (a restart is what helps otherwise)."""
     return JSONResponse({'status': 'alive'}, headers=NO_STORE)
 
 
-@router.api_route('/readyz', methods=['GET', 'HEAD'], summary='Readiness: this instance can serve')
+@router.get('/readyz', summary='Readiness: this instance can serve', operation_id='readyz')
+@router.head('/readyz', summary='Readiness, for balancers that probe with HEAD', operation_id='readyz_head')
 async def readyz(
     strict: bool = Query(False, description='answer 503 for a degraded deployment too (Redis, scheduler, outbox)'),
 ) -> JSONResponse:

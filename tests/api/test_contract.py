@@ -68,6 +68,8 @@ BOOKING_FIELDS = {
 }
 # Every path of API.md, with its path parameters as the app names them.
 CONTRACT_PATHS = {
+    '/healthz': {'get', 'head'},
+    '/readyz': {'get', 'head'},
     '/api/v1/auth/signup': {'post'},
     '/api/v1/auth/login': {'post'},
     '/api/v1/auth/logout': {'post'},
