@@ -110,7 +110,7 @@ def serve(settings: Settings) -> None:
     if settings.metrics_token:
         # The pages this instance holds whose browser is connected, counted when scraped (from the scrape's thread:
         # a copy of the list, never the live dict).
-        metrics.count_clients(lambda: sum(c.has_socket_connection for c in list(Client.instances.values())))
+        metrics.CLIENTS.set_function(lambda: sum(c.has_socket_connection for c in list(Client.instances.values())))
         app.on_startup(lambda: background_tasks.create(metrics.watch_loop_lag(), name='event loop lag'))
     # The export runner's running jobs go back to the queue at shutdown; NiceGUI's simulated user starts the app
     # again in the same process for every page test, which keeps the worker processes warm in between.

@@ -29,7 +29,7 @@ from services import audit, freed, metrics, seating
 from services import tickets as tickets_service
 from services.access import may_work_door
 from services.auth import load_actor
-from services.errors import Conflict, DomainError, Invalid, NotFound, Unauthenticated
+from services.errors import Conflict, Invalid, NotFound, Unauthenticated
 from services.formats import theatre_tz
 from services.hooks import on_commit
 from services.mail import booking_mail
@@ -157,6 +157,7 @@ class MyBookings:
     past: list[BookingView]
 
 
+@metrics.counts_refusals(metrics.REFUSALS)
 def book(
     session: Session,
     *,
@@ -173,36 +174,7 @@ def book(
     queued in the same transaction unless `send_email` is false (demo data). `set_aside`: the tickets are those a
     waiting-list offer set aside for this buyer (the caller checked the offer). Counted in the metrics: a sale
     once its transaction commits, a refusal by its reason."""
-    try:
-        view = _book(
-            session,
-            show_id=show_id,
-            user_id=user_id,
-            tickets=tickets,
-            seats=seats,
-            now=now or utcnow(),
-            send_email=send_email,
-            set_aside=set_aside,
-        )
-    except DomainError as error:
-        metrics.REFUSALS.labels(metrics.refusal_reason(error)).inc()
-        raise
-    reserved = bool(view.tickets) and view.tickets[0].seat_id is not None
-    on_commit(session, functools.partial(metrics.count_booking, view.booked_tickets, reserved=reserved))
-    return view
-
-
-def _book(
-    session: Session,
-    *,
-    show_id: int,
-    user_id: int,
-    tickets: FormNumber,
-    seats: object,
-    now: dt.datetime,
-    send_email: bool,
-    set_aside: bool,
-) -> BookingView:
+    now = now or utcnow()
     # The buyer is held here: the session keeps its objects only while something refers to them, and the audit
     # event and the email row look the buyer up in it.
     buyer, show, reserved = _buyer_and_show(session, user_id=user_id, show_id=show_id)
@@ -253,6 +225,7 @@ def _book(
     # The counts were changed by the UPDATE, behind the ORM's back: read again if anyone in this transaction asks.
     session.expire(show, ['tickets_sold', 'tickets_offered'])
     seats_changed(session, show_id=show.id, theatre_id=show.theatre_id)  # not the listing: it reads counts fresh
+    on_commit(session, functools.partial(metrics.count_booking, count, reserved=reserved))
     return BookingView.of(booking, tickets=issued)  # what this transaction wrote: nothing read back
 
 

@@ -19,7 +19,7 @@ from services.access import door_show, door_theatre_ids, may_work_door
 from services.auth import load_actor
 from services.booking import TicketView
 from services.cache import invalidate_after_commit
-from services.errors import Conflict, DomainError, Invalid, NotFound
+from services.errors import Conflict, Invalid, NotFound
 from services.formats import local, theatre_tz
 from services.hooks import on_commit
 from services.validation import Checker, FormText
@@ -128,22 +128,14 @@ def count(session: Session, show_id: int) -> DoorCount:
     )
 
 
+@metrics.counts_refusals(metrics.CHECKINS)
 def check_in(
     session: Session, *, actor_id: int, show_id: int | None, code: FormText, now: dt.datetime | None = None
 ) -> Admission:
     """Admit the ticket with `code` to `show_id`, once. Refusals: an unknown code or one of another theatre is
     NotFound; a ticket of another show of this theatre is Invalid, naming that show; a ticket already admitted
     or cancelled is a Conflict saying so. Counted in the metrics by result (an admission once committed)."""
-    try:
-        admission = _check_in(session, actor_id=actor_id, show_id=show_id, code=code, now=now or utcnow())
-    except DomainError as error:
-        metrics.CHECKINS.labels(metrics.checkin_result(error)).inc()
-        raise
-    on_commit(session, metrics.CHECKINS.labels('admitted').inc)
-    return admission
-
-
-def _check_in(session: Session, *, actor_id: int, show_id: int | None, code: FormText, now: dt.datetime) -> Admission:
+    now = now or utcnow()
     actor = load_actor(session, actor_id)
     show = door_show(session, actor, show_id)
     cleaned = _clean_code(code)
@@ -172,6 +164,7 @@ def _check_in(session: Session, *, actor_id: int, show_id: int | None, code: For
     ):
         set_committed_value(ticket, name, value)
     invalidate_after_commit(session, CHECKINS)
+    on_commit(session, metrics.CHECKINS.labels('admitted').inc)
     booking = ticket.booking
     return Admission(
         ticket=_ticket_view(ticket),

@@ -14,14 +14,15 @@ import datetime as dt
 import json
 import logging
 import re
-import time
 import traceback
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from services.asgi import route_template, watch
 
 LogFormat = Literal['text', 'json']
 TEXT_FORMAT = '%(asctime)s %(levelname)s %(name)s: %(message)s'
@@ -109,28 +110,20 @@ class RequestIds:
         given = next((value for name, value in scope['headers'] if name == HEADER), b'')
         info = RequestInfo(given.decode() if SANE_ID.fullmatch(given) else uuid.uuid4().hex)
         token = _current.set(info)
-        began = time.perf_counter()
-        status = 500
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message['type'] == 'http.response.start':
-                status = message['status']
-                message['headers'] = [*message.get('headers', []), (HEADER, info.id.encode())]
-            await send(message)
-
-        try:
-            await self.inner(scope, receive, sending)
-        finally:
-            route = getattr(scope.get('route'), 'path', None) or 'unmatched'
+        def answered(status: int, seconds: float) -> None:
             ACCESS.info(
                 'request',
                 extra={
                     'method': scope['method'][:10],
-                    'route': route,
+                    'route': route_template(scope),
                     'status': status,
-                    'duration_ms': round((time.perf_counter() - began) * 1000, 2),
+                    'duration_ms': round(seconds * 1000, 2),
                     'user_id': info.user_id,
                 },
             )
+
+        try:
+            await watch(self.inner, scope, receive, send, done=answered, headers=((HEADER, info.id.encode()),))
+        finally:
             _current.reset(token)

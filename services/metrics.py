@@ -10,8 +10,9 @@ a message), so the number of series stays small whatever people send.
 from __future__ import annotations
 
 import asyncio
-import time
+import functools
 from collections.abc import Callable, Iterator
+from typing import ParamSpec, TypeVar
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -26,11 +27,14 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from models import db
+from services.asgi import route_template, watch
 from services.errors import DomainError
 
+P = ParamSpec('P')
+T = TypeVar('T')
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 REGISTRY = CollectorRegistry()
 ProcessCollector(registry=REGISTRY)  # CPU, resident memory, open files
@@ -55,7 +59,6 @@ REQUEST_SECONDS = Histogram(
 BOOKINGS = Counter('ticketshow_bookings', 'Bookings confirmed (committed)', ['seating'], registry=REGISTRY)
 TICKETS_SOLD = Counter('ticketshow_tickets_sold', 'Tickets sold by confirmed bookings', registry=REGISTRY)
 REFUSALS = Counter('ticketshow_booking_refusals', 'Bookings refused, by reason', ['reason'], registry=REGISTRY)
-CANCELLATIONS = Counter('ticketshow_booking_cancellations', 'Bookings cancelled by their buyer', registry=REGISTRY)
 CHECKINS = Counter('ticketshow_checkins', 'Tickets scanned at the door, by result', ['result'], registry=REGISTRY)
 SEAT_HOLDS = Counter('ticketshow_seat_holds', 'Seat holds taken (chosen seats kept for their buyer)', registry=REGISTRY)
 WAITLIST_OFFERS = Counter('ticketshow_waitlist_offers', 'Waiting-list offers made', registry=REGISTRY)
@@ -80,7 +83,8 @@ LOOP_LAG = Histogram(
 
 
 def refusal_reason(error: DomainError) -> str:
-    """A short code for why a booking was refused: the error's own when it names one, else its kind."""
+    """A short code for why a booking or a scan was refused: the error's own when it names one (`sold_out`,
+    `already`), else its kind."""
     if error.reason:
         return error.reason
     return {
@@ -92,16 +96,28 @@ def refusal_reason(error: DomainError) -> str:
     }.get(type(error).__name__, 'conflict')
 
 
-def checkin_result(error: DomainError) -> str:
-    """A refused scan's result: unknown, other_show, already, cancelled, or its kind (a door it may not work)."""
-    return error.reason or refusal_reason(error)
+def counts_refusals(counter: Counter) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """A service whose refusals (its DomainErrors) `counter` counts by `refusal_reason`, then raised as they were."""
+
+    def decorate(service: Callable[P, T]) -> Callable[P, T]:
+        @functools.wraps(service)
+        def counted(*args: P.args, **kwargs: P.kwargs) -> T:
+            try:
+                return service(*args, **kwargs)
+            except DomainError as error:
+                counter.labels(refusal_reason(error)).inc()
+                raise
+
+        return counted
+
+    return decorate
 
 
 class QueueDepths(Collector):
     """The database's queues, counted when Prometheus scrapes (on the scrape's thread)."""
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from services.system import queue_depths  # the admin's page counts them the same way
+        from services.system import queue_depths  # here, not above: services.system imports this module's users
 
         outbox = GaugeMetricFamily('ticketshow_outbox_messages', 'Emails in the outbox, by status', labels=['status'])
         exports = GaugeMetricFamily('ticketshow_export_jobs', 'Export jobs, by state', labels=['state'])
@@ -134,10 +150,6 @@ def count_emails(*, sent: int, failed: int, retrying: int = 0) -> None:
             EMAILS.labels(outcome).inc(n)
 
 
-def count_clients(counter: Callable[[], int]) -> None:
-    CLIENTS.set_function(counter)
-
-
 METHODS = frozenset({'GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'})
 
 
@@ -153,22 +165,14 @@ class HttpMetrics:
         if scope['type'] != 'http':
             await self.inner(scope, receive, send)
             return
-        began = time.perf_counter()
-        status = 500  # what the server answers when the app raises before answering
+        method = scope['method'] if scope['method'] in METHODS else 'OTHER'
 
-        async def sending(message: Message) -> None:
-            nonlocal status
-            if message['type'] == 'http.response.start':
-                status = message['status']
-            await send(message)
-
-        try:
-            await self.inner(scope, receive, sending)
-        finally:
-            method = scope['method'] if scope['method'] in METHODS else 'OTHER'
-            route = getattr(scope.get('route'), 'path', None) or 'unmatched'
+        def answered(status: int, seconds: float) -> None:
+            route = route_template(scope)
             REQUESTS.labels(method, route, str(status)).inc()
-            REQUEST_SECONDS.labels(method, route).observe(time.perf_counter() - began)
+            REQUEST_SECONDS.labels(method, route).observe(seconds)
+
+        await watch(self.inner, scope, receive, send, done=answered)
 
 
 def exposition() -> bytes:

@@ -13,10 +13,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ExportJob, Instance, JobRun, MailKind, OutboxMessage, Role, RunStatus, WaitlistEntry, WaitlistStatus
+from models import ExportJob, Instance, JobRun, MailKind, Role, RunStatus, WaitlistEntry, WaitlistStatus
 from models.db import utcnow
 from services import instances
 from services.auth import load_actor, require_role
+from services.mail import outbox as outbox_queue
 
 
 @dataclass(frozen=True)
@@ -66,9 +67,7 @@ class SystemStatus:
 
 def queue_depths(session: Session) -> QueueDepths:
     """Three grouped counts over indexed columns."""
-    outbox = {
-        str(s): n for s, n in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    }
+    outbox = {str(status): n for status, n in outbox_queue.by_status(session).items()}
     exports = {str(s): n for s, n in session.execute(select(ExportJob.status, func.count()).group_by(ExportJob.status))}
     offers = session.scalar(
         select(func.count()).select_from(WaitlistEntry).where(WaitlistEntry.status == WaitlistStatus.OFFERED)

@@ -24,7 +24,7 @@ from services.config import get_settings
 from services.errors import Invalid, NotFound
 from services.mail import months
 from services.mail.jobs import send_monthly_reports, send_reminders
-from services.mail.outbox import CLAIM_TIMEOUT
+from services.mail.outbox import CLAIM_TIMEOUT, by_status
 from services.mail.runner import RunResult
 from services.validation import FormText
 
@@ -113,10 +113,7 @@ def email_queue(session: Session, *, actor_id: int, limit: int = 20, now: dt.dat
     """The outbox queue for admins: how many emails are in each state, and the latest ones."""
     require_role(load_actor(session, actor_id), Role.ADMIN, action='see the email queue')
     stuck_before = (now or utcnow()) - CLAIM_TIMEOUT
-    counted: dict[OutboxStatus, int] = {
-        status: count
-        for status, count in session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-    }
+    counted = by_status(session)
     stuck = session.scalar(
         select(func.count()).where(
             OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.claimed_at < stuck_before

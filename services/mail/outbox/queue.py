@@ -32,7 +32,7 @@ import threading
 from collections.abc import Callable, Sequence
 from email.message import EmailMessage
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from models import OutboxKind, OutboxMessage, OutboxStatus, User
@@ -87,6 +87,11 @@ def verified(session: Session, user_ids: Sequence[int]) -> set[int]:
         )
     )
     return set(found)
+
+
+def by_status(session: Session) -> dict[OutboxStatus, int]:
+    """How many emails the outbox holds in each state: one grouped count over the (status, next try) index."""
+    return dict(session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all())
 
 
 def _wanted(session: Session, kind: OutboxKind, user_id: int | None) -> bool:
